@@ -1,0 +1,45 @@
+/**
+ * Transport credentials: a handshake over a connected duplex socket that returns the
+ * socket to use (secured or not) and what was learned of the peer. A transport calls
+ * these; it never knows how the security works, so TLS and transports are independent.
+ */
+import type { Duplex } from "node:stream";
+
+/** What a handshake learned of the peer. */
+export interface AuthInfo {
+  /** "insecure", "tls", or a credential-specific name. */
+  readonly type: string;
+  /** "none" | "integrity" | "privacy", as grpc-go's SecurityLevel. */
+  readonly securityLevel: "none" | "integrity" | "privacy";
+  readonly [key: string]: unknown;
+}
+
+export interface HandshakeResult {
+  socket: Duplex;
+  authInfo?: AuthInfo;
+  /** The ALPN protocol agreed, when the handshake negotiated one. */
+  alpnProtocol?: string;
+}
+
+export interface ChannelCredentials {
+  /** True when the connection is protected, so call credentials may be sent on it. */
+  readonly secure: boolean;
+  /** Secures a freshly connected socket to `authority` (host[:port]). */
+  clientHandshake(socket: Duplex, authority: string): Promise<HandshakeResult>;
+}
+
+export interface ServerCredentials {
+  readonly secure: boolean;
+  serverHandshake(socket: Duplex): Promise<HandshakeResult>;
+}
+
+const insecureAuth: AuthInfo = { type: "insecure", securityLevel: "none" };
+
+/** Credentials for a plaintext (h2c) connection. */
+export function insecureCredentials(): ChannelCredentials & ServerCredentials {
+  return {
+    secure: false,
+    clientHandshake: (socket) => Promise.resolve({ socket, authInfo: insecureAuth }),
+    serverHandshake: (socket) => Promise.resolve({ socket, authInfo: insecureAuth }),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The transport seam: what core asks of an HTTP/2 implementation. A transport moves
+ * headers and raw DATA bytes for one stream; core owns everything gRPC (framing,
+ * grpc-status, metadata, deadlines). transport-http2 implements this on node:http2,
+ * the in-memory transport without sockets, and other packages may add their own.
+ */
+import type { Duplex } from "node:stream";
+import type { ChannelCredentials, ServerCredentials, AuthInfo } from "./credentials.js";
+
+/** HTTP/2 header block as node:http2 shapes it: lowercase names, pseudo-headers included. */
+export type Http2Headers = Record<string, string | string[] | number | undefined>;
+
+/** HTTP/2 error codes used by RST_STREAM and GOAWAY (RFC 9113 section 7). */
+export const Http2ErrorCode = {
+  NO_ERROR: 0x0,
+  PROTOCOL_ERROR: 0x1,
+  INTERNAL_ERROR: 0x2,
+  FLOW_CONTROL_ERROR: 0x3,
+  SETTINGS_TIMEOUT: 0x4,
+  STREAM_CLOSED: 0x5,
+  FRAME_SIZE_ERROR: 0x6,
+  REFUSED_STREAM: 0x7,
+  CANCEL: 0x8,
+  COMPRESSION_ERROR: 0x9,
+  CONNECT_ERROR: 0xa,
+  ENHANCE_YOUR_CALM: 0xb,
+  INADEQUATE_SECURITY: 0xc,
+  HTTP_1_1_REQUIRED: 0xd,
+} as const;
+
+/** HTTP/2 settings a transport may be configured with; unset means the transport's default. */
+export interface Http2Settings {
+  /** SETTINGS_INITIAL_WINDOW_SIZE, the per-stream receive window. */
+  initialWindowSize?: number;
+  /** The connection-level receive window (raised with WINDOW_UPDATE on stream 0). */
+  connectionWindowSize?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS (server side: streams a client may open). */
+  maxConcurrentStreams?: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE. */
+  maxHeaderListSize?: number;
+  /** SETTINGS_MAX_FRAME_SIZE. */
+  maxFrameSize?: number;
+}
+
+/** Who is on the other end of a connection. */
+export interface Peer {
+  /** "ip:port", "[ipv6]:port", a unix socket path, or a transport-specific name. */
+  readonly address: string;
+  /** Set by secure credentials; undefined on an insecure connection. */
+  readonly authInfo?: AuthInfo;
+}
+
+/** Callbacks a client stream delivers to core, in order: headers, data*, trailers, close. */
+export interface ClientStreamListener {
+  /** Response headers. `endStream` true means a trailers-only response: no data or trailers follow. */
+  onHeaders(headers: Http2Headers, endStream: boolean): void;
+  /** A chunk of the DATA payload; message boundaries are not preserved. */
+  onData(chunk: Uint8Array): void;
+  /** Trailers (HEADERS with END_STREAM after the response headers). */
+  onTrailers(trailers: Http2Headers): void;
+  /** The transport can take more writes after `write` returned false. */
+  onDrain(): void;
+  /**
+   * The stream is finished and will deliver nothing more. Called exactly once.
+   * `rstCode` is the RST_STREAM code when the stream was reset (by either side),
+   * undefined when it ended normally. `error` is set when the connection failed.
+   */
+  onClose(rstCode: number | undefined, error?: Error): void;
+}
+
+/** One client-side HTTP/2 stream. */
+export interface ClientTransportStream {
+  /** Queues DATA. Returns false when the caller should wait for `onDrain` before writing more. */
+  write(data: Uint8Array): boolean;
+  /** Half-closes the request side (END_STREAM). */
+  end(): void;
+  /** Resets the stream (default code CANCEL). */
+  reset(code?: number): void;
+  /** Stops / restarts reading, so the peer's flow-control window is not reopened. */
+  pause(): void;
+  resume(): void;
+}
+
+/** One client connection, owned by a subchannel. */
+export interface ClientTransport {
+  /** Opens a stream with the given request headers. Throws only when the connection is closed. */
+  openStream(headers: Http2Headers, listener: ClientStreamListener): ClientTransportStream;
+  /** The peer of this connection. */
+  readonly peer: Peer;
+  /** Graceful close: no new streams, open ones finish, then the connection closes. */
+  close(): void;
+  /** Closes the connection now; open streams end with an error. */
+  destroy(): void;
+  /** Sends a PING and resolves with the round-trip time in milliseconds. */
+  ping(): Promise<number>;
+}
+
+export interface ClientTransportOptions {
+  /** The :authority of requests and the server name for secure credentials. */
+  authority: string;
+  credentials: ChannelCredentials;
+  settings?: Http2Settings;
+  /** Milliseconds to wait for the connection (and handshake) to be ready. */
+  connectTimeoutMs?: number;
+  /** The server sent GOAWAY: no new streams should go to this transport. */
+  onGoaway(errorCode: number): void;
+  /** The connection is closed (after GOAWAY drain, error or destroy). Called once. */
+  onClose(error?: Error): void;
+}
+
+/** Callbacks a server stream delivers to core. */
+export interface ServerStreamListener {
+  onData(chunk: Uint8Array): void;
+  /** The client half-closed (END_STREAM). */
+  onEnd(): void;
+  onDrain(): void;
+  /**
+   * The stream is finished. `rstCode` is set when it was reset (client cancel, or the
+   * connection went away, in which case `error` may be set too) before core ended it.
+   */
+  onClose(rstCode: number | undefined, error?: Error): void;
+}
+
+/** One server-side HTTP/2 stream, as handed to core for each request. */
+export interface ServerTransportStream {
+  /** The request headers, pseudo-headers included. */
+  readonly headers: Http2Headers;
+  readonly peer: Peer;
+  /** Sets the callbacks; data received before this is called is buffered. */
+  setListener(listener: ServerStreamListener): void;
+  /** Sends response headers; with `endStream` it is a trailers-only (or non-gRPC) response. */
+  sendHeaders(headers: Http2Headers, endStream: boolean): void;
+  /** Queues DATA. Returns false when the caller should wait for `onDrain`. */
+  write(data: Uint8Array): boolean;
+  /** Sends trailers, ending the stream. Response headers must have been sent. */
+  sendTrailers(trailers: Http2Headers): void;
+  /** Resets the stream (default code CANCEL). */
+  reset(code?: number): void;
+  pause(): void;
+  resume(): void;
+}
+
+export interface ServerTransportOptions {
+  credentials: ServerCredentials;
+  settings?: Http2Settings;
+  /** Called for each new stream. */
+  onStream(stream: ServerTransportStream): void;
+}
+
+/** A listening transport server. */
+export interface TransportListener {
+  /** The bound address, with the real port when 0 was asked: "127.0.0.1:50051", "[::1]:4000". */
+  readonly address: string;
+  /** Graceful: GOAWAY to every connection, stop accepting, resolve when every connection closed. */
+  drain(): Promise<void>;
+  /** Closes the listener and destroys every connection now; open streams are reset. */
+  close(): void;
+}
+
+/**
+ * A transport implementation, registered by name in core's transport registry.
+ * Addresses are strings: "host:port", "[v6]:port", "unix:/path", "unix-abstract:name",
+ * or a transport-specific form (the in-memory transport uses plain names).
+ */
+export interface TransportBuilder {
+  readonly name: string;
+  connect(address: string, options: ClientTransportOptions): Promise<ClientTransport>;
+  listen(address: string, options: ServerTransportOptions): Promise<TransportListener>;
+}
+
+export type { Duplex };
