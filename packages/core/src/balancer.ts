@@ -1,0 +1,73 @@
+/**
+ * Load balancing, shaped like grpc-go's balancer package: a builder registered by
+ * name builds a Balancer for one channel. The balancer creates subchannels through a
+ * narrow BalancerClientConn and publishes an immutable Picker that calls pick from.
+ */
+import type { GrpcError } from "./grpc-error.js";
+import type { ConnectivityState } from "./connectivity-state.js";
+import type { Address, ResolverState } from "./resolver.js";
+import type { ConfigurableBuilder } from "./registry.js";
+
+/** A connection to one backend, as a balancer sees it. */
+export interface Subchannel {
+  readonly addresses: readonly Address[];
+  readonly state: ConnectivityState;
+  /** Starts connecting if idle. */
+  connect(): void;
+  /** Releases the subchannel; its connection closes once no call uses it. */
+  shutdown(): void;
+  /** Registers a state listener; returns a function that removes it. */
+  watch(listener: (state: ConnectivityState, error?: GrpcError) => void): () => void;
+}
+
+export type PickResult =
+  | { readonly type: "pick"; readonly subchannel: Subchannel }
+  /** No decision yet: the call waits for the next picker. */
+  | { readonly type: "queue" }
+  /** Fail the call (unless it waits for ready and the error is UNAVAILABLE). */
+  | { readonly type: "fail"; readonly error: GrpcError };
+
+export interface PickInfo {
+  /** "/package.Service/Method" */
+  readonly path: string;
+}
+
+/** An immutable snapshot: calls pick from it without locks. */
+export interface Picker {
+  pick(info: PickInfo): PickResult;
+}
+
+export interface BalancerState {
+  readonly state: ConnectivityState;
+  readonly picker: Picker;
+}
+
+/** What a balancer may do to its channel. */
+export interface BalancerClientConn {
+  createSubchannel(addresses: readonly Address[]): Subchannel;
+  updateState(state: BalancerState): void;
+  /** Asks the resolver to resolve again. */
+  requestReresolution(): void;
+}
+
+export interface ClientConnState<C = unknown> {
+  readonly resolverState: ResolverState;
+  readonly config: C;
+}
+
+export interface Balancer<C = unknown> {
+  updateClientConnState(state: ClientConnState<C>): void;
+  resolverError(error: GrpcError): void;
+  /** Leave IDLE: a call is waiting. */
+  exitIdle(): void;
+  close(): void;
+}
+
+export interface BalancerBuilder<C = unknown> extends ConfigurableBuilder<C> {
+  build(cc: BalancerClientConn): Balancer<C>;
+}
+
+/** A picker that always answers the same. */
+export function constantPicker(result: PickResult): Picker {
+  return { pick: () => result };
+}

@@ -1,0 +1,299 @@
+/**
+ * A channel: a virtual connection to a target. It resolves the target's name,
+ * balances calls over subchannels, connects lazily on the first call, and reconnects
+ * with backoff. Calls made through createClient pick a transport from it.
+ */
+import type { BackoffOptions } from "./backoff.js";
+import type { Balancer, BalancerClientConn, Picker } from "./balancer.js";
+import type { CallHost } from "./client-call.js";
+import { Code } from "./code.js";
+import type { Codec } from "./codec.js";
+import type { Compressor } from "./compression.js";
+import { ConnectivityState } from "./connectivity-state.js";
+import { insecureCredentials, type ChannelCredentials } from "./credentials.js";
+import { GrpcError } from "./grpc-error.js";
+import type { Interceptor } from "./interceptor.js";
+import { balancerRegistry, codecRegistry, compressorRegistry, resolveTransport, resolverRegistry } from "./registries.js";
+import { Registry } from "./registry.js";
+import type { Resolver, ResolverBuilder, ResolverState } from "./resolver.js";
+import { SubchannelImpl } from "./subchannel.js";
+import { parseTarget, type Target } from "./target.js";
+import type { ClientTransport, Http2Settings, TransportBuilder } from "./transport.js";
+
+export interface ChannelOptions {
+  /** The transport: a builder (`http2Transport()`), a registered name, or the first registered. */
+  transport?: TransportBuilder | string;
+  /** Transport credentials; insecure (plaintext h2c) by default. */
+  credentials?: ChannelCredentials;
+  /** Client interceptors applied to every call, outermost first. */
+  interceptors?: Interceptor[];
+  /** Largest response message accepted, in bytes. Default 4 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** Largest request message sent, in bytes. Default unlimited. */
+  maxSendMessageBytes?: number;
+  /** Compress requests with this registered encoding by default. */
+  compression?: string;
+  /** Message codec: "proto" (default), "json", or a Codec. */
+  codec?: string | Codec;
+  /** The :authority of calls; by default derived from the target. */
+  authority?: string;
+  /** Connection backoff (doc/connection-backoff.md). */
+  backoff?: BackoffOptions;
+  /** HTTP/2 settings for this channel's connections. */
+  settings?: Http2Settings;
+  /** Load-balancing policy name; "pick_first" by default. */
+  loadBalancingPolicy?: string;
+  /** Resolvers for this channel only, consulted before the process-wide registry. */
+  resolvers?: ResolverBuilder[];
+  /** Compressors for this channel only, in addition to the process-wide ones. */
+  compressors?: Compressor[];
+}
+
+export const defaultMaxReceiveMessageBytes = 4 * 1024 * 1024;
+
+interface PendingPick {
+  path: string;
+  waitForReady: boolean;
+  deadline: number | undefined;
+  resolve(t: ClientTransport): void;
+  reject(e: GrpcError): void;
+}
+
+type StateWatcher = (state: ConnectivityState) => void;
+
+export class Channel implements CallHost {
+  readonly target: Target;
+  readonly authority: string;
+  readonly scheme: "http" | "https";
+  readonly codec: Codec;
+  readonly compressors: Registry<Compressor>;
+  readonly acceptEncoding: string;
+  readonly interceptors: readonly Interceptor[];
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  readonly compression: string | undefined;
+
+  private readonly transport: TransportBuilder;
+  private readonly credentials: ChannelCredentials;
+  private readonly resolverBuilder: ResolverBuilder;
+  private resolver: Resolver | undefined;
+  private balancer: Balancer | undefined;
+  private picker: Picker | undefined;
+  private _state = ConnectivityState.IDLE;
+  private pending: PendingPick[] = [];
+  private subchannels = new Set<SubchannelImpl>();
+  private watchers = new Set<StateWatcher>();
+  private lastResolverError: GrpcError | undefined;
+
+  constructor(target: string, private readonly options: ChannelOptions = {}) {
+    const channelResolvers = new Map((options.resolvers ?? []).map((r) => [r.name, r]));
+    const known = (s: string) => channelResolvers.has(s) || resolverRegistry.has(s);
+    const defaultScheme = known("dns") ? "dns" : "passthrough";
+    this.target = parseTarget(target, defaultScheme, known);
+    const rb = channelResolvers.get(this.target.scheme) ?? resolverRegistry.get(this.target.scheme);
+    if (rb === undefined) {
+      throw new Error(
+        `no resolver registered for scheme "${this.target.scheme}" — install a package that provides one and register it`,
+      );
+    }
+    this.resolverBuilder = rb;
+    this.transport = resolveTransport(options.transport);
+    this.credentials = options.credentials ?? insecureCredentials();
+    this.scheme = this.credentials.secure ? "https" : "http";
+    this.authority =
+      options.authority ?? rb.defaultAuthority?.(this.target) ?? this.target.endpoint.replace(/^\/+/, "");
+    const codec = options.codec ?? "proto";
+    this.codec = typeof codec === "string" ? codecRegistry.mustGet(codec) : codec;
+    if (options.compressors !== undefined && options.compressors.length > 0) {
+      this.compressors = new Registry<Compressor>("compressor");
+      for (const n of compressorRegistry.names()) this.compressors.register(compressorRegistry.mustGet(n));
+      for (const c of options.compressors) this.compressors.register(c);
+    } else {
+      this.compressors = compressorRegistry;
+    }
+    this.acceptEncoding = this.compressors.names().join(",");
+    this.interceptors = options.interceptors ?? [];
+    this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? defaultMaxReceiveMessageBytes;
+    this.maxSendMessageBytes = options.maxSendMessageBytes ?? Number.MAX_SAFE_INTEGER;
+    this.compression = options.compression;
+    if (this.compression !== undefined && !this.compressors.has(this.compression)) {
+      throw new Error(`compression "${this.compression}" is not registered — register a compressor with that name`);
+    }
+    balancerRegistry.mustGet(options.loadBalancingPolicy ?? "pick_first");
+  }
+
+  /** The channel's connectivity state; with `tryToConnect`, an IDLE channel starts connecting. */
+  getConnectivityState(tryToConnect = false): ConnectivityState {
+    if (tryToConnect) this.exitIdle();
+    return this._state;
+  }
+
+  /** Resolves with the new state once it differs from `from`, or rejects when `signal` aborts. */
+  waitForStateChange(from: ConnectivityState, signal?: AbortSignal): Promise<ConnectivityState> {
+    if (this._state !== from) return Promise.resolve(this._state);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.watchers.delete(w);
+        reject(GrpcError.from(signal!.reason, Code.CANCELLED));
+      };
+      const w: StateWatcher = (s) => {
+        if (s === from) return;
+        this.watchers.delete(w);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(s);
+      };
+      this.watchers.add(w);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Resolves once the channel is READY (connecting if needed), rejects on `signal`. */
+  async waitForReady(signal?: AbortSignal): Promise<void> {
+    let s = this.getConnectivityState(true);
+    while (s !== ConnectivityState.READY) {
+      if (s === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.UNAVAILABLE, "channel is closed");
+      s = await this.waitForStateChange(s, signal);
+      if (s === ConnectivityState.IDLE) s = this.getConnectivityState(true);
+    }
+  }
+
+  private setState(state: ConnectivityState): void {
+    if (this._state === state) return;
+    this._state = state;
+    for (const w of [...this.watchers]) w(state);
+  }
+
+  private exitIdle(): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    if (this.resolver === undefined) {
+      this.setState(ConnectivityState.CONNECTING);
+      this.balancer = balancerRegistry.mustGet(this.options.loadBalancingPolicy ?? "pick_first").build(this.balancerConn);
+      this.resolver = this.resolverBuilder.build(
+        this.target,
+        {
+          updateState: (s) => this.onResolverState(s),
+          reportError: (e) => this.onResolverError(e),
+        },
+        { authority: this.authority },
+      );
+    } else {
+      this.balancer?.exitIdle();
+    }
+  }
+
+  private onResolverState(state: ResolverState): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    this.lastResolverError = undefined;
+    this.balancer?.updateClientConnState({ resolverState: state, config: undefined });
+  }
+
+  private onResolverError(error: Error): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    const e = new GrpcError(Code.UNAVAILABLE, `name resolution failed for "${this.target.raw}": ${error.message}`);
+    this.lastResolverError = e;
+    this.balancer?.resolverError(e);
+  }
+
+  private readonly balancerConn: BalancerClientConn = {
+    createSubchannel: (addresses) => {
+      const sc = new SubchannelImpl(addresses, {
+        transport: this.transport,
+        credentials: this.credentials,
+        authority: this.authority,
+        settings: this.options.settings,
+        backoff: this.options.backoff,
+      });
+      this.subchannels.add(sc);
+      sc.watch((s) => {
+        if (s === ConnectivityState.SHUTDOWN) this.subchannels.delete(sc);
+      });
+      return sc;
+    },
+    updateState: ({ state, picker }) => {
+      if (this._state === ConnectivityState.SHUTDOWN) return;
+      this.picker = picker;
+      this.setState(state);
+      this.processPending();
+    },
+    requestReresolution: () => this.resolver?.resolveNow(),
+  };
+
+  /** Picks a transport for a call (CallHost). */
+  getTransport(waitForReady: boolean, deadline: number | undefined, path = ""): ClientTransport | Promise<ClientTransport> {
+    if (this._state === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.UNAVAILABLE, "channel is closed");
+    const picker = this.picker;
+    if (picker !== undefined) {
+      const r = this.tryPick(picker, path, waitForReady);
+      if (r !== undefined) return r;
+    } else if (this._state === ConnectivityState.IDLE) {
+      this.exitIdle();
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ path, waitForReady, deadline, resolve, reject });
+    });
+  }
+
+  /** A transport, undefined to keep waiting; throws to fail the call. */
+  private tryPick(picker: Picker, path: string, waitForReady: boolean): ClientTransport | undefined {
+    const r = picker.pick({ path });
+    if (r.type === "pick") {
+      const t = (r.subchannel as SubchannelImpl).transport;
+      return t;
+    }
+    if (r.type === "fail" && !(waitForReady && r.error.code === Code.UNAVAILABLE)) throw r.error;
+    return undefined;
+  }
+
+  private processPending(): void {
+    const picker = this.picker;
+    if (picker === undefined || this.pending.length === 0) return;
+    const waiting = this.pending;
+    this.pending = [];
+    const now = Date.now();
+    for (const p of waiting) {
+      if (p.deadline !== undefined && p.deadline <= now) {
+        p.reject(new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded while waiting for a connection"));
+        continue;
+      }
+      let t: ClientTransport | undefined;
+      try {
+        t = this.tryPick(picker, p.path, p.waitForReady);
+      } catch (e) {
+        p.reject(e as GrpcError);
+        continue;
+      }
+      if (t !== undefined) p.resolve(t);
+      else this.pending.push(p);
+    }
+  }
+
+  /** Closes the channel: calls waiting for a connection fail, connections close. */
+  close(): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    this.setState(ConnectivityState.SHUTDOWN);
+    this.resolver?.close();
+    this.balancer?.close();
+    for (const sc of [...this.subchannels]) sc.destroy();
+    this.subchannels.clear();
+    const waiting = this.pending;
+    this.pending = [];
+    for (const p of waiting) p.reject(new GrpcError(Code.CANCELLED, "channel closed while the call waited for a connection"));
+    this.watchers.clear();
+  }
+
+  /** @internal the last resolver error, for diagnostics. */
+  get resolverError(): GrpcError | undefined {
+    return this.lastResolverError;
+  }
+}
+
+/**
+ * Creates a channel to `target` ("host:port", "dns:///name:443", "unix:///path", ...).
+ *
+ * @example
+ * const channel = createChannel("localhost:50051", { transport: http2Transport() });
+ * const client = createClient(GreeterService, channel);
+ */
+export function createChannel(target: string, options?: ChannelOptions): Channel {
+  return new Channel(target, options);
+}

@@ -1,0 +1,437 @@
+/**
+ * One client call on the wire: request headers, framed messages out, and response
+ * headers, messages and trailers in, ending in exactly one status. Unary and streaming
+ * calls in client.ts are thin shapes over this.
+ */
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { Code } from "./code.js";
+import type { Codec } from "./codec.js";
+import type { Compressor } from "./compression.js";
+import { EnvelopeDecoder, encodeEnvelope } from "./envelope.js";
+import { GrpcError } from "./grpc-error.js";
+import { encodeTimeout } from "./grpc-timeout.js";
+import { markReceivedCompressed, isMarkedUncompressed } from "./message-marks.js";
+import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { H, codeForHttpStatus, contentTypeFor, firstHeader, readTrailers, statusForReset, userAgent } from "./protocol.js";
+import type { ClientStreamListener, ClientTransport, ClientTransportStream, Http2Headers } from "./transport.js";
+import { Http2ErrorCode } from "./transport.js";
+import type { Registry } from "./registry.js";
+
+/** What a call needs of its channel. */
+export interface CallHost {
+  readonly authority: string;
+  readonly scheme: "http" | "https";
+  readonly codec: Codec;
+  readonly compressors: Registry<Compressor>;
+  /** The grpc-accept-encoding value: every registered compressor. */
+  readonly acceptEncoding: string;
+  /** A ready transport, or a promise of one; rejects with a GrpcError when none can be had. */
+  getTransport(waitForReady: boolean, deadline: number | undefined, path: string): ClientTransport | Promise<ClientTransport>;
+}
+
+/** Receives what a call produces. `onClose` is called exactly once, last. */
+export interface CallListener<O> {
+  onHeader(metadata: Metadata): void;
+  onMessage(message: O): void;
+  onClose(error: GrpcError | undefined, trailer: Metadata): void;
+}
+
+export interface ClientCallOptions {
+  deadline: number | undefined;
+  waitForReady: boolean;
+  compression: string | undefined;
+  maxReceiveMessageBytes: number;
+  maxSendMessageBytes: number;
+  signal: AbortSignal | undefined;
+}
+
+const emptyMetadata = new Metadata();
+
+export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener {
+  private stream: ClientTransportStream | undefined;
+  private listener!: CallListener<MessageShape<O>>;
+  private closed = false;
+  private headersSeen = false;
+  private trailer: Metadata = emptyMetadata;
+  /** Writes queued while the transport is being picked or the window is full. */
+  private pending: Uint8Array[] | undefined = [];
+  private halfClosePending = false;
+  private drainWaiters: (() => void)[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private decoder: EnvelopeDecoder;
+  private decompressor: Compressor | undefined;
+  /** Serialises async decompression so messages and the status keep their order. */
+  private chain: Promise<void> | undefined;
+  private sendCompressor: Compressor | undefined;
+  /** The last send still compressing, when there is one. */
+  private sendTail: Promise<void> | undefined;
+  private abortListener: (() => void) | undefined;
+
+  constructor(
+    private readonly host: CallHost,
+    private readonly path: string,
+    private readonly input: I,
+    private readonly output: O,
+    private readonly opts: ClientCallOptions,
+  ) {
+    this.decoder = new EnvelopeDecoder(opts.maxReceiveMessageBytes, (data, compressed) => this.onFrame(data, compressed));
+  }
+
+  start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void {
+    this.listener = listener;
+    const { deadline, signal, compression } = this.opts;
+    if (compression !== undefined && compression !== "identity") {
+      const c = this.host.compressors.get(compression);
+      if (c === undefined) {
+        this.finish(new GrpcError(Code.INTERNAL, `compression "${compression}" is not registered on this channel`));
+        return;
+      }
+      this.sendCompressor = c;
+    }
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.finish(GrpcError.from(signal.reason, Code.CANCELLED));
+        return;
+      }
+      this.abortListener = () => this.cancel(GrpcError.from(signal.reason, Code.CANCELLED));
+      signal.addEventListener("abort", this.abortListener, { once: true });
+    }
+    if (deadline !== undefined) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        this.finish(new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started"));
+        return;
+      }
+      this.timer = setTimeout(() => this.onDeadline(), remaining);
+    }
+    let transport: ClientTransport | Promise<ClientTransport>;
+    try {
+      transport = this.host.getTransport(this.opts.waitForReady, deadline, this.path);
+    } catch (e) {
+      this.finish(GrpcError.from(e, Code.UNAVAILABLE));
+      return;
+    }
+    if (transport instanceof Promise) {
+      transport.then(
+        (t) => this.open(t, metadata, true),
+        (e) => this.finish(GrpcError.from(e, Code.UNAVAILABLE)),
+      );
+    } else {
+      this.open(transport, metadata, true);
+    }
+  }
+
+  private open(transport: ClientTransport, metadata: Metadata | undefined, mayRetry: boolean): void {
+    if (this.closed) return;
+    const headers: Http2Headers = {
+      [H.method]: "POST",
+      [H.scheme]: this.host.scheme,
+      [H.path]: this.path,
+      [H.authority]: this.host.authority,
+      [H.contentType]: contentTypeFor(this.host.codec.name),
+      [H.te]: "trailers",
+      [H.userAgent]: userAgent,
+      [H.acceptEncoding]: this.host.acceptEncoding,
+    };
+    if (this.sendCompressor !== undefined) headers[H.encoding] = this.sendCompressor.name;
+    if (this.opts.deadline !== undefined) {
+      headers[H.timeout] = encodeTimeout(Math.max(1, this.opts.deadline - Date.now()));
+    }
+    if (metadata !== undefined && metadata.size > 0) {
+      metadataToHeaders(metadata, headers);
+      const ua = metadata.get("user-agent");
+      if (typeof ua === "string") headers[H.userAgent] = `${ua} ${userAgent}`;
+    }
+    try {
+      this.stream = transport.openStream(headers, this);
+    } catch (e) {
+      // The connection closed between the pick and the stream: the request never left,
+      // so one transparent retry on a fresh pick is safe.
+      if (mayRetry) {
+        Promise.resolve(this.host.getTransport(this.opts.waitForReady, this.opts.deadline, this.path)).then(
+          (t) => this.open(t, metadata, false),
+          (err) => this.finish(GrpcError.from(err, Code.UNAVAILABLE)),
+        );
+        return;
+      }
+      this.finish(GrpcError.from(e, Code.UNAVAILABLE));
+      return;
+    }
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending !== undefined) {
+      for (const chunk of pending) this.stream.write(chunk);
+    }
+    if (this.halfClosePending) this.stream.end();
+  }
+
+  /**
+   * Sends one message. Resolves when the transport can take more (backpressure),
+   * rejects with the call's status when the call has ended.
+   */
+  send(message: MessageShape<I>): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    let data: Uint8Array;
+    try {
+      data = this.host.codec.encode(this.input, message);
+    } catch (e) {
+      this.cancel(new GrpcError(Code.INTERNAL, `failed to serialize request: ${errorMessage(e)}`));
+      return Promise.resolve();
+    }
+    const compressor = this.sendCompressor;
+    if (compressor !== undefined && !isMarkedUncompressed(message)) {
+      // Compression is async; later frames and the half-close wait their turn.
+      const p = (this.sendTail ?? Promise.resolve())
+        .then(() => compressor.compress(data))
+        .then(
+          (c) => this.sendFrame(c, true),
+          (e) => this.cancel(new GrpcError(Code.INTERNAL, `failed to compress request: ${errorMessage(e)}`)),
+        );
+      this.trackSend(p);
+      return p;
+    }
+    if (this.sendTail !== undefined) {
+      const p = this.sendTail.then(() => this.sendFrame(data, false));
+      this.trackSend(p);
+      return p;
+    }
+    return this.sendFrame(data, false);
+  }
+
+  private trackSend(p: Promise<void>): void {
+    this.sendTail = p;
+    void p.then(() => {
+      if (this.sendTail === p) this.sendTail = undefined;
+    });
+  }
+
+  private sendFrame(data: Uint8Array, compressed: boolean): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (data.byteLength > this.opts.maxSendMessageBytes) {
+      this.cancel(
+        new GrpcError(
+          Code.RESOURCE_EXHAUSTED,
+          `request message larger than the send limit (${data.byteLength} vs. ${this.opts.maxSendMessageBytes} bytes)`,
+        ),
+      );
+      return Promise.resolve();
+    }
+    const frame = encodeEnvelope(data, compressed);
+    if (this.stream === undefined) {
+      this.pending!.push(frame);
+      return Promise.resolve();
+    }
+    if (this.stream.write(frame)) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Half-closes: no more messages will be sent. */
+  halfClose(): void {
+    if (this.closed) return;
+    if (this.sendTail !== undefined) {
+      void this.sendTail.then(() => this.halfClose());
+      return;
+    }
+    if (this.stream === undefined) this.halfClosePending = true;
+    else this.stream.end();
+  }
+
+  /** Ends the call from this side with `error` (CANCELLED by default) and resets the stream. */
+  cancel(error: GrpcError = new GrpcError(Code.CANCELLED, "call cancelled by the client")): void {
+    if (this.closed) return;
+    this.stream?.reset(Http2ErrorCode.CANCEL);
+    this.finish(error);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private onDeadline(): void {
+    this.timer = undefined;
+    this.cancel(new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded while waiting for the server"));
+  }
+
+  // ClientStreamListener
+
+  onHeaders(headers: Http2Headers, endStream: boolean): void {
+    if (this.closed) return;
+    const status = Number(firstHeader(headers, H.status));
+    if (status !== 200) {
+      const msg = firstHeader(headers, H.grpcMessage);
+      this.cancel(
+        new GrpcError(
+          codeForHttpStatus(status),
+          `server answered with HTTP status ${status}${msg !== undefined ? ` (${msg})` : ""}`,
+          { metadata: headersToMetadataSafe(headers) },
+        ),
+      );
+      return;
+    }
+    if (endStream) {
+      // Trailers-only: the headers carry the status.
+      this.onTrailers(headers);
+      return;
+    }
+    const ct = firstHeader(headers, H.contentType);
+    if (ct === undefined || !ct.startsWith("application/grpc")) {
+      this.cancel(new GrpcError(Code.UNKNOWN, `server answered with content-type "${ct ?? ""}", not application/grpc`));
+      return;
+    }
+    const enc = firstHeader(headers, H.encoding);
+    if (enc !== undefined && enc !== "identity") {
+      const c = this.host.compressors.get(enc);
+      if (c === undefined) {
+        this.cancel(new GrpcError(Code.INTERNAL, `server compressed the response with "${enc}", which this channel has not registered`));
+        return;
+      }
+      this.decompressor = c;
+    }
+    let md: Metadata;
+    try {
+      md = headersToMetadata(headers);
+    } catch (e) {
+      this.cancel(GrpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    this.headersSeen = true;
+    this.listener.onHeader(md);
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.decoder.push(chunk);
+    } catch (e) {
+      this.cancel(GrpcError.from(e, Code.INTERNAL));
+    }
+  }
+
+  private onFrame(data: Uint8Array, compressed: boolean): void {
+    if (compressed) {
+      const d = this.decompressor;
+      if (d === undefined) {
+        throw new GrpcError(Code.INTERNAL, "server sent a compressed message without a grpc-encoding");
+      }
+      const max = this.opts.maxReceiveMessageBytes;
+      // Decompression is async (zlib's thread pool); keep order through one chain.
+      const prev = this.chain ?? Promise.resolve();
+      const p = prev
+        .then(() => d.decompress(data, max))
+        .then(
+          (plain) => {
+            if (this.closed) return;
+            const msg = this.decode(plain);
+            if (msg !== undefined) {
+              markReceivedCompressed(msg);
+              this.listener.onMessage(msg);
+            }
+          },
+          (e) => this.cancel(GrpcError.from(e, Code.INTERNAL)),
+        );
+      this.chain = p;
+      void p.then(() => {
+        if (this.chain === p) this.chain = undefined;
+      });
+      return;
+    }
+    if (this.chain !== undefined) {
+      const p = this.chain.then(() => {
+        if (this.closed) return;
+        const msg = this.decode(data);
+        if (msg !== undefined) this.listener.onMessage(msg);
+      });
+      this.chain = p;
+      void p.then(() => {
+        if (this.chain === p) this.chain = undefined;
+      });
+      return;
+    }
+    const msg = this.decode(data);
+    if (msg !== undefined) this.listener.onMessage(msg);
+  }
+
+  private decode(data: Uint8Array): MessageShape<O> | undefined {
+    try {
+      return this.host.codec.decode(this.output, data);
+    } catch (e) {
+      this.cancel(new GrpcError(Code.INTERNAL, `failed to parse response message: ${errorMessage(e)}`));
+      return undefined;
+    }
+  }
+
+  onTrailers(trailers: Http2Headers): void {
+    if (this.closed) return;
+    let status: ReturnType<typeof readTrailers>;
+    try {
+      status = readTrailers(trailers);
+    } catch (e) {
+      this.cancel(GrpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    let error = status.error;
+    if (error === undefined) {
+      try {
+        this.decoder.end();
+      } catch (e) {
+        error = GrpcError.from(e, Code.INTERNAL);
+      }
+    }
+    this.trailer = status.trailer;
+    const settle = () => this.finish(error, status.trailer);
+    if (this.chain !== undefined) void this.chain.then(settle);
+    else settle();
+  }
+
+  onDrain(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  onClose(rstCode: number | undefined, error?: Error): void {
+    if (this.closed) return;
+    // A stream closed without trailers: report why, never a bare code.
+    const status = statusForReset(rstCode, error);
+    const settle = () => this.finish(status);
+    if (this.chain !== undefined) void this.chain.then(settle);
+    else settle();
+  }
+
+  private finish(error: GrpcError | undefined, trailer: Metadata = this.trailer): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
+    this.onDrain();
+    if (error !== undefined && error.metadata.size === 0 && trailer.size > 0) {
+      error = new GrpcError(error.code, error.rawMessage, { details: error.details, metadata: trailer, cause: error.cause });
+    }
+    this.listener.onClose(error, error !== undefined && error.metadata.size > 0 ? error.metadata : trailer);
+  }
+
+  /** True once response headers arrived (a trailers-only response has none). */
+  get receivedHeaders(): boolean {
+    return this.headersSeen;
+  }
+
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.stream?.resume();
+  }
+}
+
+function headersToMetadataSafe(headers: Http2Headers): Metadata {
+  try {
+    return headersToMetadata(headers);
+  } catch {
+    return new Metadata();
+  }
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,227 @@
+/**
+ * Typed clients from @bufbuild/protobuf service descriptors, with no code generator:
+ * unary methods return a Promise, server-streaming ones an AsyncIterable,
+ * client-streaming ones take an AsyncIterable and return a Promise, and bidi ones take
+ * and return AsyncIterables.
+ */
+import { create, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import type { CallOptions } from "./call-options.js";
+import { callDeadline } from "./call-options.js";
+import type { Channel } from "./channel.js";
+import { ClientCall, type ClientCallOptions } from "./client-call.js";
+import { Code } from "./code.js";
+import { GrpcError } from "./grpc-error.js";
+import { applyInterceptors, type StreamRequest, type StreamResponse, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import { isMarkedUncompressed, sendUncompressed } from "./message-marks.js";
+import { MessageQueue } from "./message-queue.js";
+import { Metadata } from "./metadata.js";
+
+type Methods<S extends DescService> = S["method"];
+
+type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+    : M extends { methodKind: "client_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? (requests: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>
+      : M extends { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? (requests: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+        : never;
+
+/** A client for service `S`: one method per RPC, named in lowerCamelCase as in the descriptor. */
+export type Client<S extends DescService> = { [K in keyof Methods<S>]: ClientMethod<Methods<S>[K]> };
+
+/** Response messages are queued up to this many before the stream stops reading. */
+const responseHighWater = 16;
+
+function toMessage<D extends DescMessage>(schema: D, init: MessageInitShape<D>): MessageShape<D> {
+  const msg = create(schema, init);
+  if (msg !== init && isMarkedUncompressed(init as object)) sendUncompressed(msg);
+  return msg;
+}
+
+function callOptions(channel: Channel, opts: CallOptions | undefined, deadline: number | undefined, signal: AbortSignal | undefined): ClientCallOptions {
+  return {
+    deadline,
+    waitForReady: opts?.waitForReady ?? false,
+    compression: opts?.compression ?? channel.compression,
+    maxReceiveMessageBytes: opts?.maxReceiveMessageBytes ?? channel.maxReceiveMessageBytes,
+    maxSendMessageBytes: opts?.maxSendMessageBytes ?? channel.maxSendMessageBytes,
+    signal,
+  };
+}
+
+function pathOf(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}
+
+/** The innermost unary call: one message out, one in. */
+function runUnary(channel: Channel, opts: CallOptions | undefined, req: UnaryRequest): Promise<UnaryResponse> {
+  return new Promise((resolve, reject) => {
+    const call = new ClientCall(channel, req.path, req.method.input, req.method.output, callOptions(channel, opts, req.deadline, req.signal));
+    let header: Metadata | undefined;
+    let response: MessageShape<DescMessage> | undefined;
+    call.start(req.metadata, {
+      onHeader(md) {
+        header = md;
+        opts?.onHeader?.(md);
+      },
+      onMessage(m) {
+        if (response !== undefined) {
+          call.cancel(new GrpcError(Code.UNIMPLEMENTED, "server sent more than one response message for a unary call"));
+          return;
+        }
+        response = m;
+      },
+      onClose(error, trailer) {
+        opts?.onTrailer?.(trailer);
+        if (error !== undefined) reject(error);
+        else if (response === undefined) reject(new GrpcError(Code.UNIMPLEMENTED, "server ended a unary call without a response message", { metadata: trailer }));
+        else resolve({ stream: false, header: header ?? new Metadata(), message: response, trailer });
+      },
+    });
+    void call.send(req.message);
+    call.halfClose();
+  });
+}
+
+/** The innermost streaming call: resolves when response headers arrive (or the call ends). */
+function runStream(channel: Channel, opts: CallOptions | undefined, req: StreamRequest): Promise<StreamResponse> {
+  return new Promise((resolve, reject) => {
+    const call = new ClientCall(channel, req.path, req.method.input, req.method.output, callOptions(channel, opts, req.deadline, req.signal));
+    const trailer = new Metadata();
+    const queue = new MessageQueue<MessageShape<DescMessage>>(
+      responseHighWater,
+      () => call.pause(),
+      () => call.resume(),
+      () => call.cancel(new GrpcError(Code.CANCELLED, "response stream abandoned by the reader")),
+    );
+    let settled = false;
+    const respond = (header: Metadata) => {
+      if (settled) return;
+      settled = true;
+      resolve({ stream: true, header, message: queue, trailer });
+    };
+    call.start(req.metadata, {
+      onHeader(md) {
+        opts?.onHeader?.(md);
+        respond(md);
+      },
+      onMessage(m) {
+        queue.push(m);
+      },
+      onClose(error, tr) {
+        trailer.merge(tr);
+        opts?.onTrailer?.(tr);
+        if (!settled && error !== undefined) {
+          settled = true;
+          reject(error);
+          return;
+        }
+        respond(new Metadata());
+        queue.end(error);
+      },
+    });
+    void pump(call, req.message);
+  });
+}
+
+/** Sends every request message with backpressure, then half-closes. */
+async function pump(call: ClientCall<DescMessage, DescMessage>, messages: AsyncIterable<MessageShape<DescMessage>>): Promise<void> {
+  try {
+    for await (const m of messages) {
+      if (call.isClosed) return;
+      await call.send(m);
+    }
+    call.halfClose();
+  } catch (e) {
+    call.cancel(GrpcError.from(e, Code.CANCELLED));
+  }
+}
+
+async function* asMessages<D extends DescMessage>(
+  schema: D,
+  input: AsyncIterable<MessageInitShape<D>> | Iterable<MessageInitShape<D>>,
+): AsyncIterable<MessageShape<D>> {
+  for await (const m of input) yield toMessage(schema, m);
+}
+
+async function* single<T>(value: T): AsyncIterable<T> {
+  yield value;
+}
+
+async function firstOnly<T>(it: AsyncIterable<T>): Promise<T> {
+  let result: T | undefined;
+  let n = 0;
+  for await (const m of it) {
+    if (n++ > 0) throw new GrpcError(Code.UNIMPLEMENTED, "server sent more than one response message for a client-streaming call");
+    result = m;
+  }
+  if (n === 0) throw new GrpcError(Code.UNIMPLEMENTED, "server ended a client-streaming call without a response message");
+  return result as T;
+}
+
+/**
+ * Creates a typed client for `service` on `channel`.
+ *
+ * @example
+ * const client = createClient(GreeterService, channel);
+ * const reply = await client.sayHello({ name: "world" }, { timeoutMs: 1000 });
+ */
+export function createClient<S extends DescService>(service: S, channel: Channel): Client<S> {
+  const client: Record<string, unknown> = {};
+  const interceptors = channel.interceptors;
+  for (const method of service.methods) {
+    const path = pathOf(method);
+    const unaryFn = (req: UnaryRequest, opts?: CallOptions) => runUnary(channel, opts, req);
+    const streamFn = (req: StreamRequest, opts?: CallOptions) => runStream(channel, opts, req);
+    const request = (opts: CallOptions | undefined) => ({
+      method,
+      path,
+      metadata: opts?.metadata !== undefined ? opts.metadata.clone() : new Metadata(),
+      deadline: callDeadline(opts),
+      signal: opts?.signal,
+    });
+    const callUnary = (req: UnaryRequest, opts: CallOptions | undefined): Promise<UnaryResponse> =>
+      interceptors.length === 0 ? unaryFn(req, opts) : (applyInterceptors((r) => unaryFn(r as UnaryRequest, opts), interceptors)(req) as Promise<UnaryResponse>);
+    const callStream = (req: StreamRequest, opts: CallOptions | undefined): Promise<StreamResponse> =>
+      interceptors.length === 0 ? streamFn(req, opts) : (applyInterceptors((r) => streamFn(r as StreamRequest, opts), interceptors)(req) as Promise<StreamResponse>);
+
+    let fn: unknown;
+    switch (method.methodKind) {
+      case "unary":
+        fn = async (init: MessageInitShape<DescMessage>, opts?: CallOptions) => {
+          if (interceptors.length === 0) {
+            // The direct path: no request or response objects beyond what the call needs.
+            const res = await runUnary(channel, opts, { stream: false, ...request(opts), message: toMessage(method.input, init) });
+            return res.message;
+          }
+          const res = await callUnary({ stream: false, ...request(opts), message: toMessage(method.input, init) }, opts);
+          return res.message;
+        };
+        break;
+      case "server_streaming":
+        fn = (init: MessageInitShape<DescMessage>, opts?: CallOptions) =>
+          (async function* () {
+            const res = await callStream({ stream: true, ...request(opts), message: single(toMessage(method.input, init)) }, opts);
+            yield* res.message;
+          })();
+        break;
+      case "client_streaming":
+        fn = async (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) => {
+          const res = await callStream({ stream: true, ...request(opts), message: asMessages(method.input, input) }, opts);
+          return firstOnly(res.message);
+        };
+        break;
+      case "bidi_streaming":
+        fn = (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) =>
+          (async function* () {
+            const res = await callStream({ stream: true, ...request(opts), message: asMessages(method.input, input) }, opts);
+            yield* res.message;
+          })();
+        break;
+    }
+    client[method.localName] = fn;
+  }
+  return client as Client<S>;
+}

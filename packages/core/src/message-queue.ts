@@ -1,0 +1,93 @@
+/**
+ * A queue of received messages read as an AsyncIterable, with flow control: when more
+ * than `highWater` messages wait unread, `onPause` is called (the transport stops
+ * reading, so the sender's HTTP/2 window closes); when the reader catches up, `onResume`.
+ */
+export class MessageQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
+  private readonly items: T[] = [];
+  private head = 0;
+  private done = false;
+  private error: unknown = undefined;
+  private waiter: ((r: IteratorResult<T>) => void) | undefined;
+  private waiterReject: ((e: unknown) => void) | undefined;
+  private paused = false;
+
+  constructor(
+    private readonly highWater: number,
+    private readonly onPause: () => void,
+    private readonly onResume: () => void,
+    /** Called when the reader stops early (break, return, throw). */
+    private readonly onAbandon: () => void,
+  ) {}
+
+  push(item: T): void {
+    if (this.done) return;
+    const w = this.waiter;
+    if (w !== undefined) {
+      this.waiter = this.waiterReject = undefined;
+      w({ value: item, done: false });
+      return;
+    }
+    this.items.push(item);
+    if (!this.paused && this.items.length - this.head >= this.highWater) {
+      this.paused = true;
+      this.onPause();
+    }
+  }
+
+  /** Ends the queue; with an error, the reader gets it after the queued messages. */
+  end(error?: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.error = error;
+    const w = this.waiter;
+    const r = this.waiterReject;
+    if (w !== undefined && r !== undefined) {
+      this.waiter = this.waiterReject = undefined;
+      if (error !== undefined) r(error);
+      else w({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.items.length) {
+      const value = this.items[this.head];
+      this.items[this.head++] = undefined as T;
+      if (this.head === this.items.length) {
+        this.items.length = 0;
+        this.head = 0;
+      }
+      if (this.paused && this.items.length - this.head < this.highWater / 2) {
+        this.paused = false;
+        this.onResume();
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.done) {
+      if (this.error !== undefined) {
+        const e = this.error;
+        this.error = undefined;
+        return Promise.reject(e);
+      }
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => {
+      this.waiter = resolve;
+      this.waiterReject = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.done) {
+      this.done = true;
+      this.items.length = 0;
+      this.head = 0;
+      this.onAbandon();
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this;
+  }
+}

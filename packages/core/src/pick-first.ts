@@ -1,0 +1,95 @@
+/**
+ * The built-in pick_first policy: one subchannel over all resolved addresses, tried in
+ * order; every call goes to the connection that succeeded. It reconnects when a call
+ * arrives after the connection was lost.
+ */
+import { Code } from "./code.js";
+import { ConnectivityState } from "./connectivity-state.js";
+import { GrpcError } from "./grpc-error.js";
+import { constantPicker, type Balancer, type BalancerBuilder, type BalancerClientConn, type Picker, type Subchannel } from "./balancer.js";
+import type { Address } from "./resolver.js";
+
+const queuePicker = constantPicker({ type: "queue" });
+
+class PickFirstBalancer implements Balancer {
+  private subchannel: Subchannel | undefined;
+  private unwatch: (() => void) | undefined;
+
+  constructor(private readonly cc: BalancerClientConn) {}
+
+  updateClientConnState({ resolverState }: { resolverState: { endpoints: readonly { addresses: readonly Address[] }[] } }): void {
+    const addresses = resolverState.endpoints.flatMap((e) => e.addresses);
+    if (addresses.length === 0) {
+      this.resolverError(new GrpcError(Code.UNAVAILABLE, "name resolver returned no addresses"));
+      return;
+    }
+    if (this.subchannel !== undefined && sameAddresses(this.subchannel.addresses, addresses)) return;
+    const old = this.subchannel;
+    const oldUnwatch = this.unwatch;
+    const sc = this.cc.createSubchannel(addresses);
+    this.subchannel = sc;
+    this.unwatch = sc.watch((state, error) => this.onSubchannelState(sc, state, error));
+    oldUnwatch?.();
+    old?.shutdown();
+    this.cc.updateState({ state: ConnectivityState.CONNECTING, picker: queuePicker });
+    sc.connect();
+  }
+
+  private onSubchannelState(sc: Subchannel, state: ConnectivityState, error?: GrpcError): void {
+    if (sc !== this.subchannel) return;
+    let picker: Picker;
+    switch (state) {
+      case ConnectivityState.READY:
+        picker = constantPicker({ type: "pick", subchannel: sc });
+        break;
+      case ConnectivityState.CONNECTING:
+        picker = queuePicker;
+        break;
+      case ConnectivityState.TRANSIENT_FAILURE:
+        picker = constantPicker({
+          type: "fail",
+          error: new GrpcError(Code.UNAVAILABLE, error?.rawMessage ?? "connection failed"),
+        });
+        this.cc.requestReresolution();
+        break;
+      case ConnectivityState.IDLE:
+        // The connection went away; reconnect when the next call asks for it.
+        picker = {
+          pick: () => {
+            sc.connect();
+            return { type: "queue" };
+          },
+        };
+        this.cc.requestReresolution();
+        break;
+      default:
+        return;
+    }
+    this.cc.updateState({ state, picker });
+  }
+
+  resolverError(error: GrpcError): void {
+    if (this.subchannel === undefined || this.subchannel.state !== ConnectivityState.READY) {
+      this.cc.updateState({ state: ConnectivityState.TRANSIENT_FAILURE, picker: constantPicker({ type: "fail", error }) });
+    }
+  }
+
+  exitIdle(): void {
+    this.subchannel?.connect();
+  }
+
+  close(): void {
+    this.unwatch?.();
+    this.subchannel?.shutdown();
+    this.subchannel = undefined;
+  }
+}
+
+function sameAddresses(a: readonly Address[], b: readonly Address[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.addr === b[i].addr);
+}
+
+export const pickFirstBalancer: BalancerBuilder = {
+  name: "pick_first",
+  build: (cc) => new PickFirstBalancer(cc),
+};

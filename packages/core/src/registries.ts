@@ -1,0 +1,61 @@
+/**
+ * The process-wide registries. A channel or server uses these unless it is given
+ * builders of its own; explicit wins over global. Core registers only what it owns:
+ * the passthrough and unix resolvers, pick_first, the proto and JSON codecs, and the
+ * identity, gzip and deflate compressors. Transports are registered by the user.
+ */
+import type { BalancerBuilder } from "./balancer.js";
+import { jsonCodec, protoCodec, type Codec } from "./codec.js";
+import { deflateCompressor, gzipCompressor, identityCompressor, type Compressor } from "./compression.js";
+import { passthroughResolver } from "./passthrough-resolver.js";
+import { pickFirstBalancer } from "./pick-first.js";
+import { Registry } from "./registry.js";
+import type { ResolverBuilder } from "./resolver.js";
+import type { TransportBuilder } from "./transport.js";
+import { unixAbstractResolver, unixResolver } from "./unix-resolver.js";
+
+export const resolverRegistry = new Registry<ResolverBuilder>("resolver")
+  .register(passthroughResolver)
+  .register(unixResolver)
+  .register(unixAbstractResolver);
+export const balancerRegistry = new Registry<BalancerBuilder>("balancer").register(pickFirstBalancer);
+export const transportRegistry = new Registry<TransportBuilder>("transport");
+export const codecRegistry = new Registry<Codec>("codec").register(protoCodec).register(jsonCodec);
+export const compressorRegistry = new Registry<Compressor>("compressor")
+  .register(identityCompressor)
+  .register(gzipCompressor)
+  .register(deflateCompressor);
+
+/** Registers a resolver for its scheme in the process-wide registry. */
+export function registerResolver(builder: ResolverBuilder): void {
+  resolverRegistry.register(builder);
+}
+/** Registers a load-balancing policy in the process-wide registry. */
+export function registerBalancer(builder: BalancerBuilder): void {
+  balancerRegistry.register(builder);
+}
+/** Registers a transport in the process-wide registry; the first one registered is the default. */
+export function registerTransport(builder: TransportBuilder): void {
+  transportRegistry.register(builder);
+}
+/** Registers a codec (content-subtype) in the process-wide registry. */
+export function registerCodec(codec: Codec): void {
+  codecRegistry.register(codec);
+}
+/** Registers a compressor (grpc-encoding) in the process-wide registry. */
+export function registerCompressor(compressor: Compressor): void {
+  compressorRegistry.register(compressor);
+}
+
+/** The transport a channel or server uses: the one given, a registered name, or the first registered. */
+export function resolveTransport(t: TransportBuilder | string | undefined): TransportBuilder {
+  if (typeof t === "object") return t;
+  if (typeof t === "string") return transportRegistry.mustGet(t);
+  const first = transportRegistry.names()[0];
+  if (first === undefined) {
+    throw new Error(
+      "no transport registered: pass { transport: http2Transport() } from @grpckit/transport-http2, or call registerTransport() once",
+    );
+  }
+  return transportRegistry.mustGet(first);
+}

@@ -1,0 +1,403 @@
+/**
+ * One server call on the wire: decodes request frames, runs the handler, frames the
+ * responses and ends with exactly one status (trailers, or a trailers-only response
+ * when nothing was sent yet). The call object is also the handler's context, so a
+ * unary call allocates little beyond its messages.
+ */
+import { create, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
+import { Code } from "./code.js";
+import type { Codec } from "./codec.js";
+import { parseAcceptEncoding, type Compressor } from "./compression.js";
+import { EnvelopeDecoder, encodeEnvelope } from "./envelope.js";
+import { GrpcError } from "./grpc-error.js";
+import type { HandlerContext } from "./handler-context.js";
+import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js";
+import { MessageQueue } from "./message-queue.js";
+import { Metadata, metadataToHeaders } from "./metadata.js";
+import { H, writeStatus } from "./protocol.js";
+import type { Registry } from "./registry.js";
+import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";
+import { Http2ErrorCode, type Http2Headers, type Peer, type ServerStreamListener, type ServerTransportStream } from "./transport.js";
+
+/** A method as the server dispatches it. */
+export interface RegisteredMethod {
+  readonly method: DescMethod;
+  readonly path: string;
+  readonly kind: DescMethod["methodKind"];
+  // Handlers are typed at addService; here they are called generically.
+  readonly handler: (req: any, ctx: HandlerContext) => any;
+}
+
+/** What a call needs of its server. */
+export interface ServerCallHost {
+  readonly compressors: Registry<Compressor>;
+  readonly acceptEncoding: string;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  /** The interceptor chain around the final handler, or undefined when there are none. */
+  readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
+  callEnded(call: ServerCall): void;
+}
+
+/** Request messages queued before the stream stops reading. */
+const requestHighWater = 16;
+
+export class ServerCall implements ServerStreamListener, HandlerContext {
+  readonly responseHeader = new Metadata();
+  readonly responseTrailer = new Metadata();
+  readonly path: string;
+  readonly method: DescMethod;
+  private headersSent = false;
+  private closed = false;
+  private controller: AbortController | undefined;
+  private abortReason: GrpcError | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private decoder: EnvelopeDecoder;
+  private chain: Promise<void> | undefined;
+  private unaryRequest: MessageShape<DescMessage> | undefined;
+  private requestCount = 0;
+  private queue: MessageQueue<MessageShape<DescMessage>> | undefined;
+  private sendCompressor: Compressor | undefined;
+  private drainWaiters: (() => void)[] = [];
+  private halfClosed = false;
+
+  constructor(
+    private readonly host: ServerCallHost,
+    private readonly stream: ServerTransportStream,
+    private readonly registered: RegisteredMethod,
+    private readonly codec: Codec,
+    private readonly contentType: string,
+    readonly metadata: Metadata,
+    readonly deadline: number | undefined,
+    private readonly requestCompressor: Compressor | undefined,
+  ) {
+    this.path = registered.path;
+    this.method = registered.method;
+    this.decoder = new EnvelopeDecoder(host.maxReceiveMessageBytes, (d, c) => this.onFrame(d, c));
+    // By default a response is compressed as its request was, as grpc-go does.
+    if (requestCompressor !== undefined && this.clientAccepts(requestCompressor.name)) this.sendCompressor = requestCompressor;
+  }
+
+  get peer(): Peer {
+    return this.stream.peer;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  timeRemaining(): number {
+    return this.deadline === undefined ? Infinity : Math.max(0, this.deadline - Date.now());
+  }
+
+  setCompression(encoding: string): void {
+    if (encoding === "identity") {
+      this.sendCompressor = undefined;
+      return;
+    }
+    const c = this.host.compressors.get(encoding);
+    if (c !== undefined && this.clientAccepts(encoding)) this.sendCompressor = c;
+  }
+
+  private clientAccepts(name: string): boolean {
+    const accept = this.stream.headers[H.acceptEncoding];
+    if (typeof accept !== "string") return false;
+    return parseAcceptEncoding(accept).includes(name);
+  }
+
+  sendHeader(metadata?: Metadata): void {
+    if (metadata !== undefined) this.responseHeader.merge(metadata);
+    this.writeHeaders();
+  }
+
+  private writeHeaders(): void {
+    if (this.headersSent || this.closed) return;
+    this.headersSent = true;
+    const h: Http2Headers = {
+      [H.status]: 200,
+      [H.contentType]: this.contentType,
+      [H.acceptEncoding]: this.host.acceptEncoding,
+    };
+    if (this.sendCompressor !== undefined) h[H.encoding] = this.sendCompressor.name;
+    if (this.responseHeader.size > 0) metadataToHeaders(this.responseHeader, h);
+    this.stream.sendHeaders(h, false);
+  }
+
+  /** Starts the call: the stream's events flow in, the handler runs. */
+  start(): void {
+    this.stream.setListener(this);
+    if (this.deadline !== undefined) {
+      const remaining = this.deadline - Date.now();
+      this.timer = setTimeout(() => this.onDeadline(), Math.max(0, remaining));
+    }
+    const kind = this.registered.kind;
+    if (kind === "client_streaming" || kind === "bidi_streaming") {
+      this.queue = new MessageQueue(
+        requestHighWater,
+        () => this.stream.pause(),
+        () => this.stream.resume(),
+        () => {},
+      );
+      void this.runHandler(this.queue);
+    }
+  }
+
+  // ServerStreamListener
+
+  onData(chunk: Uint8Array): void {
+    if (this.closed || this.halfClosed) return;
+    try {
+      this.decoder.push(chunk);
+    } catch (e) {
+      this.fail(GrpcError.from(e, Code.INTERNAL));
+    }
+  }
+
+  private onFrame(data: Uint8Array, compressed: boolean): void {
+    if (compressed) {
+      const d = this.requestCompressor;
+      if (d === undefined) {
+        throw new GrpcError(Code.INTERNAL, "received a compressed message but the request has no grpc-encoding");
+      }
+      const max = this.host.maxReceiveMessageBytes;
+      this.enqueue(() =>
+        d.decompress(data, max).then(
+          (plain) => this.deliver(plain, true),
+          (e) => this.fail(GrpcError.from(e, Code.INTERNAL)),
+        ),
+      );
+      return;
+    }
+    if (this.chain !== undefined) {
+      this.enqueue(() => this.deliver(data, false));
+      return;
+    }
+    this.deliver(data, false);
+  }
+
+  /** Keeps messages in order while some are being decompressed. */
+  private enqueue(step: () => unknown): void {
+    const prev = this.chain ?? Promise.resolve();
+    const p = prev.then(step).then(() => {
+      if (this.chain === p) this.chain = undefined;
+    });
+    this.chain = p;
+  }
+
+  private deliver(data: Uint8Array, compressed: boolean): void {
+    if (this.closed) return;
+    let msg: MessageShape<DescMessage>;
+    try {
+      msg = this.codec.decode(this.registered.method.input, data);
+    } catch (e) {
+      this.fail(new GrpcError(Code.INTERNAL, `failed to parse request message: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    if (compressed) markReceivedCompressed(msg);
+    this.requestCount++;
+    if (this.queue !== undefined) {
+      this.queue.push(msg);
+      return;
+    }
+    if (this.requestCount > 1) {
+      this.fail(new GrpcError(Code.UNIMPLEMENTED, `received more than one request message for ${this.registered.kind} method ${this.path}`));
+      return;
+    }
+    this.unaryRequest = msg;
+  }
+
+  onEnd(): void {
+    if (this.closed || this.halfClosed) return;
+    this.halfClosed = true;
+    const finishInput = () => {
+      if (this.closed) return;
+      try {
+        this.decoder.end();
+      } catch (e) {
+        this.fail(GrpcError.from(e, Code.INTERNAL));
+        return;
+      }
+      if (this.queue !== undefined) {
+        this.queue.end();
+        return;
+      }
+      if (this.unaryRequest === undefined) {
+        this.fail(new GrpcError(Code.UNIMPLEMENTED, `received no request message for ${this.registered.kind} method ${this.path}`));
+        return;
+      }
+      void this.runHandler(this.unaryRequest);
+    };
+    if (this.chain !== undefined) void this.chain.then(finishInput);
+    else finishInput();
+  }
+
+  onDrain(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const f of w) f();
+  }
+
+  onClose(rstCode: number | undefined, error?: Error): void {
+    if (this.closed) return;
+    const reason =
+      error !== undefined
+        ? new GrpcError(Code.CANCELLED, `connection lost: ${error.message}`)
+        : new GrpcError(Code.CANCELLED, "call cancelled by the client");
+    this.terminate(reason);
+  }
+
+  private onDeadline(): void {
+    this.timer = undefined;
+    if (this.closed) return;
+    const err = new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+    this.sendStatus(err);
+    this.stream.reset(Http2ErrorCode.CANCEL);
+    this.abort(err);
+  }
+
+  /** Ends the call from the server side with an error status (bad input, limits). */
+  fail(error: GrpcError): void {
+    if (this.closed) return;
+    this.sendStatus(error);
+    this.abort(error);
+  }
+
+  /** Cancels from outside (forced shutdown): abort the handler and reset the stream. */
+  cancel(error: GrpcError): void {
+    if (this.closed) return;
+    this.stream.reset(Http2ErrorCode.CANCEL);
+    this.terminate(error);
+  }
+
+  private terminate(reason: GrpcError): void {
+    this.closed = true;
+    this.cleanup();
+    this.abort(reason);
+  }
+
+  private abort(reason: GrpcError): void {
+    this.abortReason ??= reason;
+    this.queue?.end(reason);
+    this.onDrain();
+    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  private cleanup(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.host.callEnded(this);
+  }
+
+  private async runHandler(request: unknown): Promise<void> {
+    try {
+      const reg = this.registered;
+      if (this.host.intercept === undefined) {
+        switch (reg.kind) {
+          case "unary":
+          case "client_streaming": {
+            const res = await reg.handler(request, this);
+            await this.sendMessage(res);
+            break;
+          }
+          default:
+            await this.sendAll(reg.handler(request, this));
+        }
+      } else {
+        const final: ServerHandlerFn = async (req) => {
+          const out = reg.handler(req.message, req.context);
+          if (reg.kind === "unary" || reg.kind === "client_streaming") {
+            return { stream: false, message: await out };
+          }
+          return { stream: true, message: out };
+        };
+        const req: ServerUnaryRequest | ServerStreamRequest =
+          reg.kind === "unary" || reg.kind === "server_streaming"
+            ? { stream: false, method: reg.method, context: this, message: request }
+            : { stream: true, method: reg.method, context: this, message: request as AsyncIterable<unknown> };
+        const res = await this.host.intercept(final)(req);
+        if (res.stream) await this.sendAll(res.message);
+        else await this.sendMessage(res.message);
+      }
+      this.sendStatus(undefined);
+    } catch (e) {
+      if (this.closed) return;
+      this.sendStatus(e instanceof GrpcError ? e : handlerError(e));
+    }
+  }
+
+  private async sendAll(messages: AsyncIterable<unknown>): Promise<void> {
+    for await (const m of messages) {
+      if (this.closed) break;
+      await this.sendMessage(m);
+    }
+  }
+
+  /** Frames and writes one response; resolves when the transport can take more. */
+  private sendMessage(init: unknown): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    const schema = this.registered.method.output;
+    const msg = create(schema, init as never);
+    let data: Uint8Array;
+    try {
+      data = this.codec.encode(schema, msg);
+    } catch (e) {
+      throw new GrpcError(Code.INTERNAL, `failed to serialize response: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const c = this.sendCompressor;
+    if (c !== undefined && !isMarkedUncompressed(init as object) && !isMarkedUncompressed(msg)) {
+      return c.compress(data).then((z) => this.writeFrame(z, true));
+    }
+    return this.writeFrame(data, false);
+  }
+
+  private writeFrame(data: Uint8Array, compressed: boolean): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    if (data.byteLength > this.host.maxSendMessageBytes) {
+      throw new GrpcError(
+        Code.RESOURCE_EXHAUSTED,
+        `response message larger than the send limit (${data.byteLength} vs. ${this.host.maxSendMessageBytes} bytes)`,
+      );
+    }
+    this.writeHeaders();
+    if (this.stream.write(encodeEnvelope(data, compressed))) return undefined;
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Sends the final status: trailers, or trailers-only when no headers went out. */
+  private sendStatus(error: GrpcError | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cleanup();
+    if (error !== undefined && error.metadata.size > 0) this.responseTrailer.merge(error.metadata);
+    if (!this.headersSent) {
+      this.headersSent = true;
+      const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
+      if (this.responseHeader.size > 0) metadataToHeaders(this.responseHeader, h);
+      writeStatus(h, error, this.responseTrailer);
+      this.stream.sendHeaders(h, true);
+    } else {
+      const t: Http2Headers = {};
+      writeStatus(t, error, this.responseTrailer);
+      this.stream.sendTrailers(t);
+    }
+    // Input the handler did not read is no longer wanted.
+    this.queue?.end(error ?? new GrpcError(Code.CANCELLED, "call already ended"));
+    this.onDrain();
+    if (error !== undefined) {
+      this.abortReason ??= error;
+      if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(error);
+    }
+  }
+}
+
+/** A thrown value that is not a GrpcError: UNKNOWN with its message, never its stack. */
+function handlerError(e: unknown): GrpcError {
+  const message = e instanceof Error ? e.message : typeof e === "string" ? e : "handler failed";
+  return new GrpcError(Code.UNKNOWN, message);
+}

@@ -1,0 +1,268 @@
+/**
+ * A gRPC server: services are added from @bufbuild/protobuf descriptors with typed
+ * handlers, and each HTTP/2 stream a transport hands over becomes a call.
+ */
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { Code } from "./code.js";
+import { contentTypeCodecName, type Codec } from "./codec.js";
+import type { Compressor } from "./compression.js";
+import { insecureCredentials, type ServerCredentials } from "./credentials.js";
+import { GrpcError } from "./grpc-error.js";
+import { parseTimeout } from "./grpc-timeout.js";
+import type { HandlerContext } from "./handler-context.js";
+import { headersToMetadata, type Metadata } from "./metadata.js";
+import { H, firstHeader, writeStatus } from "./protocol.js";
+import { codecRegistry, compressorRegistry, resolveTransport } from "./registries.js";
+import { Registry } from "./registry.js";
+import { ServerCall, type RegisteredMethod, type ServerCallHost } from "./server-call.js";
+import type { ServerHandlerFn, ServerInterceptor } from "./server-interceptor.js";
+import type { Http2Headers, Http2Settings, ServerTransportStream, TransportBuilder, TransportListener } from "./transport.js";
+
+type Awaitable<T> = T | Promise<T>;
+
+type HandlerFor<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? (request: MessageShape<I>, context: HandlerContext) => Awaitable<MessageInitShape<O>>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: MessageShape<I>, context: HandlerContext) => AsyncIterable<MessageInitShape<O>>
+    : M extends { methodKind: "client_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? (requests: AsyncIterable<MessageShape<I>>, context: HandlerContext) => Awaitable<MessageInitShape<O>>
+      : M extends { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? (requests: AsyncIterable<MessageShape<I>>, context: HandlerContext) => AsyncIterable<MessageInitShape<O>>
+        : never;
+
+/** Handlers for service `S`, keyed by the methods' lowerCamelCase names. A missing one answers UNIMPLEMENTED. */
+export type ServiceImpl<S extends DescService> = { [K in keyof S["method"]]?: HandlerFor<S["method"][K]> };
+
+export interface ServerOptions {
+  /** The transport: a builder (`http2Transport()`), a registered name, or the first registered. */
+  transport?: TransportBuilder | string;
+  /** Transport credentials; insecure (plaintext h2c) by default. */
+  credentials?: ServerCredentials;
+  /** Server interceptors around every handler, outermost first. */
+  interceptors?: ServerInterceptor[];
+  /** Largest request message accepted, in bytes. Default 4 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** Largest response message sent, in bytes. Default unlimited. */
+  maxSendMessageBytes?: number;
+  /** HTTP/2 settings for accepted connections. */
+  settings?: Http2Settings;
+  /** Compressors for this server, in addition to the process-wide ones. */
+  compressors?: Compressor[];
+}
+
+export class Server implements ServerCallHost {
+  readonly compressors: Registry<Compressor>;
+  readonly acceptEncoding: string;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
+
+  private readonly methods = new Map<string, RegisteredMethod>();
+  private readonly services = new Set<string>();
+  private readonly listeners: TransportListener[] = [];
+  private readonly calls = new Set<ServerCall>();
+  private readonly transport: TransportBuilder;
+  private readonly credentials: ServerCredentials;
+  private shuttingDown = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ServerOptions = {}) {
+    this.transport = resolveTransport(options.transport);
+    this.credentials = options.credentials ?? insecureCredentials();
+    this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? 4 * 1024 * 1024;
+    this.maxSendMessageBytes = options.maxSendMessageBytes ?? Number.MAX_SAFE_INTEGER;
+    if (options.compressors !== undefined && options.compressors.length > 0) {
+      this.compressors = new Registry<Compressor>("compressor");
+      for (const n of compressorRegistry.names()) this.compressors.register(compressorRegistry.mustGet(n));
+      for (const c of options.compressors) this.compressors.register(c);
+    } else {
+      this.compressors = compressorRegistry;
+    }
+    this.acceptEncoding = this.compressors.names().join(",");
+    const interceptors = options.interceptors ?? [];
+    this.intercept =
+      interceptors.length === 0
+        ? undefined
+        : (final) => {
+            let fn = final;
+            for (let i = interceptors.length - 1; i >= 0; i--) fn = interceptors[i](fn);
+            return fn;
+          };
+  }
+
+  /** Adds a service. Throws when it was added already. */
+  addService<S extends DescService>(service: S, impl: ServiceImpl<S>): this {
+    if (this.services.has(service.typeName)) throw new Error(`service ${service.typeName} was added twice`);
+    for (const key of Object.keys(impl)) {
+      if (!service.methods.some((m) => m.localName === key)) {
+        throw new Error(`${service.typeName} has no method "${key}" (methods: ${service.methods.map((m) => m.localName).join(", ")})`);
+      }
+    }
+    this.services.add(service.typeName);
+    for (const method of service.methods) {
+      const handler = (impl as Record<string, RegisteredMethod["handler"] | undefined>)[method.localName];
+      if (handler === undefined) continue;
+      const path = `/${service.typeName}/${method.name}`;
+      this.methods.set(path, { method, path, kind: method.methodKind, handler: handler.bind(impl) });
+    }
+    return this;
+  }
+
+  /** The fully-qualified names of the services added. */
+  get serviceNames(): string[] {
+    return [...this.services];
+  }
+
+  /**
+   * Starts listening on `address` ("127.0.0.1:0", "[::]:50051", "unix:/tmp/s").
+   * Resolves with the bound address, with the real port when 0 was asked.
+   */
+  async listen(address: string): Promise<{ address: string; port: number | undefined }> {
+    if (this.shuttingDown) throw new Error("server is shut down");
+    const listener = await this.transport.listen(address, {
+      credentials: this.credentials,
+      settings: this.options.settings,
+      onStream: (s) => this.handleStream(s),
+    });
+    this.listeners.push(listener);
+    const m = /:(\d+)$/.exec(listener.address);
+    return { address: listener.address, port: m ? Number(m[1]) : undefined };
+  }
+
+  /** The port of the first listener, once listening. */
+  get port(): number | undefined {
+    const a = this.listeners[0]?.address;
+    const m = a === undefined ? null : /:(\d+)$/.exec(a);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /** Graceful: stop accepting, send GOAWAY, let running calls finish. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all(this.listeners.map((l) => l.drain()));
+    if (this.calls.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+  }
+
+  /** Cancels every running call and closes every connection now. */
+  forceShutdown(): void {
+    this.shuttingDown = true;
+    const err = new GrpcError(Code.UNAVAILABLE, "server is shutting down");
+    for (const c of [...this.calls]) c.cancel(err);
+    for (const l of this.listeners) l.close();
+  }
+
+  callEnded(call: ServerCall): void {
+    this.calls.delete(call);
+    if (this.calls.size === 0 && this.idleWaiters.length > 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private handleStream(stream: ServerTransportStream): void {
+    try {
+      this.dispatch(stream);
+    } catch (e) {
+      // Nothing a peer sends may escape: answer this one stream with a status.
+      reject(stream, "application/grpc", GrpcError.from(e, Code.INTERNAL));
+    }
+  }
+
+  private dispatch(stream: ServerTransportStream): void {
+    const headers = stream.headers;
+    const contentType = firstHeader(headers, H.contentType) ?? "";
+    const codecName = contentTypeCodecName(contentType);
+    if (codecName === undefined) {
+      stream.sendHeaders(
+        {
+          [H.status]: 415,
+          [H.contentType]: "text/plain",
+          [H.grpcStatus]: String(Code.INTERNAL),
+          [H.grpcMessage]: `invalid gRPC request content-type "${contentType}"`,
+        },
+        true,
+      );
+      return;
+    }
+    const codec: Codec | undefined = codecRegistry.get(codecName);
+    const ct = codecName === "proto" ? "application/grpc" : `application/grpc+${codecName}`;
+    if (codec === undefined) {
+      reject(stream, "application/grpc", new GrpcError(Code.UNIMPLEMENTED, `no codec registered for content-type "${contentType}"`));
+      return;
+    }
+    if (firstHeader(headers, H.method) !== "POST") {
+      reject(stream, ct, new GrpcError(Code.UNIMPLEMENTED, `method ${firstHeader(headers, H.method)} is not allowed; gRPC uses POST`));
+      return;
+    }
+    const path = firstHeader(headers, H.path) ?? "";
+    const registered = this.methods.get(path);
+    if (registered === undefined) {
+      reject(stream, ct, unimplemented(path, this.services));
+      return;
+    }
+    if (this.shuttingDown) {
+      reject(stream, ct, new GrpcError(Code.UNAVAILABLE, "server is shutting down"));
+      return;
+    }
+    let deadline: number | undefined;
+    const timeout = firstHeader(headers, H.timeout);
+    if (timeout !== undefined) {
+      const ms = parseTimeout(timeout);
+      if (ms === undefined) {
+        reject(stream, ct, new GrpcError(Code.INTERNAL, `malformed grpc-timeout "${timeout}"`));
+        return;
+      }
+      deadline = Date.now() + ms;
+    }
+    let requestCompressor: Compressor | undefined;
+    const enc = firstHeader(headers, H.encoding);
+    if (enc !== undefined && enc !== "identity") {
+      requestCompressor = this.compressors.get(enc);
+      if (requestCompressor === undefined) {
+        reject(stream, ct, new GrpcError(Code.UNIMPLEMENTED, `grpc-encoding "${enc}" is not supported (supported: ${this.acceptEncoding})`), {
+          [H.acceptEncoding]: this.acceptEncoding,
+        });
+        return;
+      }
+    }
+    let metadata: Metadata;
+    try {
+      metadata = headersToMetadata(headers);
+    } catch (e) {
+      reject(stream, ct, GrpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    const call = new ServerCall(this, stream, registered, codec, ct, metadata, deadline, requestCompressor);
+    this.calls.add(call);
+    call.start();
+  }
+}
+
+/** Answers a stream with a trailers-only status. */
+function reject(stream: ServerTransportStream, contentType: string, error: GrpcError, extra?: Http2Headers): void {
+  const h: Http2Headers = { [H.status]: 200, [H.contentType]: contentType, ...extra };
+  writeStatus(h, error, undefined);
+  stream.sendHeaders(h, true);
+}
+
+function unimplemented(path: string, services: Set<string>): GrpcError {
+  const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m === null) return new GrpcError(Code.UNIMPLEMENTED, `malformed method path "${path}"`);
+  if (!services.has(m[1])) return new GrpcError(Code.UNIMPLEMENTED, `unknown service ${m[1]}`);
+  return new GrpcError(Code.UNIMPLEMENTED, `unknown method ${m[2]} for service ${m[1]}`);
+}
+
+/**
+ * Creates a server.
+ *
+ * @example
+ * const server = createServer({ transport: http2Transport() });
+ * server.addService(GreeterService, { sayHello: (req) => ({ message: `Hello ${req.name}` }) });
+ * await server.listen("127.0.0.1:50051");
+ */
+export function createServer(options?: ServerOptions): Server {
+  return new Server(options);
+}
+
+export type { DescMethod };

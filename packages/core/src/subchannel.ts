@@ -1,0 +1,132 @@
+/**
+ * A subchannel: one logical connection to one backend, over the first of its
+ * addresses that connects. It owns at most one transport at a time, reconnects with
+ * backoff after failures (doc/connection-backoff.md), and goes IDLE when a working
+ * connection is lost, so the balancer decides when to reconnect.
+ */
+import { Backoff, type BackoffOptions } from "./backoff.js";
+import type { Subchannel } from "./balancer.js";
+import { Code } from "./code.js";
+import { ConnectivityState } from "./connectivity-state.js";
+import type { ChannelCredentials } from "./credentials.js";
+import { GrpcError } from "./grpc-error.js";
+import type { Address } from "./resolver.js";
+import type { ClientTransport, Http2Settings, TransportBuilder } from "./transport.js";
+
+export interface SubchannelOptions {
+  transport: TransportBuilder;
+  credentials: ChannelCredentials;
+  authority: string;
+  settings?: Http2Settings;
+  backoff?: BackoffOptions;
+  /** Called on every state change (the channel logs, counts or re-picks). */
+  onStateChange?: () => void;
+}
+
+type Listener = (state: ConnectivityState, error?: GrpcError) => void;
+
+export class SubchannelImpl implements Subchannel {
+  private _state = ConnectivityState.IDLE;
+  private listeners = new Set<Listener>();
+  private backoff: Backoff;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private _transport: ClientTransport | undefined;
+  private attempt = 0;
+  lastError: GrpcError | undefined;
+
+  constructor(
+    readonly addresses: readonly Address[],
+    private readonly opts: SubchannelOptions,
+  ) {
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  get state(): ConnectivityState {
+    return this._state;
+  }
+
+  /** The connected transport when READY. */
+  get transport(): ClientTransport | undefined {
+    return this._transport;
+  }
+
+  watch(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  connect(): void {
+    if (this._state !== ConnectivityState.IDLE) return;
+    void this.tryConnect();
+  }
+
+  private setState(state: ConnectivityState, error?: GrpcError): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    this._state = state;
+    if (error !== undefined) this.lastError = error;
+    for (const l of [...this.listeners]) l(state, error);
+    this.opts.onStateChange?.();
+  }
+
+  private async tryConnect(): Promise<void> {
+    const attempt = ++this.attempt;
+    this.setState(ConnectivityState.CONNECTING);
+    const errors: string[] = [];
+    for (const address of this.addresses) {
+      let transport: ClientTransport;
+      try {
+        transport = await this.opts.transport.connect(address.addr, {
+          authority: address.serverName ?? this.opts.authority,
+          credentials: this.opts.credentials,
+          settings: this.opts.settings,
+          connectTimeoutMs: this.backoff.minConnectTimeoutMs,
+          onGoaway: () => this.onTransportGone(transport),
+          onClose: () => this.onTransportGone(transport),
+        });
+      } catch (e) {
+        errors.push(`${address.addr}: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      if (attempt !== this.attempt || this._state === ConnectivityState.SHUTDOWN) {
+        transport.close();
+        return;
+      }
+      this._transport = transport;
+      this.backoff.reset();
+      this.setState(ConnectivityState.READY);
+      return;
+    }
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    const delay = this.backoff.next();
+    const error = new GrpcError(Code.UNAVAILABLE, `failed to connect to ${errors.join("; ")}`);
+    this.setState(ConnectivityState.TRANSIENT_FAILURE, error);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this._state === ConnectivityState.TRANSIENT_FAILURE) void this.tryConnect();
+    }, delay);
+    this.retryTimer.unref?.();
+  }
+
+  private onTransportGone(transport: ClientTransport | undefined): void {
+    if (transport === undefined || transport !== this._transport) return;
+    this._transport = undefined;
+    this.setState(ConnectivityState.IDLE);
+  }
+
+  shutdown(): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    const t = this._transport;
+    this._transport = undefined;
+    this.setState(ConnectivityState.SHUTDOWN);
+    this.listeners.clear();
+    t?.close();
+  }
+
+  /** Closes the connection now: open calls on it fail. */
+  destroy(): void {
+    const t = this._transport;
+    this.shutdown();
+    t?.destroy();
+  }
+}
