@@ -3,6 +3,75 @@
  * registries that transports, resolvers, balancers, credentials, codecs and
  * compressors plug into.
  */
+
+// Status and errors
 export { Code } from "./code.js";
+export { GrpcError, codeName, codeFromNumber, type GrpcErrorOptions } from "./grpc-error.js";
+export { Metadata, type MetadataValue, type MetadataInit } from "./metadata.js";
+
+// Client
+export { createChannel, Channel, type ChannelOptions } from "./channel.js";
+export { createClient, type Client } from "./client.js";
+export type { CallOptions } from "./call-options.js";
+export {
+  applyInterceptors,
+  type Interceptor,
+  type UnaryRequest,
+  type UnaryResponse,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryFn,
+  type StreamFn,
+  type AnyFn,
+} from "./interceptor.js";
+export { ConnectivityState } from "./connectivity-state.js";
+
+// Server
+export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server.js";
+export type { HandlerContext } from "./handler-context.js";
+export type {
+  ServerInterceptor,
+  ServerHandlerFn,
+  ServerUnaryRequest,
+  ServerStreamRequest,
+  ServerUnaryResponse,
+  ServerStreamResponse,
+} from "./server-interceptor.js";
+
+// Messages on the wire
+export { sendUncompressed, wasCompressed } from "./message-marks.js";
+export { protoCodec, jsonCodec, createJsonCodec, type Codec, type JsonCodecOptions } from "./codec.js";
+export { identityCompressor, gzipCompressor, deflateCompressor, type Compressor } from "./compression.js";
+
+// Plug-in seams and registries
 export * from "./transport.js";
 export * from "./credentials.js";
+export type { Address, Endpoint, Resolver, ResolverBuilder, ResolverBuildOptions, ResolverClientConn, ResolverState } from "./resolver.js";
+export type {
+  Balancer,
+  BalancerBuilder,
+  BalancerClientConn,
+  BalancerState,
+  ClientConnState,
+  Picker,
+  PickInfo,
+  PickResult,
+  Subchannel,
+} from "./balancer.js";
+export { constantPicker } from "./balancer.js";
+export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry.js";
+export {
+  registerResolver,
+  registerBalancer,
+  registerTransport,
+  registerCodec,
+  registerCompressor,
+  resolverRegistry,
+  balancerRegistry,
+  transportRegistry,
+  codecRegistry,
+  compressorRegistry,
+} from "./registries.js";
+export { parseTarget, type Target } from "./target.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
+export { createInMemoryTransport } from "./in-memory-transport.js";

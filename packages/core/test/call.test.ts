@@ -13,6 +13,7 @@ import {
   wasCompressed,
   type Interceptor,
   type ServerInterceptor,
+  type ServiceImpl,
 } from "../src/index.js";
 import { EchoRequestSchema, EchoResponseSchema, EchoService } from "./gen/grpckit/test/v1/echo_pb.js";
 import { collect, failure, startEcho, type Harness } from "./support/harness.js";
@@ -233,7 +234,7 @@ describe("compression", () => {
     server.addService(EchoService, {
       async echo(req) {
         requestCompressed = wasCompressed(req);
-        return req;
+        return { message: req.message };
       },
     });
     await server.listen("uncompressed");
@@ -330,10 +331,10 @@ describe("shutdown", () => {
   });
 });
 
-async function createServerWith(impl: Parameters<ReturnType<typeof createServer>["addService"]>[1]): Promise<Harness> {
+async function createServerWith(impl: ServiceImpl<typeof EchoService>): Promise<Harness> {
   const transport = createInMemoryTransport();
   const server = createServer({ transport });
-  server.addService(EchoService, impl as never);
+  server.addService(EchoService, impl);
   const name = `custom-${Math.random()}`;
   await server.listen(name);
   const channel = createChannel(name, { transport });

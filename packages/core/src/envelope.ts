@@ -1,0 +1,156 @@
+/**
+ * The gRPC message frame (doc/PROTOCOL-HTTP2.md, Length-Prefixed-Message): one flags
+ * byte (bit 0: compressed), a 4-byte big-endian length, then the message bytes.
+ */
+import { Code } from "./code.js";
+import { GrpcError } from "./grpc-error.js";
+
+/** Size of the frame header. */
+export const envelopeHeaderBytes = 5;
+
+const flagCompressed = 0x01;
+const empty = new Uint8Array(0);
+
+/** Frames one message: header and payload in a single new buffer. */
+export function encodeEnvelope(data: Uint8Array, compressed: boolean): Uint8Array {
+  const length = data.byteLength;
+  const frame = Buffer.allocUnsafe(envelopeHeaderBytes + length);
+  frame[0] = compressed ? flagCompressed : 0;
+  frame[1] = length >>> 24;
+  frame[2] = (length >>> 16) & 0xff;
+  frame[3] = (length >>> 8) & 0xff;
+  frame[4] = length & 0xff;
+  frame.set(data, envelopeHeaderBytes);
+  return frame;
+}
+
+/**
+ * Splits a stream of DATA chunks into messages, whatever the chunk boundaries.
+ * A message that lies whole inside one chunk is handed out as a view of that chunk
+ * (no copy); a message split across chunks is joined into one buffer allocated when
+ * its length is known. The length is checked against `maxMessageBytes` as soon as a
+ * header arrives, before any of the body is buffered.
+ *
+ * A message handed out as a view shares memory with the pushed chunk, so chunks must
+ * not be reused by the caller. `push` and `end` throw a GrpcError on a protocol
+ * violation, after which the decoder rejects every further chunk with the same error;
+ * an exception thrown by `onMessage` propagates out of `push` and the rest of that
+ * chunk is dropped.
+ */
+export class EnvelopeDecoder {
+  private readonly header = new Uint8Array(envelopeHeaderBytes);
+  /** Header bytes received for the pending frame (0 to 5). */
+  private headerFilled = 0;
+  private compressed = false;
+  /** Body of the pending split message, allocated once its length is known. */
+  private body: Uint8Array | undefined;
+  private bodyFilled = 0;
+  private failure: GrpcError | undefined;
+
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly onMessage: (data: Uint8Array, compressed: boolean) => void,
+  ) {}
+
+  /** Bytes of an incomplete frame held until more data arrives. */
+  get buffered(): number {
+    return this.headerFilled + this.bodyFilled;
+  }
+
+  /** Feeds the next chunk of DATA; calls `onMessage` for each message it completes. */
+  push(chunk: Uint8Array): void {
+    if (this.failure !== undefined) throw this.failure;
+    let pos = 0;
+    const end = chunk.byteLength;
+    while (pos < end) {
+      if (this.body !== undefined) {
+        const take = Math.min(this.body.byteLength - this.bodyFilled, end - pos);
+        this.body.set(chunk.subarray(pos, pos + take), this.bodyFilled);
+        this.bodyFilled += take;
+        pos += take;
+        if (this.bodyFilled === this.body.byteLength) {
+          const message = this.body;
+          this.body = undefined;
+          this.bodyFilled = 0;
+          this.headerFilled = 0;
+          this.onMessage(message, this.compressed);
+        }
+        continue;
+      }
+      let flags: number;
+      let length: number;
+      if (this.headerFilled === 0 && end - pos >= envelopeHeaderBytes) {
+        flags = chunk[pos];
+        length = ((chunk[pos + 1] << 24) | (chunk[pos + 2] << 16) | (chunk[pos + 3] << 8) | chunk[pos + 4]) >>> 0;
+        pos += envelopeHeaderBytes;
+      } else {
+        const take = Math.min(envelopeHeaderBytes - this.headerFilled, end - pos);
+        this.header.set(chunk.subarray(pos, pos + take), this.headerFilled);
+        this.headerFilled += take;
+        pos += take;
+        if (this.headerFilled < envelopeHeaderBytes) return;
+        const h = this.header;
+        flags = h[0];
+        length = ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0;
+      }
+      this.checkHeader(flags, length);
+      const compressed = (flags & flagCompressed) !== 0;
+      if (length === 0) {
+        this.headerFilled = 0;
+        this.onMessage(empty, compressed);
+      } else if (end - pos >= length) {
+        this.headerFilled = 0;
+        const message = chunk.subarray(pos, pos + length);
+        pos += length;
+        this.onMessage(message, compressed);
+      } else {
+        this.headerFilled = envelopeHeaderBytes;
+        this.compressed = compressed;
+        this.body = Buffer.allocUnsafe(length);
+      }
+    }
+  }
+
+  /** Declares the end of the stream; throws if a frame is incomplete. */
+  end(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.body !== undefined) {
+      this.fail(
+        new GrpcError(
+          Code.INTERNAL,
+          `the stream ended in the middle of a message (got ${this.bodyFilled} of ${this.body.byteLength} bytes)`,
+        ),
+      );
+    }
+    if (this.headerFilled > 0) {
+      this.fail(
+        new GrpcError(
+          Code.INTERNAL,
+          `the stream ended in the middle of a message header (got ${this.headerFilled} of ${envelopeHeaderBytes} bytes)`,
+        ),
+      );
+    }
+  }
+
+  private checkHeader(flags: number, length: number): void {
+    if ((flags & ~flagCompressed) !== 0) {
+      this.fail(
+        new GrpcError(
+          Code.INTERNAL,
+          `received a message with invalid flags 0x${flags.toString(16).padStart(2, "0")}: only bit 0 (compressed) is defined`,
+        ),
+      );
+    }
+    if (length > this.maxMessageBytes) {
+      this.fail(new GrpcError(Code.RESOURCE_EXHAUSTED, `received message larger than max (${length} vs. ${this.maxMessageBytes})`));
+    }
+  }
+
+  private fail(error: GrpcError): never {
+    this.failure = error;
+    this.body = undefined;
+    this.headerFilled = 0;
+    this.bodyFilled = 0;
+    throw error;
+  }
+}
