@@ -1,0 +1,80 @@
+/**
+ * The interop client binary: `interop-client --server_port=8080 --test_case=all`,
+ * with the flags every gRPC implementation's interop client takes. Prints
+ * "PASS <case>" or "FAIL <case>: <reason>" per case; exits 1 when any case failed,
+ * 2 on a usage error.
+ */
+import { isTestCaseName, testCaseNames, type TestCaseName } from "./case-parameters.js";
+import { runInteropClient } from "./client.js";
+import { parseFlags, parsePort } from "./flags.js";
+
+const flagSpec = {
+  server_host: "string",
+  server_host_override: "string",
+  server_port: "string",
+  test_case: "string",
+  use_tls: "boolean",
+  use_test_ca: "boolean",
+  ca_file: "string",
+  // Accepted for the cloud-to-prod auth cases, which this client does not run.
+  default_service_account: "string",
+  oauth_scope: "string",
+  service_account_key_file: "string",
+} as const;
+
+function usageError(message: string): never {
+  console.error(`interop-client: ${message}`);
+  process.exit(2);
+}
+
+function parseTestCases(value: string): TestCaseName[] {
+  if (value === "all") return [...testCaseNames];
+  return value.split(",").map((name) => {
+    if (!isTestCaseName(name)) usageError(`unknown test case ${JSON.stringify(name)} (known: all, ${testCaseNames.join(", ")})`);
+    return name;
+  });
+}
+
+async function main(): Promise<void> {
+  let flags;
+  try {
+    flags = parseFlags(process.argv.slice(2), flagSpec);
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+  if (flags.use_tls === true) {
+    console.error("TLS is not yet supported");
+    process.exit(2);
+  }
+  if (flags.use_test_ca === true) usageError("--use_test_ca is not yet supported (TLS is not yet supported)");
+  if (flags.ca_file !== undefined) usageError("--ca_file is not yet supported (TLS is not yet supported)");
+  if (flags.server_host_override !== undefined) usageError("--server_host_override is not yet supported (TLS is not yet supported)");
+  if (flags.server_port === undefined) usageError("--server_port is required");
+  if (flags.test_case === undefined) usageError("--test_case is required (a case name, or all)");
+  let port: number;
+  try {
+    port = parsePort("server_port", flags.server_port);
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+  const testCases = parseTestCases(flags.test_case);
+  const host = flags.server_host ?? "localhost";
+  const target = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+
+  const results = await runInteropClient({
+    target,
+    testCases,
+    onResult: ({ testCase, failure }) => {
+      if (failure === undefined) console.log(`PASS ${testCase}`);
+      else console.log(`FAIL ${failure.message}`);
+    },
+  });
+  const failed = results.filter((r) => r.failure !== undefined).length;
+  if (results.length > 1) console.log(`${results.length - failed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main().catch((err: unknown) => {
+  console.error(`interop-client: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

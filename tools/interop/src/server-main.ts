@@ -1,0 +1,63 @@
+/**
+ * The interop server binary: `interop-server --port=8080 [--use_tls=false]`, the
+ * flags every gRPC implementation's interop server takes.
+ */
+import { parseFlags, parsePort } from "./flags.js";
+import { startInteropServer, type InteropServer } from "./server.js";
+
+const flagSpec = {
+  port: "string",
+  use_tls: "boolean",
+  tls_cert_file: "string",
+  tls_key_file: "string",
+} as const;
+
+function usageError(message: string): never {
+  console.error(`interop-server: ${message}`);
+  process.exit(2);
+}
+
+/** Binds every interface: IPv6 and IPv4 where the host has IPv6, IPv4 alone otherwise. */
+async function listenEverywhere(port: number): Promise<InteropServer> {
+  try {
+    return await startInteropServer({ port, host: "::" });
+  } catch {
+    return startInteropServer({ port, host: "0.0.0.0" });
+  }
+}
+
+async function main(): Promise<void> {
+  let flags;
+  try {
+    flags = parseFlags(process.argv.slice(2), flagSpec);
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+  if (flags.use_tls === true) {
+    console.error("TLS is not yet supported");
+    process.exit(2);
+  }
+  if (flags.port === undefined) usageError("--port is required");
+  let port: number;
+  try {
+    port = parsePort("port", flags.port);
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+
+  const server = await listenEverywhere(port);
+  console.log(`interop server listening on ${server.address}`);
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`interop-server: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
