@@ -1,1 +1,112 @@
-export {};
+/**
+ * The side-by-side benchmark: grpckit against @grpc/grpc-js and a bare node:http2
+ * handler, servers under h2load, clients against one raw server, one-stream
+ * throughput, and memory per connection and per stream. Writes latest.json and
+ * latest.md (tools/bench/results/, or a temporary directory with --smoke) and prints
+ * the Markdown.
+ *
+ *   npm run bench                               the full run
+ *   node tools/bench/dist/main.js --smoke       a quick end-to-end check of the harness
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parsePlan } from "./bench-plan.js";
+import { killAllChildren } from "./child-process.js";
+import { ensureH2load } from "./h2load.js";
+import { LIBRARY_LABEL, type Library } from "./libraries.js";
+import { machineInfo, packageVersions, sourceRevision } from "./machine.js";
+import { renderMarkdown } from "./markdown.js";
+import { clientUnaryPhase } from "./phases/client-unary.js";
+import { memoryPhase } from "./phases/memory.js";
+import { serverUnaryPhase } from "./phases/server-unary.js";
+import { streamingPhase } from "./phases/streaming.js";
+import type { BenchContext } from "./phases/bench-context.js";
+import { computeRatios, type BenchReport, type Failure } from "./report.js";
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(): Promise<number> {
+  const plan = parsePlan(process.argv.slice(2));
+  const h2load = ensureH2load(log);
+  const workDir = mkdtempSync(join(tmpdir(), "grpckit-bench-"));
+  const failures: Failure[] = [];
+  const context: BenchContext = {
+    plan,
+    h2load,
+    workDir,
+    log,
+    failures,
+    fail(phase: string, library: Library, error: unknown) {
+      const message = errorMessage(error);
+      log(`FAILED ${phase}, ${LIBRARY_LABEL[library]}: ${message}`);
+      failures.push({ phase, library, message });
+    },
+  };
+  const phase = async <T>(name: string, run: () => Promise<T[]>): Promise<T[]> => {
+    try {
+      return await run();
+    } catch (error) {
+      for (const library of plan.libraries) context.fail(name, library, error);
+      return [];
+    }
+  };
+
+  log(`${plan.mode} run of ${plan.libraries.map((library) => LIBRARY_LABEL[library]).join(", ")}; ${h2load.version}`);
+  try {
+    const date = new Date().toISOString();
+    const serverUnary = await phase("server unary", () => serverUnaryPhase(context));
+    const clientUnary = await phase("client unary", () => clientUnaryPhase(context));
+    const streaming = await phase("streaming", () => streamingPhase(context));
+    const memory = await phase("memory", () => memoryPhase(context));
+    const { outDir: chosenOutDir, ...planShown } = plan;
+    const revision = sourceRevision();
+    const report: BenchReport = {
+      mode: plan.mode,
+      date,
+      machine: machineInfo(),
+      h2load: h2load.version,
+      packages: packageVersions(),
+      ...(revision !== undefined ? { revision } : {}),
+      plan: planShown,
+      serverUnary,
+      clientUnary,
+      streaming,
+      memory,
+      ratios: computeRatios({ serverUnary, clientUnary, streaming }),
+      failures,
+    };
+    const markdown = renderMarkdown(report);
+    const outDir = chosenOutDir ?? mkdtempSync(join(tmpdir(), "grpckit-bench-smoke-"));
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(outDir, "latest.md"), `${markdown}\n`);
+    process.stdout.write(`${markdown}\n`);
+    log(`results written to ${join(outDir, "latest.json")} and latest.md`);
+    return failures.length === 0 ? 0 : 1;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+process.on("exit", killAllChildren);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log(errorMessage(error));
+    process.exit(2);
+  },
+);

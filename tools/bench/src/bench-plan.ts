@@ -1,0 +1,181 @@
+/**
+ * What one bench run does: the full run (`npm run bench`) or the smoke run (`--smoke`,
+ * a few hundred requests per server to prove the harness end to end), with command-line
+ * overrides for short development runs.
+ */
+import { fileURLToPath } from "node:url";
+import { LARGE_MESSAGE_BYTES, SMALL_MESSAGE_BYTES } from "./bench-message.js";
+import { LIBRARIES, parseLibraries, type Library } from "./libraries.js";
+
+/** One h2load load shape: -c connections, -m streams per connection. */
+export interface LoadShape {
+  connections: number;
+  streams: number;
+}
+
+export interface BenchPlan {
+  mode: "full" | "smoke";
+  /** Where latest.json and latest.md are written; undefined: a new temporary directory. */
+  outDir: string | undefined;
+  libraries: Library[];
+  serverUnary: {
+    shapes: LoadShape[];
+    warmupRequests: number;
+    /** Measure for this long (h2load -D)... */
+    durationSeconds?: number;
+    /** ...or for this many requests (h2load -n). */
+    requests?: number;
+    /** Unary requests checked with node:http2 after the load. */
+    checkRequests: number;
+  };
+  clientUnary: {
+    runs: { concurrency: number; calls: number; warmupCalls: number }[];
+  };
+  streaming: {
+    runs: { messageBytes: number; messages: number; warmupMessages: number }[];
+  };
+  memory: {
+    /** Idle connections opened to each server, and channels opened by each client. */
+    connections: number;
+    /** Open bidi streams held on the server (spread over streamConnections) and on one client channel. */
+    streams: number;
+    streamConnections: number;
+  };
+  /** Longest a client process may run. */
+  clientTimeoutMs: number;
+}
+
+/** The directory results go to by default: tools/bench/results. */
+export const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
+
+const USAGE = `usage: node tools/bench/dist/main.js [--smoke] [--out DIR] [--libs grpckit,grpc-js,raw]
+       [--requests N | --duration SECONDS] [--calls N] [--messages N]
+
+  --smoke        a few hundred requests per server; results go to a temporary directory
+  --out DIR      write latest.json and latest.md to DIR (default tools/bench/results)
+  --libs LIST    only these implementations
+  --requests N   h2load measures N requests (-n) instead of a fixed duration
+  --duration S   h2load measures for S seconds (-D, default 10)
+  --calls N      client unary calls per run (both concurrencies)
+  --messages N   messages per streaming run (both sizes)`;
+
+/** Reads the plan from the command line; throws with the usage on a bad argument. */
+export function parsePlan(argv: readonly string[]): BenchPlan {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") throw new Error(USAGE);
+    if (!arg.startsWith("--")) throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
+    const name = arg.slice(2);
+    if (name === "smoke") {
+      flags.set(name, true);
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined || !["out", "libs", "requests", "duration", "calls", "messages"].includes(name)) {
+      throw new Error(`bad option "${arg}"\n${USAGE}`);
+    }
+    flags.set(name, value);
+    i++;
+  }
+  const number = (name: string): number | undefined => {
+    const value = flags.get(name);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} needs a positive number`);
+    return parsed;
+  };
+
+  const smoke = flags.get("smoke") === true;
+  const plan = smoke ? smokePlan() : fullPlan();
+  const out = flags.get("out");
+  if (typeof out === "string") plan.outDir = out;
+  const libs = flags.get("libs");
+  if (typeof libs === "string") plan.libraries = parseLibraries(libs);
+  const requests = number("requests");
+  const duration = number("duration");
+  if (requests !== undefined) {
+    plan.serverUnary.requests = requests;
+    plan.serverUnary.durationSeconds = undefined;
+  } else if (duration !== undefined) {
+    plan.serverUnary.durationSeconds = duration;
+    plan.serverUnary.requests = undefined;
+  }
+  const calls = number("calls");
+  if (calls !== undefined) {
+    for (const run of plan.clientUnary.runs) {
+      run.calls = calls;
+      run.warmupCalls = Math.ceil(calls / 10);
+    }
+  }
+  const messages = number("messages");
+  if (messages !== undefined) {
+    for (const run of plan.streaming.runs) {
+      run.messages = messages;
+      run.warmupMessages = Math.ceil(messages / 10);
+    }
+  }
+  return plan;
+}
+
+function fullPlan(): BenchPlan {
+  return {
+    mode: "full",
+    outDir: RESULTS_DIR,
+    libraries: [...LIBRARIES],
+    serverUnary: {
+      shapes: [
+        { connections: 8, streams: 16 },
+        { connections: 1, streams: 1 },
+      ],
+      warmupRequests: 10_000,
+      durationSeconds: 10,
+      checkRequests: 20,
+    },
+    clientUnary: {
+      runs: [
+        { concurrency: 1, calls: 20_000, warmupCalls: 2_000 },
+        { concurrency: 100, calls: 100_000, warmupCalls: 10_000 },
+      ],
+    },
+    streaming: {
+      runs: [
+        { messageBytes: SMALL_MESSAGE_BYTES, messages: 200_000, warmupMessages: 20_000 },
+        { messageBytes: LARGE_MESSAGE_BYTES, messages: 5_000, warmupMessages: 500 },
+      ],
+    },
+    memory: { connections: 200, streams: 1000, streamConnections: 10 },
+    clientTimeoutMs: 300_000,
+  };
+}
+
+function smokePlan(): BenchPlan {
+  return {
+    mode: "smoke",
+    outDir: undefined,
+    libraries: [...LIBRARIES],
+    serverUnary: {
+      shapes: [
+        { connections: 8, streams: 16 },
+        { connections: 1, streams: 1 },
+      ],
+      warmupRequests: 100,
+      requests: 300,
+      checkRequests: 5,
+    },
+    clientUnary: {
+      runs: [
+        { concurrency: 1, calls: 300, warmupCalls: 50 },
+        { concurrency: 100, calls: 300, warmupCalls: 100 },
+      ],
+    },
+    streaming: {
+      runs: [
+        { messageBytes: SMALL_MESSAGE_BYTES, messages: 300, warmupMessages: 30 },
+        { messageBytes: LARGE_MESSAGE_BYTES, messages: 20, warmupMessages: 2 },
+      ],
+    },
+    memory: { connections: 20, streams: 50, streamConnections: 2 },
+    clientTimeoutMs: 30_000,
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The bench's child processes: servers that announce a port and answer memory queries,
+ * and clients that run one scenario and print one JSON result. Every child is tracked so
+ * the driver can end them all when it finishes or fails.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface, type Interface } from "node:readline";
+import { residentMemory } from "./proc-status.js";
+import type { MemorySnapshot } from "./memory-snapshot.js";
+
+const NODE_FLAGS = ["--expose-gc"];
+const START_TIMEOUT_MS = 15_000;
+const running = new Set<ChildProcess>();
+
+/** Kills every child still running (SIGKILL, by pid). */
+export function killAllChildren(): void {
+  for (const child of running) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  running.clear();
+}
+
+/** Reads a child's stdout line by line, in order. */
+class LineQueue {
+  private readonly lines: string[] = [];
+  private readonly waiters: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  private ended: Error | undefined;
+
+  constructor(reader: Interface, what: string) {
+    reader.on("line", (line) => {
+      const waiter = this.waiters.shift();
+      if (waiter !== undefined) waiter.resolve(line);
+      else this.lines.push(line);
+    });
+    reader.on("close", () => {
+      this.ended = new Error(`${what} closed its output`);
+      for (const waiter of this.waiters.splice(0)) waiter.reject(this.ended);
+    });
+  }
+
+  next(timeoutMs: number, what: string): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended !== undefined) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.waiters.indexOf(waiter);
+        if (index !== -1) this.waiters.splice(index, 1);
+        reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = {
+        resolve: (value: string) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+}
+
+/** A node child whose stderr is passed through and its end kept for error messages. */
+interface NodeChild {
+  process: ChildProcess;
+  stderrTail(): string;
+}
+
+function spawnNode(script: string, args: string[]): NodeChild {
+  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  running.add(child);
+  child.on("exit", () => running.delete(child));
+  let tail = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk).slice(-2000);
+  });
+  return { process: child, stderrTail: () => tail.trim() };
+}
+
+/** A server child process listening on 127.0.0.1. */
+export class ServerProcess {
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    private readonly output: LineQueue,
+    readonly port: number,
+  ) {}
+
+  /** Starts `script` and resolves once it printed its port. */
+  static async start(name: string, script: string, args: string[] = []): Promise<ServerProcess> {
+    const { process: child, stderrTail } = spawnNode(script, ["--port", "0", ...args]);
+    const output = new LineQueue(createInterface({ input: child.stdout! }), name);
+    try {
+      const line = await output.next(START_TIMEOUT_MS, `${name} start`);
+      const port = Number(line);
+      if (!Number.isInteger(port) || port <= 0) throw new Error(`${name} printed "${line}" instead of its port`);
+      return new ServerProcess(name, child, output, port);
+    } catch (error) {
+      child.kill("SIGKILL");
+      const stderr = stderrTail();
+      throw stderr === "" ? error : new Error(`${(error as Error).message}: ${stderr}`);
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** "127.0.0.1:<port>". */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** The server's memory after a full garbage collection. */
+  async memory(): Promise<MemorySnapshot> {
+    this.child.stdin!.write("memory\n");
+    return JSON.parse(await this.output.next(10_000, `${this.name} memory`)) as MemorySnapshot;
+  }
+
+  /** Peak resident memory of the process so far (VmHWM). */
+  peakRssBytes(): number {
+    return residentMemory(this.pid).peakRssBytes;
+  }
+
+  /** Asks the server to stop and waits for it to exit; kills it if it does not. */
+  stop(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.stdin!.end("stop\n");
+    });
+  }
+}
+
+/**
+ * Runs a client child to completion and returns the JSON object it printed last.
+ * Rejects when it exits with an error or prints no result within `timeoutMs`.
+ */
+export function runClientProcess<T>(name: string, script: string, args: string[], timeoutMs: number): Promise<T> {
+  const { process: child, stderrTail } = spawnNode(script, args);
+  child.stdin!.end();
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${name} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split("\n").pop() ?? "";
+      if (code !== 0) {
+        reject(new Error(`${name} exited with ${code ?? signal}: ${last || stderrTail()}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch {
+        reject(new Error(`${name} printed no result: ${out}`));
+      }
+    });
+  });
+}

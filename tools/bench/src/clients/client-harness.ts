@@ -1,0 +1,198 @@
+/**
+ * The scenarios every bench client runs, written once over a small adapter per library
+ * (grpckit, @grpc/grpc-js, raw node:http2), so the libraries differ only in the calls
+ * they make. A client process reads its scenario from argv, prints one JSON result
+ * line, and exits.
+ */
+import { performance } from "node:perf_hooks";
+import { benchMessage, type BenchMessage } from "../bench-message.js";
+import { settledMemory } from "../memory-snapshot.js";
+import { summarize } from "../percentile.js";
+import { residentMemory } from "../proc-status.js";
+import type { ClientResult, MemoryClientResult, StreamClientResult, UnaryClientResult } from "./client-result.js";
+
+/** One connection (a channel, or an HTTP/2 session for raw) of a library under test. */
+export interface ClientConnection {
+  /** Makes one unary echo call; `done` gets an error when it failed or echoed wrong bytes. */
+  unary(done: (error?: unknown) => void): void;
+  /** Sends `count` messages on one bidi stream, honouring flow control, and resolves after every echo and an OK status. */
+  stream(count: number): Promise<void>;
+  /** Opens a bidi stream, completes one echo on it, and resolves with a function that ends the stream. */
+  openStream(): Promise<() => Promise<void>>;
+  close(): void;
+}
+
+/** A library under test: connects to `target` ("127.0.0.1:port") sending `message`. */
+export type ConnectClient = (target: string, message: BenchMessage) => ClientConnection;
+
+interface ClientArgs {
+  target: string;
+  scenario: string;
+  count: number;
+  concurrency: number;
+  size: number;
+  warmup: number;
+  connections: number;
+  streams: number;
+}
+
+function parseArgs(argv: readonly string[]): ClientArgs {
+  const value = (name: string, fallback?: string): string => {
+    const index = argv.indexOf(`--${name}`);
+    if (index !== -1 && argv[index + 1] !== undefined) return argv[index + 1];
+    if (fallback === undefined) throw new Error(`missing --${name}`);
+    return fallback;
+  };
+  return {
+    target: value("target"),
+    scenario: value("scenario"),
+    count: Number(value("count", "1000")),
+    concurrency: Number(value("concurrency", "1")),
+    size: Number(value("size", "100")),
+    warmup: Number(value("warmup", "0")),
+    connections: Number(value("connections", "0")),
+    streams: Number(value("streams", "0")),
+  };
+}
+
+/**
+ * Runs the scenario named on the command line with `connect`, prints its result, and
+ * exits; on failure prints `{"error": ...}` and exits with 1.
+ */
+export async function runClientMain(connect: ConnectClient): Promise<void> {
+  try {
+    await runScenario(connect);
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
+    process.exit(1);
+  }
+}
+
+async function runScenario(connect: ConnectClient): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const message = benchMessage(args.size);
+  let result: ClientResult;
+  switch (args.scenario) {
+    case "unary":
+      result = await unaryScenario(connect, args, message);
+      break;
+    case "stream":
+      result = await streamScenario(connect, args, message);
+      break;
+    case "memory":
+      result = await memoryScenario(connect, args, message);
+      break;
+    default:
+      throw new Error(`unknown scenario "${args.scenario}"`);
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+/** Issues `calls` unary calls keeping `concurrency` in flight; latencies go to `latencies` when given. */
+function unaryRun(
+  connection: ClientConnection,
+  calls: number,
+  concurrency: number,
+  latencies: Float64Array | undefined,
+): Promise<{ errors: number; firstError?: string }> {
+  return new Promise((resolve) => {
+    let issued = 0;
+    let finished = 0;
+    let errors = 0;
+    let firstError: string | undefined;
+    const worker = (): void => {
+      let started = 0;
+      const onDone = (error?: unknown): void => {
+        if (latencies !== undefined) latencies[finished] = performance.now() - started;
+        finished++;
+        if (error !== undefined && error !== null) {
+          errors++;
+          firstError ??= error instanceof Error ? error.message : String(error);
+        }
+        if (issued < calls) next();
+        else if (finished === calls) resolve({ errors, firstError });
+      };
+      const next = (): void => {
+        issued++;
+        started = performance.now();
+        connection.unary(onDone);
+      };
+      next();
+    };
+    for (let i = 0; i < Math.min(concurrency, calls); i++) worker();
+  });
+}
+
+async function unaryScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<UnaryClientResult> {
+  const connection = connect(args.target, message);
+  if (args.warmup > 0) await unaryRun(connection, args.warmup, args.concurrency, undefined);
+  const latencies = new Float64Array(args.count);
+  const start = performance.now();
+  const { errors, firstError } = await unaryRun(connection, args.count, args.concurrency, latencies);
+  const elapsedMs = performance.now() - start;
+  connection.close();
+  return {
+    scenario: "unary",
+    calls: args.count,
+    concurrency: args.concurrency,
+    errors,
+    ...(firstError !== undefined ? { firstError } : {}),
+    elapsedMs,
+    callsPerSecond: (args.count / elapsedMs) * 1000,
+    ...summarize(latencies, args.count),
+    peakRssBytes: residentMemory("self").peakRssBytes,
+  };
+}
+
+async function streamScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<StreamClientResult> {
+  const connection = connect(args.target, message);
+  if (args.warmup > 0) await connection.stream(args.warmup);
+  const start = performance.now();
+  await connection.stream(args.count);
+  const elapsedMs = performance.now() - start;
+  connection.close();
+  return {
+    scenario: "stream",
+    messages: args.count,
+    messageBytes: message.size,
+    elapsedMs,
+    messagesPerSecond: (args.count / elapsedMs) * 1000,
+    mebibytesPerSecond: ((args.count * message.size) / (1024 * 1024) / elapsedMs) * 1000,
+    peakRssBytes: residentMemory("self").peakRssBytes,
+  };
+}
+
+function oneCall(connection: ClientConnection): Promise<void> {
+  return new Promise((resolve, reject) =>
+    connection.unary((error) => (error === undefined || error === null ? resolve() : reject(error))),
+  );
+}
+
+/**
+ * Memory held per idle connection and per open stream: after a first connection has
+ * loaded the library's code, opens `connections` more (each completes one call, so it
+ * is connected) and then `streams` open bidi streams on the first one.
+ */
+async function memoryScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<MemoryClientResult> {
+  const first = connect(args.target, message);
+  await oneCall(first);
+  await (await first.openStream())();
+  const baseline = await settledMemory();
+
+  const connections: ClientConnection[] = [];
+  for (let i = 0; i < args.connections; i++) {
+    const connection = connect(args.target, message);
+    connections.push(connection);
+    await oneCall(connection);
+  }
+  const withConnections = await settledMemory();
+
+  const closers = await Promise.all(Array.from({ length: args.streams }, () => first.openStream()));
+  const withStreams = await settledMemory();
+
+  await Promise.all(closers.map((close) => close()));
+  for (const connection of connections) connection.close();
+  first.close();
+  return { scenario: "memory", connections: args.connections, streams: args.streams, baseline, withConnections, withStreams };
+}

@@ -1,0 +1,41 @@
+/** What a client process prints when its scenario is done (one JSON line). */
+import type { MemorySnapshot } from "../memory-snapshot.js";
+
+/** N unary echo calls with a fixed number in flight. */
+export interface UnaryClientResult {
+  scenario: "unary";
+  calls: number;
+  concurrency: number;
+  /** Calls that failed or echoed the wrong payload; the first such error is kept. */
+  errors: number;
+  firstError?: string;
+  elapsedMs: number;
+  callsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssBytes: number;
+}
+
+/** Messages echoed over one bidi stream. */
+export interface StreamClientResult {
+  scenario: "stream";
+  messages: number;
+  messageBytes: number;
+  elapsedMs: number;
+  messagesPerSecond: number;
+  /** Echoed message bytes per second, one direction, in MiB. */
+  mebibytesPerSecond: number;
+  peakRssBytes: number;
+}
+
+/** Client memory with idle connections, then with open streams. */
+export interface MemoryClientResult {
+  scenario: "memory";
+  connections: number;
+  streams: number;
+  baseline: MemorySnapshot;
+  withConnections: MemorySnapshot;
+  withStreams: MemorySnapshot;
+}
+
+export type ClientResult = UnaryClientResult | StreamClientResult | MemoryClientResult;

@@ -1,0 +1,162 @@
+/** The bench report as a Markdown page (tools/bench/results/latest.md). */
+import { LIBRARY_LABEL } from "./libraries.js";
+import { messageSizeLabel, type BenchReport, type Ratio } from "./report.js";
+
+const MIB = 1024 * 1024;
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
+
+function count(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a";
+}
+
+function mib(bytes: number): string {
+  return fixed(bytes / MIB, 1);
+}
+
+function kib(bytes: number): string {
+  return fixed(bytes / 1024, 1);
+}
+
+function ratio(value: number | undefined): string {
+  return value === undefined ? "" : `${fixed(value, 2)}×`;
+}
+
+function ratioTable(ratios: Ratio[], withLatency: boolean): string {
+  const header = ["load", "grpckit ÷", "throughput", ...(withLatency ? ["p50", "p99"] : []), "peak RSS"];
+  return table(
+    header,
+    ratios.map((r) => [
+      r.row,
+      LIBRARY_LABEL[r.versus],
+      ratio(r.throughput),
+      ...(withLatency ? [ratio(r.p50), ratio(r.p99)] : []),
+      ratio(r.peakRss),
+    ]),
+  );
+}
+
+/** Renders `report` as Markdown. */
+export function renderMarkdown(report: BenchReport): string {
+  const { machine, plan } = report;
+  const load = plan.serverUnary.durationSeconds !== undefined
+    ? `${plan.serverUnary.durationSeconds} s measured after ${count(plan.serverUnary.warmupRequests)} warm-up requests`
+    : `${count(plan.serverUnary.requests ?? 0)} requests measured after ${count(plan.serverUnary.warmupRequests)} warm-up requests`;
+  const out: string[] = [];
+  out.push(`# grpckit benchmark${report.mode === "smoke" ? " (smoke run: numbers are not measurements)" : ""}`);
+  out.push("");
+  out.push(`- date: ${report.date}`);
+  out.push(`- machine: ${machine.cpuModel}, ${machine.cores} cores, ${mib(machine.totalMemoryBytes)} MiB, ${machine.os}`);
+  out.push(`- node ${machine.node}; ${report.h2load}`);
+  out.push(`- packages: ${Object.entries(report.packages).map(([name, version]) => `${name} ${version}`).join(", ")}`);
+  if (report.revision !== undefined) out.push(`- source revision: ${report.revision}`);
+  out.push("");
+
+  out.push("## Servers under h2load: unary echo of a 100-byte message");
+  out.push("");
+  out.push(`Each server is its own process on 127.0.0.1, loaded by h2load (one thread), ${load}. `
+    + "Latency is h2load's per-request time (--log-file); peak RSS is the server's VmHWM. "
+    + "The check column is a node:http2 sample sent after the load: answers with grpc-status 0 and a byte-exact echo.");
+  out.push("");
+  out.push(table(
+    ["load", "server", "requests/s", "p50 ms", "p99 ms", "peak RSS MiB", "h2load 2xx / done", "check"],
+    report.serverUnary.map((row) => [
+      row.load,
+      LIBRARY_LABEL[row.server],
+      count(row.requestsPerSecond),
+      fixed(row.p50Ms, 3),
+      fixed(row.p99Ms, 3),
+      mib(row.peakRssBytes),
+      `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
+      `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0, ${row.check.echoed}/${row.check.requests} echoed`,
+    ]),
+  ));
+  out.push("");
+  out.push(ratioTable(report.ratios.filter((r) => r.table === "server unary"), true));
+  out.push("");
+
+  out.push("## Clients: unary echo against the raw node:http2 server");
+  out.push("");
+  out.push("Each client is its own process with one connection to the same raw node:http2 echo server, "
+    + "so the server is not the limit. Latency is measured per call in the client.");
+  out.push("");
+  out.push(table(
+    ["in flight", "client", "calls", "calls/s", "p50 ms", "p99 ms", "peak RSS MiB", "errors"],
+    report.clientUnary.map((row) => [
+      String(row.inFlight),
+      LIBRARY_LABEL[row.client],
+      count(row.calls),
+      count(row.callsPerSecond),
+      fixed(row.p50Ms, 3),
+      fixed(row.p99Ms, 3),
+      mib(row.peakRssBytes),
+      String(row.errors),
+    ]),
+  ));
+  out.push("");
+  out.push(ratioTable(report.ratios.filter((r) => r.table === "client unary"), true));
+  out.push("");
+
+  out.push("## Streaming: messages echoed over one bidi stream");
+  out.push("");
+  out.push("Each library's own client against its own server (raw: node:http2 client against the raw server), "
+    + "so a row measures both ends of one implementation. The client writes as fast as flow control lets it "
+    + "and the time runs until the last echo and the OK status arrive.");
+  out.push("");
+  out.push(table(
+    ["message", "client and server", "messages", "messages/s", "MiB/s", "client peak RSS MiB", "server peak RSS MiB"],
+    report.streaming.map((row) => [
+      messageSizeLabel(row.messageBytes),
+      LIBRARY_LABEL[row.library],
+      count(row.messages),
+      count(row.messagesPerSecond),
+      fixed(row.mebibytesPerSecond, 1),
+      mib(row.clientPeakRssBytes),
+      mib(row.serverPeakRssBytes),
+    ]),
+  ));
+  out.push("");
+  out.push(ratioTable(report.ratios.filter((r) => r.table === "streaming"), false));
+  out.push("");
+
+  out.push("## Memory per idle connection and per open stream");
+  out.push("");
+  out.push("Server: a fresh server process; the driver opens idle HTTP/2 connections, then bidi streams that "
+    + "each echoed one message and stay open. Client: one client process opens channels that each completed "
+    + "one call, then open bidi streams on one channel, against the raw server. Memory is read after a full "
+    + "garbage collection; heap is V8 heap plus external (Buffer) memory.");
+  out.push("");
+  out.push(table(
+    ["side", "library", "connections", "streams", "baseline RSS MiB", "per connection: RSS KiB", "heap KiB", "per stream: RSS KiB", "heap KiB"],
+    report.memory.map((row) => [
+      row.side,
+      LIBRARY_LABEL[row.library],
+      String(row.connections),
+      String(row.streams),
+      mib(row.baselineRssBytes),
+      kib(row.perConnectionRssBytes),
+      kib(row.perConnectionHeapBytes),
+      kib(row.perStreamRssBytes),
+      kib(row.perStreamHeapBytes),
+    ]),
+  ));
+  out.push("");
+
+  if (report.failures.length > 0) {
+    out.push("## Failures");
+    out.push("");
+    out.push(table(
+      ["phase", "library", "error"],
+      report.failures.map((failure) => [failure.phase, LIBRARY_LABEL[failure.library], failure.message.replace(/\s+/g, " ").replace(/\|/g, "\\|")]),
+    ));
+    out.push("");
+  }
+  return out.join("\n");
+}

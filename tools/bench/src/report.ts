@@ -1,0 +1,144 @@
+/** The bench report: every measured row, the grpckit ratios, and the run's context. */
+import type { BenchPlan } from "./bench-plan.js";
+import type { EchoCheckResult } from "./echo-check.js";
+import type { H2loadResult } from "./h2load.js";
+import type { Library } from "./libraries.js";
+import type { MachineInfo } from "./machine.js";
+
+/** One server under h2load at one load shape. */
+export interface ServerUnaryRow {
+  /** "-c 8 -m 16". */
+  load: string;
+  server: Library;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** VmHWM of the server process after warm-up and measurement. */
+  peakRssBytes: number;
+  h2load: H2loadResult;
+  /** The node:http2 sample sent after the load. */
+  check: EchoCheckResult;
+}
+
+/** One client making unary calls to the raw node:http2 server. */
+export interface ClientUnaryRow {
+  inFlight: number;
+  client: Library;
+  calls: number;
+  errors: number;
+  firstError?: string;
+  callsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssBytes: number;
+}
+
+/** One library's client and server echoing over one bidi stream. */
+export interface StreamingRow {
+  messageBytes: number;
+  library: Library;
+  messages: number;
+  messagesPerSecond: number;
+  mebibytesPerSecond: number;
+  clientPeakRssBytes: number;
+  serverPeakRssBytes: number;
+}
+
+/** Memory held per idle connection and per open stream, on a server or a client. */
+export interface MemoryRow {
+  side: "server" | "client";
+  library: Library;
+  connections: number;
+  streams: number;
+  /** RSS after start-up and one call, before the connections were opened. */
+  baselineRssBytes: number;
+  perConnectionRssBytes: number;
+  /** JS heap plus external (Buffer) memory per connection: less noisy than RSS. */
+  perConnectionHeapBytes: number;
+  perStreamRssBytes: number;
+  perStreamHeapBytes: number;
+}
+
+/** grpckit divided by another implementation on the same row (above 1 means grpckit's number is higher). */
+export interface Ratio {
+  table: "server unary" | "client unary" | "streaming";
+  /** The row's load: "-c 8 -m 16", "100 in flight", "100 B". */
+  row: string;
+  versus: Library;
+  /** Throughput ratio: requests, calls or messages per second. */
+  throughput: number;
+  p50?: number;
+  p99?: number;
+  peakRss: number;
+}
+
+/** A measurement that could not be made; the run goes on and exits non-zero. */
+export interface Failure {
+  phase: string;
+  library: Library;
+  message: string;
+}
+
+export interface BenchReport {
+  mode: BenchPlan["mode"];
+  date: string;
+  machine: MachineInfo;
+  h2load: string;
+  packages: Record<string, string>;
+  revision?: string;
+  plan: Omit<BenchPlan, "outDir">;
+  serverUnary: ServerUnaryRow[];
+  clientUnary: ClientUnaryRow[];
+  streaming: StreamingRow[];
+  memory: MemoryRow[];
+  ratios: Ratio[];
+  failures: Failure[];
+}
+
+/** The grpckit/grpc-js and grpckit/raw ratios for every row where both were measured. */
+export function computeRatios(report: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming">): Ratio[] {
+  const ratios: Ratio[] = [];
+  const versus: Library[] = ["grpc-js", "raw"];
+  const add = <T>(
+    table: Ratio["table"],
+    rows: T[],
+    rowKey: (row: T) => string,
+    library: (row: T) => Library,
+    measure: (row: T) => { throughput: number; p50?: number; p99?: number; peakRss: number },
+  ): void => {
+    for (const key of [...new Set(rows.map(rowKey))]) {
+      const ours = rows.find((row) => rowKey(row) === key && library(row) === "grpckit");
+      if (ours === undefined) continue;
+      for (const other of versus) {
+        const theirs = rows.find((row) => rowKey(row) === key && library(row) === other);
+        if (theirs === undefined) continue;
+        const a = measure(ours);
+        const b = measure(theirs);
+        ratios.push({
+          table,
+          row: key,
+          versus: other,
+          throughput: a.throughput / b.throughput,
+          ...(a.p50 !== undefined && b.p50 !== undefined ? { p50: a.p50 / b.p50 } : {}),
+          ...(a.p99 !== undefined && b.p99 !== undefined ? { p99: a.p99 / b.p99 } : {}),
+          peakRss: a.peakRss / b.peakRss,
+        });
+      }
+    }
+  };
+  add("server unary", report.serverUnary, (row) => row.load, (row) => row.server, (row) => ({
+    throughput: row.requestsPerSecond, p50: row.p50Ms, p99: row.p99Ms, peakRss: row.peakRssBytes,
+  }));
+  add("client unary", report.clientUnary, (row) => `${row.inFlight} in flight`, (row) => row.client, (row) => ({
+    throughput: row.callsPerSecond, p50: row.p50Ms, p99: row.p99Ms, peakRss: row.peakRssBytes,
+  }));
+  add("streaming", report.streaming, (row) => messageSizeLabel(row.messageBytes), (row) => row.library, (row) => ({
+    throughput: row.messagesPerSecond, peakRss: row.clientPeakRssBytes + row.serverPeakRssBytes,
+  }));
+  return ratios;
+}
+
+/** "100 B", "64 KiB". */
+export function messageSizeLabel(bytes: number): string {
+  return bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}

@@ -1,0 +1,152 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BenchReport } from "../src/report.js";
+
+const benchDir = fileURLToPath(new URL("..", import.meta.url));
+const mainScript = join(benchDir, "dist", "main.js");
+const libraries = ["grpckit", "grpc-js", "raw"] as const;
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mainScript, "--smoke"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGTERM"), 100_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("the bench in smoke mode", () => {
+  let run: { code: number | null; stdout: string; stderr: string };
+  let outDir: string;
+  let report: BenchReport;
+  let markdown: string;
+
+  beforeAll(async () => {
+    if (!existsSync(mainScript) || statSync(mainScript).mtimeMs < newestSource(join(benchDir, "src"))) {
+      throw new Error("tools/bench/dist is missing or older than its sources: run `npm run build` first");
+    }
+    run = await runSmoke();
+    const written = /results written to (.+)\/latest\.json/.exec(run.stderr);
+    if (written === null) throw new Error(`the smoke run wrote no results (exit ${run.code}):\n${run.stderr}`);
+    outDir = written[1];
+    report = JSON.parse(readFileSync(join(outDir, "latest.json"), "utf8")) as BenchReport;
+    markdown = readFileSync(join(outDir, "latest.md"), "utf8");
+  }, 120_000);
+
+  afterAll(() => {
+    if (outDir !== undefined) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it("finishes with exit code 0 and no failed measurement", () => {
+    expect(report.failures).toEqual([]);
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it("writes its results to a temporary directory, not to tools/bench/results", () => {
+    expect(report.mode).toBe("smoke");
+    expect(outDir.startsWith(tmpdir())).toBe(true);
+    expect(relative(join(benchDir, "results"), outDir).startsWith("..")).toBe(true);
+  });
+
+  it("every server answered every h2load request at both load shapes", () => {
+    for (const load of ["-c 8 -m 16", "-c 1 -m 1"]) {
+      for (const server of libraries) {
+        const row = report.serverUnary.find((r) => r.load === load && r.server === server);
+        expect(row, `${server} at ${load}`).toBeDefined();
+        expect(row!.h2load.done).toBeGreaterThan(0);
+        expect(row!.h2load.succeeded).toBe(row!.h2load.done);
+        expect(row!.h2load.failed + row!.h2load.errored).toBe(0);
+        expect(row!.p99Ms).toBeGreaterThanOrEqual(row!.p50Ms);
+        expect(row!.peakRssBytes).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("every server's sampled answers carry grpc-status 0 and echo the request", () => {
+    for (const row of report.serverUnary) {
+      expect(row.check.grpcStatuses, row.server).toEqual(["0"]);
+      expect(row.check.grpcStatusOk).toBe(row.check.requests);
+      expect(row.check.echoed).toBe(row.check.requests);
+      expect(row.check.contentTypes[0]).toMatch(/^application\/grpc/);
+    }
+  });
+
+  it("every client completed its unary calls with 1 and with 100 in flight, all with grpc-status 0", () => {
+    for (const inFlight of [1, 100]) {
+      for (const client of libraries) {
+        const row = report.clientUnary.find((r) => r.inFlight === inFlight && r.client === client);
+        expect(row, `${client} with ${inFlight} in flight`).toBeDefined();
+        expect(row!.errors, row!.firstError).toBe(0);
+        expect(row!.callsPerSecond).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("every library echoed 100-byte and 64 KiB messages over one bidi stream", () => {
+    for (const messageBytes of [100, 65536]) {
+      for (const library of libraries) {
+        const row = report.streaming.find((r) => r.messageBytes === messageBytes && r.library === library);
+        expect(row, `${library} ${messageBytes}`).toBeDefined();
+        expect(row!.messagesPerSecond).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("measured memory per connection and per stream on the server and the client side of every library", () => {
+    for (const side of ["server", "client"] as const) {
+      for (const library of libraries) {
+        const row = report.memory.find((r) => r.side === side && r.library === library);
+        expect(row, `${side} ${library}`).toBeDefined();
+        expect(row!.connections).toBeGreaterThan(0);
+        expect(row!.streams).toBeGreaterThan(0);
+        expect(Number.isFinite(row!.perStreamHeapBytes)).toBe(true);
+      }
+    }
+  });
+
+  it("reports grpckit against grpc-js and against raw node:http2 for every throughput row", () => {
+    const expected = [
+      ...["-c 8 -m 16", "-c 1 -m 1"].map((row) => ["server unary", row]),
+      ...["1 in flight", "100 in flight"].map((row) => ["client unary", row]),
+      ...["100 B", "64 KiB"].map((row) => ["streaming", row]),
+    ];
+    for (const [table, row] of expected) {
+      for (const versus of ["grpc-js", "raw"]) {
+        const ratio = report.ratios.find((r) => r.table === table && r.row === row && r.versus === versus);
+        expect(ratio, `${table} ${row} vs ${versus}`).toBeDefined();
+        expect(ratio!.throughput).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("the Markdown report names the run's machine and versions and has a row per measurement", () => {
+    expect(markdown).toContain(report.machine.cpuModel);
+    expect(markdown).toContain(`${report.machine.cores} cores`);
+    expect(markdown).toContain(process.version);
+    expect(markdown).toContain(`@grpc/grpc-js ${report.packages["@grpc/grpc-js"]}`);
+    const tableRows = markdown.split("\n").filter((line) => /^\| (-c |\d+ \||\d+ in flight \||\d+ (B|KiB) \||server \||client \|)/.test(line));
+    const measurements = report.serverUnary.length + report.clientUnary.length + report.streaming.length + report.memory.length;
+    expect(measurements).toBe(2 * 3 + 2 * 3 + 2 * 3 + 2 * 3);
+    expect(tableRows.length).toBe(measurements + report.ratios.length);
+  });
+});
