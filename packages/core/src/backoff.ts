@@ -49,4 +49,9 @@ export class Backoff {
   get minConnectTimeoutMs(): number {
     return this.opts.minConnectTimeoutMs;
   }
+
+  /** The time the next connection attempt is given: max(minimum connect timeout, current backoff). */
+  connectTimeoutMs(): number {
+    return Math.max(this.opts.minConnectTimeoutMs, this.current);
+  }
 }

@@ -53,6 +53,8 @@ export const defaultMaxReceiveMessageBytes = 4 * 1024 * 1024;
 
 interface PendingPick {
   path: string;
+  /** The call waiting; once it has ended (cancel, deadline) the pick is dropped. */
+  owner: { readonly isClosed: boolean } | undefined;
   waitForReady: boolean;
   deadline: number | undefined;
   resolve(t: ClientTransport): void;
@@ -131,6 +133,7 @@ export class Channel implements CallHost {
   /** Resolves with the new state once it differs from `from`, or rejects when `signal` aborts. */
   waitForStateChange(from: ConnectivityState, signal?: AbortSignal): Promise<ConnectivityState> {
     if (this._state !== from) return Promise.resolve(this._state);
+    if (signal?.aborted) return Promise.reject(GrpcError.from(signal.reason, Code.CANCELLED));
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.watchers.delete(w);
@@ -151,7 +154,7 @@ export class Channel implements CallHost {
   async waitForReady(signal?: AbortSignal): Promise<void> {
     let s = this.getConnectivityState(true);
     while (s !== ConnectivityState.READY) {
-      if (s === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.UNAVAILABLE, "channel is closed");
+      if (s === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.CANCELLED, "channel is closed");
       s = await this.waitForStateChange(s, signal);
       if (s === ConnectivityState.IDLE) s = this.getConnectivityState(true);
     }
@@ -219,8 +222,13 @@ export class Channel implements CallHost {
   };
 
   /** Picks a transport for a call (CallHost). */
-  getTransport(waitForReady: boolean, deadline: number | undefined, path = ""): ClientTransport | Promise<ClientTransport> {
-    if (this._state === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.UNAVAILABLE, "channel is closed");
+  getTransport(
+    waitForReady: boolean,
+    deadline: number | undefined,
+    path = "",
+    owner?: { readonly isClosed: boolean },
+  ): ClientTransport | Promise<ClientTransport> {
+    if (this._state === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.CANCELLED, "channel is closed");
     const picker = this.picker;
     if (picker !== undefined) {
       const r = this.tryPick(picker, path, waitForReady);
@@ -229,7 +237,7 @@ export class Channel implements CallHost {
       this.exitIdle();
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ path, waitForReady, deadline, resolve, reject });
+      this.pending.push({ path, owner, waitForReady, deadline, resolve, reject });
     });
   }
 
@@ -251,6 +259,7 @@ export class Channel implements CallHost {
     this.pending = [];
     const now = Date.now();
     for (const p of waiting) {
+      if (p.owner?.isClosed) continue;
       if (p.deadline !== undefined && p.deadline <= now) {
         p.reject(new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded while waiting for a connection"));
         continue;
@@ -272,8 +281,10 @@ export class Channel implements CallHost {
     if (this._state === ConnectivityState.SHUTDOWN) return;
     this.setState(ConnectivityState.SHUTDOWN);
     this.resolver?.close();
-    this.balancer?.close();
+    // Calls in flight end too, as grpc-go's ClientConn.Close cancels them; the
+    // connections go before the balancer, which would only close them gracefully.
     for (const sc of [...this.subchannels]) sc.destroy();
+    this.balancer?.close();
     this.subchannels.clear();
     const waiting = this.pending;
     this.pending = [];

@@ -12,6 +12,7 @@ import { GrpcError } from "./grpc-error.js";
 import { encodeTimeout } from "./grpc-timeout.js";
 import { markReceivedCompressed, isMarkedUncompressed } from "./message-marks.js";
 import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { decodeGrpcMessage } from "./percent-encoding.js";
 import { H, codeForHttpStatus, contentTypeFor, firstHeader, readTrailers, statusForReset, userAgent } from "./protocol.js";
 import type { ClientStreamListener, ClientTransport, ClientTransportStream, Http2Headers } from "./transport.js";
 import { Http2ErrorCode } from "./transport.js";
@@ -26,7 +27,12 @@ export interface CallHost {
   /** The grpc-accept-encoding value: every registered compressor. */
   readonly acceptEncoding: string;
   /** A ready transport, or a promise of one; rejects with a GrpcError when none can be had. */
-  getTransport(waitForReady: boolean, deadline: number | undefined, path: string): ClientTransport | Promise<ClientTransport>;
+  getTransport(
+    waitForReady: boolean,
+    deadline: number | undefined,
+    path: string,
+    owner: { readonly isClosed: boolean },
+  ): ClientTransport | Promise<ClientTransport>;
 }
 
 /** Receives what a call produces. `onClose` is called exactly once, last. */
@@ -106,7 +112,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     let transport: ClientTransport | Promise<ClientTransport>;
     try {
-      transport = this.host.getTransport(this.opts.waitForReady, deadline, this.path);
+      transport = this.host.getTransport(this.opts.waitForReady, deadline, this.path, this);
     } catch (e) {
       this.finish(GrpcError.from(e, Code.UNAVAILABLE));
       return;
@@ -148,7 +154,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       // The connection closed between the pick and the stream: the request never left,
       // so one transparent retry on a fresh pick is safe.
       if (mayRetry) {
-        Promise.resolve(this.host.getTransport(this.opts.waitForReady, this.opts.deadline, this.path)).then(
+        Promise.resolve(this.host.getTransport(this.opts.waitForReady, this.opts.deadline, this.path, this)).then(
           (t) => this.open(t, metadata, false),
           (err) => this.finish(GrpcError.from(err, Code.UNAVAILABLE)),
         );
@@ -159,15 +165,18 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     const pending = this.pending;
     this.pending = undefined;
+    let writable = true;
     if (pending !== undefined) {
-      for (const chunk of pending) this.stream.write(chunk);
+      for (const chunk of pending) writable = this.stream.write(chunk);
     }
     if (this.halfClosePending) this.stream.end();
+    // Senders held while the stream was opened go on now, or at the next drain.
+    if (writable) this.onDrain();
   }
 
   /**
-   * Sends one message. Resolves when the transport can take more (backpressure),
-   * rejects with the call's status when the call has ended.
+   * Sends one message. Resolves when the transport can take more (backpressure); after
+   * the call has ended it resolves at once and the message is dropped.
    */
   send(message: MessageShape<I>): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -218,8 +227,9 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     const frame = encodeEnvelope(data, compressed);
     if (this.stream === undefined) {
+      // Hold the sender until the stream exists, so at most one message waits here.
       this.pending!.push(frame);
-      return Promise.resolve();
+      return new Promise((resolve) => this.drainWaiters.push(resolve));
     }
     if (this.stream.write(frame)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
@@ -258,7 +268,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (this.closed) return;
     const status = Number(firstHeader(headers, H.status));
     if (status !== 200) {
-      const msg = firstHeader(headers, H.grpcMessage);
+      const rawMsg = firstHeader(headers, H.grpcMessage);
+      const msg = rawMsg === undefined ? undefined : decodeGrpcMessage(rawMsg);
       this.cancel(
         new GrpcError(
           codeForHttpStatus(status),

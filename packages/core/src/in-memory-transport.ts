@@ -168,6 +168,12 @@ class MemStream implements ClientTransportStream, ServerTransportStream {
     this.toClient.resume();
   }
 
+  /** DATA from the server; dropped once the stream is over. */
+  serverWrite(data: Uint8Array): boolean {
+    if (this.closed) return true;
+    return this.toClient.push({ kind: "data", data, bytes: data.byteLength });
+  }
+
   setListener(listener: ServerStreamListener): void {
     this.serverListener = listener;
     this.toServer.attach((e) => {
@@ -297,7 +303,7 @@ class ServerView implements ServerTransportStream {
     this.s.sendHeaders(h, endStream);
   }
   write(data: Uint8Array): boolean {
-    return this.s.toClient.push({ kind: "data", data, bytes: data.byteLength });
+    return this.s.serverWrite(data);
   }
   sendTrailers(t: Http2Headers): void {
     this.s.sendTrailers(t);

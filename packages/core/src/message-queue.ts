@@ -82,6 +82,9 @@ export class MessageQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
       this.done = true;
       this.items.length = 0;
       this.head = 0;
+      const w = this.waiter;
+      this.waiter = this.waiterReject = undefined;
+      w?.({ value: undefined, done: true });
       this.onAbandon();
     }
     return Promise.resolve({ value: undefined, done: true });

@@ -14,6 +14,7 @@ const queuePicker = constantPicker({ type: "queue" });
 class PickFirstBalancer implements Balancer {
   private subchannel: Subchannel | undefined;
   private unwatch: (() => void) | undefined;
+  private failing = false;
 
   constructor(private readonly cc: BalancerClientConn) {}
 
@@ -31,12 +32,17 @@ class PickFirstBalancer implements Balancer {
     this.unwatch = sc.watch((state, error) => this.onSubchannelState(sc, state, error));
     oldUnwatch?.();
     old?.shutdown();
+    this.failing = false;
     this.cc.updateState({ state: ConnectivityState.CONNECTING, picker: queuePicker });
     sc.connect();
   }
 
   private onSubchannelState(sc: Subchannel, state: ConnectivityState, error?: GrpcError): void {
     if (sc !== this.subchannel) return;
+    // Sticky TRANSIENT_FAILURE (gRFC A62): retries do not report CONNECTING, so calls
+    // keep failing fast until a connection succeeds.
+    if (this.failing && state === ConnectivityState.CONNECTING) return;
+    this.failing = state === ConnectivityState.TRANSIENT_FAILURE;
     let picker: Picker;
     switch (state) {
       case ConnectivityState.READY:

@@ -372,13 +372,15 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   /** Sends the final status: trailers, or trailers-only when no headers went out. */
   private sendStatus(error: GrpcError | undefined): void {
     if (this.closed) return;
+    // Header metadata the handler set must arrive as headers, so a trailers-only
+    // response is only for calls that set none.
+    if (!this.headersSent && this.responseHeader.size > 0) this.writeHeaders();
     this.closed = true;
     this.cleanup();
     if (error !== undefined && error.metadata.size > 0) this.responseTrailer.merge(error.metadata);
     if (!this.headersSent) {
       this.headersSent = true;
       const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
-      if (this.responseHeader.size > 0) metadataToHeaders(this.responseHeader, h);
       writeStatus(h, error, this.responseTrailer);
       this.stream.sendHeaders(h, true);
     } else {

@@ -79,7 +79,7 @@ export class SubchannelImpl implements Subchannel {
           authority: address.serverName ?? this.opts.authority,
           credentials: this.opts.credentials,
           settings: this.opts.settings,
-          connectTimeoutMs: this.backoff.minConnectTimeoutMs,
+          connectTimeoutMs: this.backoff.connectTimeoutMs(),
           onGoaway: () => this.onTransportGone(transport),
           onClose: () => this.onTransportGone(transport),
         });
