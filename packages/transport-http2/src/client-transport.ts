@@ -1,0 +1,248 @@
+/**
+ * The client side: connect a socket, run the credentials' handshake on it, start a
+ * node:http2 session over the secured socket, and wait for the server's SETTINGS
+ * before handing core a ready ClientTransport.
+ *
+ * The socket keeps the process alive while the transport is open; core closes the
+ * transport when its channel closes.
+ */
+import {
+  Http2ErrorCode,
+  type ClientStreamListener,
+  type ClientTransport,
+  type ClientTransportOptions,
+  type ClientTransportStream,
+  type HandshakeResult,
+  type Http2Headers,
+  type Http2Settings,
+  type Peer,
+} from "@grpckit/core";
+import http2 from "node:http2";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import { formatHostPort, formatUnixPath, parseAddress, type NetAddress } from "./address.js";
+import { ClientStream, type ClientStreamHost } from "./client-stream.js";
+import { toNodeSettings } from "./settings.js";
+
+/** node:http2 session options the builder passes to every client connection. */
+export interface ClientSessionOptions {
+  settings: Http2Settings;
+  maxSessionMemory: number;
+  maxOutstandingPings: number | undefined;
+}
+
+const requestOptions: http2.ClientSessionRequestOptions = { endStream: false };
+
+/** Connects to `address` and resolves once the server's HTTP/2 SETTINGS arrived. */
+export function connectHttp2(
+  address: string,
+  options: ClientTransportOptions,
+  session: ClientSessionOptions,
+): Promise<ClientTransport> {
+  let target: NetAddress;
+  try {
+    target = parseAddress(address);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return new Promise<ClientTransport>((resolve, reject) => {
+    let settled = false;
+    let socket: net.Socket | undefined;
+    let h2: http2.ClientHttp2Session | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const fail = (cause: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      h2?.destroy();
+      socket?.destroy();
+      const message = cause instanceof Error ? cause.message : String(cause);
+      reject(new Error(`connection to ${address} failed: ${message}`, { cause }));
+    };
+
+    if (options.connectTimeoutMs !== undefined) {
+      const ms = options.connectTimeoutMs;
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (settled) return;
+        settled = true;
+        h2?.destroy();
+        socket?.destroy();
+        reject(new Error(`connection to ${address} timed out after ${ms} ms`));
+      }, ms);
+    }
+
+    try {
+      socket =
+        "path" in target
+          ? net.connect({ path: target.path })
+          : net.connect({ host: target.host || "localhost", port: target.port, noDelay: true });
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    const raw = socket;
+    // Stays for the socket's life: before the session exists it fails the connect; after,
+    // the session sees the error too and reports it, and this only keeps it handled.
+    raw.on("error", (e) => fail(e));
+    raw.once("connect", () => {
+      if (settled) return;
+      const peerAddress = "path" in target ? formatUnixPath(target.path) : formatHostPort(raw.remoteAddress ?? target.host, raw.remotePort ?? target.port);
+      let handshake: Promise<HandshakeResult>;
+      try {
+        handshake = options.credentials.clientHandshake(raw, options.authority);
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      handshake.then(
+        (hs) => {
+          if (settled) {
+            hs.socket.destroy();
+            return;
+          }
+          const alpn = hs.alpnProtocol;
+          if (typeof alpn === "string" && alpn !== "h2") {
+            hs.socket.destroy();
+            fail(new Error(`the server negotiated ALPN protocol "${alpn}" instead of "h2"`));
+            return;
+          }
+          const secured = hs.socket;
+          try {
+            h2 = http2.connect(authorityUrl(options), {
+              createConnection: () => secured,
+              settings: toNodeSettings(session.settings),
+              maxSessionMemory: session.maxSessionMemory,
+              ...(session.maxOutstandingPings !== undefined ? { maxOutstandingPings: session.maxOutstandingPings } : {}),
+            });
+          } catch (e) {
+            secured.destroy();
+            fail(e);
+            return;
+          }
+          const s = h2;
+          const onEarlyError = (e: Error) => fail(e);
+          const onEarlyClose = () => fail(new Error("the connection closed before the server's HTTP/2 SETTINGS arrived"));
+          s.on("error", onEarlyError);
+          s.once("close", onEarlyClose);
+          s.once("remoteSettings", () => {
+            if (settled) return;
+            const windowSize = session.settings.connectionWindowSize;
+            try {
+              if (windowSize !== undefined) s.setLocalWindowSize(windowSize);
+            } catch (e) {
+              fail(e);
+              return;
+            }
+            settled = true;
+            if (timer !== undefined) clearTimeout(timer);
+            s.off("error", onEarlyError);
+            s.off("close", onEarlyClose);
+            resolve(new Http2ClientTransport(s, raw, secured, { address: peerAddress, authInfo: hs.authInfo }, options));
+          });
+        },
+        (e: unknown) => fail(e),
+      );
+    });
+  });
+}
+
+/** node:http2 wants a URL for the session; it is the default :authority and :scheme of requests. */
+function authorityUrl(options: ClientTransportOptions): string {
+  const scheme = options.credentials.secure ? "https" : "http";
+  const url = `${scheme}://${options.authority}`;
+  return URL.canParse(url) ? url : `${scheme}://localhost`;
+}
+
+/** A ready client connection over one node:http2 session. */
+class Http2ClientTransport implements ClientTransport, ClientStreamHost {
+  failure: Error | undefined;
+  private closedByUs = false;
+  private goawayReceived = false;
+  private sessionError: Error | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly session: http2.ClientHttp2Session,
+    raw: net.Socket,
+    secured: Duplex,
+    readonly peer: Peer,
+    private readonly options: ClientTransportOptions,
+  ) {
+    session.on("error", (e) => {
+      if (this.closedByUs) return;
+      this.sessionError ??= e;
+      this.failure ??= new Error(`connection to ${peer.address} failed: ${e.message}`, { cause: e });
+    });
+    session.on("goaway", (code: number) => {
+      this.goawayReceived = true;
+      options.onGoaway(code);
+    });
+    session.once("close", () => this.finish());
+    // node closes the session's streams synchronously when the socket closes, before
+    // their 'close' events: recording the loss here lets each stream report it.
+    const onSocketClose = () => {
+      this.failure ??= new Error(`connection to ${peer.address} closed`);
+    };
+    secured.once("close", onSocketClose);
+    if (raw !== secured) raw.once("close", onSocketClose);
+  }
+
+  openStream(headers: Http2Headers, listener: ClientStreamListener): ClientTransportStream {
+    const session = this.session;
+    if (session.closed || session.destroyed) {
+      throw new Error(`connection to ${this.peer.address} is closed`);
+    }
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(headers, requestOptions);
+    } catch (e) {
+      throw new Error(`cannot open a stream on the connection to ${this.peer.address}: ${(e as Error).message}`, { cause: e });
+    }
+    return new ClientStream(stream, listener, this);
+  }
+
+  close(): void {
+    this.closedByUs = true;
+    if (!this.session.closed && !this.session.destroyed) this.session.close();
+  }
+
+  destroy(): void {
+    if (this.session.destroyed) return;
+    this.closedByUs = true;
+    const error = new Error(`connection to ${this.peer.address} was closed by the client`);
+    this.failure ??= error;
+    // With CANCEL, not node's default NO_ERROR: node:http2 can spin forever resetting a
+    // stream with NO_ERROR when the session is destroyed from inside one of its callbacks.
+    this.session.destroy(error, Http2ErrorCode.CANCEL);
+  }
+
+  ping(): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const session = this.session;
+      if (session.closed || session.destroyed) {
+        reject(new Error(`connection to ${this.peer.address} is closed`));
+        return;
+      }
+      try {
+        const sent = session.ping((err, duration) => {
+          if (err !== null) reject(err);
+          else resolve(duration);
+        });
+        if (!sent) reject(new Error(`connection to ${this.peer.address} has too many unanswered pings`));
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    let error: Error | undefined;
+    if (this.sessionError !== undefined) error = this.failure;
+    else if (!this.closedByUs && !this.goawayReceived) error = this.failure ?? new Error(`connection to ${this.peer.address} closed`);
+    this.options.onClose(error);
+  }
+}
