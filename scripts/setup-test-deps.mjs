@@ -1,2 +1,30 @@
-// Installs what the test suite needs from Debian's archive when it is missing.
-// Nothing needed yet beyond npm packages; later issues add dnsmasq, openssl, chromium.
+// Installs what the test suite needs from Debian's archive when it is missing, so a
+// fresh machine needs nothing but `npm ci && npm test`. Today: h2load (nghttp2-client)
+// for the benchmark's smoke test.
+import { execFileSync, spawnSync } from "node:child_process";
+
+const needs = [{ command: "h2load", pkg: "nghttp2-client" }];
+
+function has(command) {
+  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+}
+
+const missing = needs.filter((n) => !has(n.command));
+if (missing.length > 0) {
+  const pkgs = missing.map((n) => n.pkg);
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(`The tests need ${pkgs.join(", ")}. Install with: sudo apt-get update && sudo apt-get install -y ${pkgs.join(" ")}`);
+    process.exit(1);
+  }
+  console.log(`installing ${pkgs.join(", ")} from Debian's archive`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  execFileSync("apt-get", ["update"], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "--no-install-recommends", ...pkgs], { stdio: "inherit", env });
+  for (const n of missing) {
+    if (!has(n.command)) {
+      console.error(`${n.pkg} was installed but ${n.command} is still not on PATH`);
+      process.exit(1);
+    }
+  }
+}
