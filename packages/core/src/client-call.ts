@@ -37,7 +37,8 @@ export interface CallHost {
 
 /** Receives what a call produces. `onClose` is called exactly once, last. */
 export interface CallListener<O> {
-  onHeader(metadata: Metadata): void;
+  /** Response headers' metadata; when absent, the headers are not decoded into Metadata. */
+  onHeader?(metadata: Metadata): void;
   onMessage(message: O): void;
   onClose(error: GrpcError | undefined, trailer: Metadata): void;
 }
@@ -60,9 +61,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private headersSeen = false;
   private trailer: Metadata = emptyMetadata;
   /** Writes queued while the transport is being picked or the window is full. */
-  private pending: Uint8Array[] | undefined = [];
+  /** Frames sent before the stream exists. */
+  private pending: Uint8Array[] | undefined;
   private halfClosePending = false;
-  private drainWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private decoder: EnvelopeDecoder;
   private decompressor: Compressor | undefined;
@@ -80,7 +82,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     private readonly output: O,
     private readonly opts: ClientCallOptions,
   ) {
-    this.decoder = new EnvelopeDecoder(opts.maxReceiveMessageBytes, (data, compressed) => this.onFrame(data, compressed));
+    this.decoder = new EnvelopeDecoder(opts.maxReceiveMessageBytes, this.onFrame);
   }
 
   start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void {
@@ -228,11 +230,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     const frame = encodeEnvelope(data, compressed);
     if (this.stream === undefined) {
       // Hold the sender until the stream exists, so at most one message waits here.
-      this.pending!.push(frame);
-      return new Promise((resolve) => this.drainWaiters.push(resolve));
+      (this.pending ??= []).push(frame);
+      return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
     }
     if (this.stream.write(frame)) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   /** Half-closes: no more messages will be sent. */
@@ -298,6 +300,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       }
       this.decompressor = c;
     }
+    this.headersSeen = true;
+    if (this.listener.onHeader === undefined) return;
     let md: Metadata;
     try {
       md = headersToMetadata(headers);
@@ -305,7 +309,6 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.cancel(GrpcError.from(e, Code.INTERNAL));
       return;
     }
-    this.headersSeen = true;
     this.listener.onHeader(md);
   }
 
@@ -318,7 +321,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
   }
 
-  private onFrame(data: Uint8Array, compressed: boolean): void {
+  private readonly onFrame = (data: Uint8Array, compressed: boolean): void => {
     if (compressed) {
       const d = this.decompressor;
       if (d === undefined) {
@@ -360,7 +363,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     const msg = this.decode(data);
     if (msg !== undefined) this.listener.onMessage(msg);
-  }
+  };
 
   private decode(data: Uint8Array): MessageShape<O> | undefined {
     try {
@@ -396,7 +399,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   onDrain(): void {
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
+    if (waiters === undefined) return;
+    this.drainWaiters = undefined;
     for (const w of waiters) w();
   }
 

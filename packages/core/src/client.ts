@@ -85,6 +85,38 @@ function runUnary(channel: Channel, opts: CallOptions | undefined, req: UnaryReq
   });
 }
 
+/** A unary call with no interceptors: no request or response objects beyond what the call needs. */
+function callUnaryDirect(
+  channel: Channel,
+  path: string,
+  method: DescMethod,
+  message: MessageShape<DescMessage>,
+  opts: CallOptions | undefined,
+): Promise<MessageShape<DescMessage>> {
+  return new Promise((resolve, reject) => {
+    const call = new ClientCall(channel, path, method.input, method.output, callOptions(channel, opts, callDeadline(opts), opts?.signal));
+    let response: MessageShape<DescMessage> | undefined;
+    call.start(opts?.metadata, {
+      onHeader: opts?.onHeader,
+      onMessage(m) {
+        if (response !== undefined) {
+          call.cancel(new GrpcError(Code.UNIMPLEMENTED, "server sent more than one response message for a unary call"));
+          return;
+        }
+        response = m;
+      },
+      onClose(error, trailer) {
+        opts?.onTrailer?.(trailer);
+        if (error !== undefined) reject(error);
+        else if (response === undefined) reject(new GrpcError(Code.UNIMPLEMENTED, "server ended a unary call without a response message", { metadata: trailer }));
+        else resolve(response);
+      },
+    });
+    void call.send(message);
+    call.halfClose();
+  });
+}
+
 /** The innermost streaming call: resolves when response headers arrive (or the call ends). */
 function runStream(channel: Channel, opts: CallOptions | undefined, req: StreamRequest): Promise<StreamResponse> {
   return new Promise((resolve, reject) => {
@@ -175,6 +207,8 @@ export function createClient<S extends DescService>(service: S, channel: Channel
     const path = pathOf(method);
     const unaryFn = (req: UnaryRequest, opts?: CallOptions) => runUnary(channel, opts, req);
     const streamFn = (req: StreamRequest, opts?: CallOptions) => runStream(channel, opts, req);
+    // Interceptors may change request metadata, so they get a copy; the direct path
+    // sends the caller's metadata as is.
     const request = (opts: CallOptions | undefined) => ({
       method,
       path,
@@ -191,11 +225,7 @@ export function createClient<S extends DescService>(service: S, channel: Channel
     switch (method.methodKind) {
       case "unary":
         fn = async (init: MessageInitShape<DescMessage>, opts?: CallOptions) => {
-          if (interceptors.length === 0) {
-            // The direct path: no request or response objects beyond what the call needs.
-            const res = await runUnary(channel, opts, { stream: false, ...request(opts), message: toMessage(method.input, init) });
-            return res.message;
-          }
+          if (interceptors.length === 0) return callUnaryDirect(channel, path, method, toMessage(method.input, init), opts);
           const res = await callUnary({ stream: false, ...request(opts), message: toMessage(method.input, init) }, opts);
           return res.message;
         };

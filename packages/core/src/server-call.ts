@@ -13,7 +13,7 @@ import { GrpcError } from "./grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
 import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js";
 import { MessageQueue } from "./message-queue.js";
-import { Metadata, metadataToHeaders } from "./metadata.js";
+import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
 import { H, writeStatus } from "./protocol.js";
 import type { Registry } from "./registry.js";
 import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";
@@ -43,8 +43,10 @@ export interface ServerCallHost {
 const requestHighWater = 16;
 
 export class ServerCall implements ServerStreamListener, HandlerContext {
-  readonly responseHeader = new Metadata();
-  readonly responseTrailer = new Metadata();
+  // Made on first use: most calls never touch them.
+  private _responseHeader: Metadata | undefined;
+  private _responseTrailer: Metadata | undefined;
+  private _metadata: Metadata | undefined;
   readonly path: string;
   readonly method: DescMethod;
   private headersSent = false;
@@ -58,7 +60,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private requestCount = 0;
   private queue: MessageQueue<MessageShape<DescMessage>> | undefined;
   private sendCompressor: Compressor | undefined;
-  private drainWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] | undefined;
   private halfClosed = false;
 
   constructor(
@@ -67,19 +69,32 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     private readonly registered: RegisteredMethod,
     private readonly codec: Codec,
     private readonly contentType: string,
-    readonly metadata: Metadata,
     readonly deadline: number | undefined,
     private readonly requestCompressor: Compressor | undefined,
   ) {
     this.path = registered.path;
     this.method = registered.method;
-    this.decoder = new EnvelopeDecoder(host.maxReceiveMessageBytes, (d, c) => this.onFrame(d, c));
+    this.decoder = new EnvelopeDecoder(host.maxReceiveMessageBytes, this.onFrame);
     // By default a response is compressed as its request was, as grpc-go does.
     if (requestCompressor !== undefined && this.clientAccepts(requestCompressor.name)) this.sendCompressor = requestCompressor;
   }
 
   get peer(): Peer {
     return this.stream.peer;
+  }
+
+  /** The request metadata, decoded from the headers when first asked for. */
+  get metadata(): Metadata {
+    // Invalid -bin values throw a GrpcError(INTERNAL) here, ending the call with it.
+    return (this._metadata ??= headersToMetadata(this.stream.headers));
+  }
+
+  get responseHeader(): Metadata {
+    return (this._responseHeader ??= new Metadata());
+  }
+
+  get responseTrailer(): Metadata {
+    return (this._responseTrailer ??= new Metadata());
   }
 
   get signal(): AbortSignal {
@@ -123,7 +138,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       [H.acceptEncoding]: this.host.acceptEncoding,
     };
     if (this.sendCompressor !== undefined) h[H.encoding] = this.sendCompressor.name;
-    if (this.responseHeader.size > 0) metadataToHeaders(this.responseHeader, h);
+    if (this._responseHeader !== undefined && this._responseHeader.size > 0) metadataToHeaders(this._responseHeader, h);
     this.stream.sendHeaders(h, false);
   }
 
@@ -142,7 +157,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
         () => this.stream.resume(),
         () => {},
       );
-      void this.runHandler(this.queue);
+      this.runHandler(this.queue);
     }
   }
 
@@ -157,7 +172,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     }
   }
 
-  private onFrame(data: Uint8Array, compressed: boolean): void {
+  private readonly onFrame = (data: Uint8Array, compressed: boolean): void => {
     if (compressed) {
       const d = this.requestCompressor;
       if (d === undefined) {
@@ -177,7 +192,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       return;
     }
     this.deliver(data, false);
-  }
+  };
 
   /** Keeps messages in order while some are being decompressed. */
   private enqueue(step: () => unknown): void {
@@ -229,7 +244,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
         this.fail(new GrpcError(Code.UNIMPLEMENTED, `received no request message for ${this.registered.kind} method ${this.path}`));
         return;
       }
-      void this.runHandler(this.unaryRequest);
+      this.runHandler(this.unaryRequest);
     };
     if (this.chain !== undefined) void this.chain.then(finishInput);
     else finishInput();
@@ -237,7 +252,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
 
   onDrain(): void {
     const w = this.drainWaiters;
-    this.drainWaiters = [];
+    if (w === undefined) return;
+    this.drainWaiters = undefined;
     for (const f of w) f();
   }
 
@@ -294,7 +310,53 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.host.callEnded(this);
   }
 
-  private async runHandler(request: unknown): Promise<void> {
+  private runHandler(request: unknown): void {
+    const reg = this.registered;
+    if (this.host.intercept === undefined && (reg.kind === "unary" || reg.kind === "client_streaming")) {
+      // The direct path for one response: no async frames beyond what the handler makes.
+      let out: unknown;
+      try {
+        out = reg.handler(request, this);
+      } catch (e) {
+        this.handlerFailed(e);
+        return;
+      }
+      if (out instanceof Promise) {
+        out.then(
+          (res) => this.respondOnce(res),
+          (e) => this.handlerFailed(e),
+        );
+      } else {
+        this.respondOnce(out);
+      }
+      return;
+    }
+    void this.runHandlerGeneric(request);
+  }
+
+  /** Sends the one response of a unary or client-streaming call, then OK. */
+  private respondOnce(res: unknown): void {
+    let sent: Promise<void> | undefined;
+    try {
+      sent = this.sendMessage(res);
+    } catch (e) {
+      this.handlerFailed(e);
+      return;
+    }
+    if (sent === undefined) this.sendStatus(undefined);
+    else
+      sent.then(
+        () => this.sendStatus(undefined),
+        (e) => this.handlerFailed(e),
+      );
+  }
+
+  private handlerFailed(e: unknown): void {
+    if (this.closed) return;
+    this.sendStatus(e instanceof GrpcError ? e : handlerError(e));
+  }
+
+  private async runHandlerGeneric(request: unknown): Promise<void> {
     try {
       const reg = this.registered;
       if (this.host.intercept === undefined) {
@@ -326,8 +388,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       }
       this.sendStatus(undefined);
     } catch (e) {
-      if (this.closed) return;
-      this.sendStatus(e instanceof GrpcError ? e : handlerError(e));
+      this.handlerFailed(e);
     }
   }
 
@@ -366,7 +427,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     }
     this.writeHeaders();
     if (this.stream.write(encodeEnvelope(data, compressed))) return undefined;
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   /** Sends the final status: trailers, or trailers-only when no headers went out. */
@@ -374,18 +435,19 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     if (this.closed) return;
     // Header metadata the handler set must arrive as headers, so a trailers-only
     // response is only for calls that set none.
-    if (!this.headersSent && this.responseHeader.size > 0) this.writeHeaders();
+    if (!this.headersSent && this._responseHeader !== undefined && this._responseHeader.size > 0) this.writeHeaders();
     this.closed = true;
     this.cleanup();
     if (error !== undefined && error.metadata.size > 0) this.responseTrailer.merge(error.metadata);
+    const trailer = this._responseTrailer;
     if (!this.headersSent) {
       this.headersSent = true;
       const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
-      writeStatus(h, error, this.responseTrailer);
+      writeStatus(h, error, trailer);
       this.stream.sendHeaders(h, true);
     } else {
       const t: Http2Headers = {};
-      writeStatus(t, error, this.responseTrailer);
+      writeStatus(t, error, trailer);
       this.stream.sendTrailers(t);
     }
     // Input the handler did not read is no longer wanted.

@@ -10,7 +10,6 @@ import { insecureCredentials, type ServerCredentials } from "./credentials.js";
 import { GrpcError } from "./grpc-error.js";
 import { parseTimeout } from "./grpc-timeout.js";
 import type { HandlerContext } from "./handler-context.js";
-import { headersToMetadata, type Metadata } from "./metadata.js";
 import { H, firstHeader, writeStatus } from "./protocol.js";
 import { codecRegistry, compressorRegistry, resolveTransport } from "./registries.js";
 import { Registry } from "./registry.js";
@@ -226,14 +225,7 @@ export class Server implements ServerCallHost {
         return;
       }
     }
-    let metadata: Metadata;
-    try {
-      metadata = headersToMetadata(headers);
-    } catch (e) {
-      reject(stream, ct, GrpcError.from(e, Code.INTERNAL));
-      return;
-    }
-    const call = new ServerCall(this, stream, registered, codec, ct, metadata, deadline, requestCompressor);
+    const call = new ServerCall(this, stream, registered, codec, ct, deadline, requestCompressor);
     this.calls.add(call);
     call.start();
   }

@@ -20,6 +20,7 @@ export class ClientStream implements ClientTransportStream {
   /** The response is complete (trailers, or a trailers-only response, arrived). */
   private remoteEnded = false;
   private closed = false;
+  private drainListening = false;
   /** An error node reported on the stream that is more than a restated RST_STREAM code. */
   private error: Error | undefined;
 
@@ -32,14 +33,20 @@ export class ClientStream implements ClientTransportStream {
     stream.on("response", onResponse);
     stream.on("data", onData);
     stream.on("trailers", onTrailers);
-    stream.on("drain", onDrain);
     stream.on("error", onError);
     stream.on("close", onClose);
   }
 
   write(data: Uint8Array): boolean {
-    if (this.stream.destroyed) return true;
-    return this.stream.write(data);
+    const stream = this.stream;
+    if (stream.destroyed) return true;
+    if (stream.write(data)) return true;
+    // Most calls never fill the buffer, so the drain listener is added only when one does.
+    if (!this.drainListening) {
+      this.drainListening = true;
+      stream.on("drain", onDrain);
+    }
+    return false;
   }
 
   end(): void {

@@ -35,6 +35,7 @@ export class ServerStream implements ServerTransportStream {
   /** Set when the stream closed before core set its listener. */
   private closedBeforeListener = false;
   private closed = false;
+  private drainListening = false;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -62,7 +63,6 @@ export class ServerStream implements ServerTransportStream {
     const stream = this.stream;
     stream.on("data", onData);
     stream.on("end", onEnd);
-    stream.on("drain", onDrain);
   }
 
   sendHeaders(headers: Http2Headers, endStream: boolean): void {
@@ -73,8 +73,15 @@ export class ServerStream implements ServerTransportStream {
   }
 
   write(data: Uint8Array): boolean {
-    if (this.ended || this.stream.destroyed) return true;
-    return this.stream.write(data);
+    const stream = this.stream;
+    if (this.ended || stream.destroyed) return true;
+    if (stream.write(data)) return true;
+    // Most calls never fill the buffer, so the drain listener is added only when one does.
+    if (!this.drainListening) {
+      this.drainListening = true;
+      stream.on("drain", onDrain);
+    }
+    return false;
   }
 
   /** Ends the response with trailers; without response headers sent, they go out trailers-only. */
