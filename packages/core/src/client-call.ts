@@ -209,6 +209,18 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     return this.sendFrame(data, false);
   }
 
+  /** Ends the call with RESOURCE_EXHAUSTED when `data` is above the send limit. */
+  private overSendLimit(data: Uint8Array): boolean {
+    if (data.byteLength <= this.opts.maxSendMessageBytes) return false;
+    this.cancel(
+      new GrpcError(
+        Code.RESOURCE_EXHAUSTED,
+        `request message larger than the send limit (${data.byteLength} vs. ${this.opts.maxSendMessageBytes} bytes)`,
+      ),
+    );
+    return true;
+  }
+
   private trackSend(p: Promise<void>): void {
     this.sendTail = p;
     void p.then(() => {
@@ -217,16 +229,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   }
 
   private sendFrame(data: Uint8Array, compressed: boolean): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (data.byteLength > this.opts.maxSendMessageBytes) {
-      this.cancel(
-        new GrpcError(
-          Code.RESOURCE_EXHAUSTED,
-          `request message larger than the send limit (${data.byteLength} vs. ${this.opts.maxSendMessageBytes} bytes)`,
-        ),
-      );
-      return Promise.resolve();
-    }
+    if (this.closed || this.overSendLimit(data)) return Promise.resolve();
     const frame = encodeEnvelope(data, compressed);
     if (this.stream === undefined) {
       // Hold the sender until the stream exists, so at most one message waits here.
@@ -235,6 +238,28 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     if (this.stream.write(frame)) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  /**
+   * Sends the last message and half-closes. On an open stream with nothing queued and
+   * no compression, the frame and END_STREAM go to the transport in one step.
+   */
+  sendLast(message: MessageShape<I>): void {
+    const stream = this.stream;
+    if (stream === undefined || this.sendCompressor !== undefined || this.sendTail !== undefined || this.closed) {
+      void this.send(message);
+      this.halfClose();
+      return;
+    }
+    let data: Uint8Array;
+    try {
+      data = this.host.codec.encode(this.input, message);
+    } catch (e) {
+      this.cancel(new GrpcError(Code.INTERNAL, `failed to serialize request: ${errorMessage(e)}`));
+      return;
+    }
+    if (this.overSendLimit(data)) return;
+    stream.end(encodeEnvelope(data, false));
   }
 
   /** Half-closes: no more messages will be sent. */

@@ -80,8 +80,7 @@ function runUnary(channel: Channel, opts: CallOptions | undefined, req: UnaryReq
         else resolve({ stream: false, header: header ?? new Metadata(), message: response, trailer });
       },
     });
-    void call.send(req.message);
-    call.halfClose();
+    call.sendLast(req.message);
   });
 }
 
@@ -112,8 +111,7 @@ function callUnaryDirect(
         else resolve(response);
       },
     });
-    void call.send(message);
-    call.halfClose();
+    call.sendLast(message);
   });
 }
 

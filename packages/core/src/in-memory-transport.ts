@@ -149,7 +149,8 @@ class MemStream implements ClientTransportStream, ServerTransportStream {
     return this.toServer.push({ kind: "data", data, bytes: data.byteLength });
   }
 
-  end(): void {
+  end(data?: Uint8Array): void {
+    if (data !== undefined) this.write(data);
     if (this.closed || this.clientDone) return;
     this.clientDone = true;
     this.toServer.push({ kind: "end" });

@@ -132,11 +132,11 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private writeHeaders(): void {
     if (this.headersSent || this.closed) return;
     this.headersSent = true;
-    const h: Http2Headers = {
-      [H.status]: 200,
-      [H.contentType]: this.contentType,
-      [H.acceptEncoding]: this.host.acceptEncoding,
-    };
+    const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
+    // What this server accepts matters to a client that compresses; others are spared it.
+    if (this.requestCompressor !== undefined || this.sendCompressor !== undefined) {
+      h[H.acceptEncoding] = this.host.acceptEncoding;
+    }
     if (this.sendCompressor !== undefined) h[H.encoding] = this.sendCompressor.name;
     if (this._responseHeader !== undefined && this._responseHeader.size > 0) metadataToHeaders(this._responseHeader, h);
     this.stream.sendHeaders(h, false);

@@ -72,8 +72,8 @@ export interface ClientStreamListener {
 export interface ClientTransportStream {
   /** Queues DATA. Returns false when the caller should wait for `onDrain` before writing more. */
   write(data: Uint8Array): boolean;
-  /** Half-closes the request side (END_STREAM). */
-  end(): void;
+  /** Half-closes the request side (END_STREAM), after `data` when given. */
+  end(data?: Uint8Array): void;
   /** Resets the stream (default code CANCEL). */
   reset(code?: number): void;
   /** Stops / restarts reading, so the peer's flow-control window is not reopened. */

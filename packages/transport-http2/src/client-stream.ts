@@ -49,8 +49,10 @@ export class ClientStream implements ClientTransportStream {
     return false;
   }
 
-  end(): void {
-    if (!this.stream.destroyed) this.stream.end();
+  end(data?: Uint8Array): void {
+    if (this.stream.destroyed) return;
+    if (data === undefined) this.stream.end();
+    else this.stream.end(data);
   }
 
   reset(code: number = Http2ErrorCode.CANCEL): void {
