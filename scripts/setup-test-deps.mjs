@@ -1,9 +1,12 @@
 // Installs what the test suite needs from Debian's archive when it is missing, so a
-// fresh machine needs nothing but `npm ci && npm test`. Today: h2load (nghttp2-client)
-// for the benchmark's smoke test.
+// fresh machine needs nothing but `npm ci && npm test`: h2load (nghttp2-client) for the
+// benchmark's smoke test, dnsmasq for resolver-dns's tests against a real DNS server.
 import { execFileSync, spawnSync } from "node:child_process";
 
-const needs = [{ command: "h2load", pkg: "nghttp2-client" }];
+const needs = [
+  { command: "h2load", pkg: "nghttp2-client" },
+  { command: "dnsmasq", pkg: "dnsmasq" },
+];
 
 function has(command) {
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
