@@ -124,6 +124,13 @@ describe("a grpckit server answering hand-made HTTP/2 requests", () => {
     await expectServerStillAnswers();
   });
 
+  it("invalid base64 in a -bin header gets INTERNAL naming the key", async () => {
+    const r = await raw({ "x-broken-bin": "not*base64!" }, frame(echoRequest("x")));
+    expect(statusOf(r).code).toBe("13");
+    expect(decodeURIComponent(statusOf(r).message ?? "")).toContain("x-broken-bin");
+    await expectServerStillAnswers();
+  });
+
   it("a frame cut off at the end of the stream gets INTERNAL", async () => {
     const whole = frame(echoRequest("cut short"));
     const r = await raw({}, whole.subarray(0, whole.byteLength - 3));
