@@ -18,6 +18,7 @@ import { Registry } from "./registry.js";
 import type { Resolver, ResolverBuilder, ResolverState } from "./resolver.js";
 import { SubchannelImpl } from "./subchannel.js";
 import { parseTarget, type Target } from "./target.js";
+import { parseServiceConfig, type ParsedServiceConfig, type ServiceConfig } from "./service-config.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "./transport.js";
 
 export interface ChannelOptions {
@@ -41,8 +42,13 @@ export interface ChannelOptions {
   backoff?: BackoffOptions;
   /** HTTP/2 settings for this channel's connections. */
   settings?: Http2Settings;
-  /** Load-balancing policy name; "pick_first" by default. */
+  /** Load-balancing policy name; "pick_first" by default. Shorthand for a default service config naming it. */
   loadBalancingPolicy?: string;
+  /**
+   * The service config used when the resolver provides none (doc/service_config.md).
+   * Validated when the channel is created: an invalid one throws here.
+   */
+  defaultServiceConfig?: ServiceConfig | string;
   /** Resolvers for this channel only, consulted before the process-wide registry. */
   resolvers?: ResolverBuilder[];
   /** Compressors for this channel only, in addition to the process-wide ones. */
@@ -80,12 +86,17 @@ export class Channel implements CallHost {
   private readonly resolverBuilder: ResolverBuilder;
   private resolver: Resolver | undefined;
   private balancer: Balancer | undefined;
+  private balancerName: string | undefined;
   private picker: Picker | undefined;
   private _state = ConnectivityState.IDLE;
   private pending: PendingPick[] = [];
   private subchannels = new Set<SubchannelImpl>();
   private watchers = new Set<StateWatcher>();
   private lastResolverError: GrpcError | undefined;
+  private readonly defaultConfig: ParsedServiceConfig;
+  /** The service config in force: the resolver's last valid one, or the default. */
+  private config: ParsedServiceConfig | undefined;
+  private lastServiceConfigError: Error | undefined;
 
   constructor(target: string, private readonly options: ChannelOptions = {}) {
     const channelResolvers = new Map((options.resolvers ?? []).map((r) => [r.name, r]));
@@ -121,7 +132,11 @@ export class Channel implements CallHost {
     if (this.compression !== undefined && !this.compressors.has(this.compression)) {
       throw new Error(`compression "${this.compression}" is not registered — register a compressor with that name`);
     }
-    balancerRegistry.mustGet(options.loadBalancingPolicy ?? "pick_first");
+    this.defaultConfig = parseServiceConfig(
+      options.defaultServiceConfig ??
+        (options.loadBalancingPolicy !== undefined ? { loadBalancingPolicy: options.loadBalancingPolicy } : undefined),
+      balancerRegistry,
+    );
   }
 
   /** The channel's connectivity state; with `tryToConnect`, an IDLE channel starts connecting. */
@@ -170,7 +185,6 @@ export class Channel implements CallHost {
     if (this._state === ConnectivityState.SHUTDOWN) return;
     if (this.resolver === undefined) {
       this.setState(ConnectivityState.CONNECTING);
-      this.balancer = balancerRegistry.mustGet(this.options.loadBalancingPolicy ?? "pick_first").build(this.balancerConn);
       this.resolver = this.resolverBuilder.build(
         this.target,
         {
@@ -187,14 +201,45 @@ export class Channel implements CallHost {
   private onResolverState(state: ResolverState): void {
     if (this._state === ConnectivityState.SHUTDOWN) return;
     this.lastResolverError = undefined;
-    this.balancer?.updateClientConnState({ resolverState: state, config: undefined });
+    let config = this.defaultConfig;
+    if (state.serviceConfig !== undefined) {
+      try {
+        config = parseServiceConfig(state.serviceConfig, balancerRegistry);
+        this.lastServiceConfigError = undefined;
+      } catch (e) {
+        // An invalid config keeps the last good one; with none yet, the resolution failed.
+        this.lastServiceConfigError = e as Error;
+        if (this.config === undefined) {
+          this.onResolverError(new Error(`the resolver's service config is invalid: ${(e as Error).message}`));
+          return;
+        }
+        config = this.config;
+      }
+    }
+    this.useConfig(config).updateClientConnState({ resolverState: state, config: config.balancerConfig });
+  }
+
+  /** Switches to the config's balancer when it differs from the current one. */
+  private useConfig(config: ParsedServiceConfig): Balancer {
+    this.config = config;
+    if (this.balancer === undefined || this.balancerName !== config.balancer.name) {
+      this.balancer?.close();
+      this.balancerName = config.balancer.name;
+      this.balancer = config.balancer.build(this.balancerConn);
+    }
+    return this.balancer;
   }
 
   private onResolverError(error: Error): void {
     if (this._state === ConnectivityState.SHUTDOWN) return;
     const e = new GrpcError(Code.UNAVAILABLE, `name resolution failed for "${this.target.raw}": ${error.message}`);
     this.lastResolverError = e;
-    this.balancer?.resolverError(e);
+    (this.balancer ?? this.useConfig(this.config ?? this.defaultConfig)).resolverError(e);
+  }
+
+  /** Why the resolver's last service config was refused, when it was. */
+  get serviceConfigError(): Error | undefined {
+    return this.lastServiceConfigError;
   }
 
   private readonly balancerConn: BalancerClientConn = {
@@ -229,12 +274,14 @@ export class Channel implements CallHost {
     owner?: { readonly isClosed: boolean },
   ): ClientTransport | Promise<ClientTransport> {
     if (this._state === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.CANCELLED, "channel is closed");
+    if (this.picker === undefined && this._state === ConnectivityState.IDLE) {
+      // A resolver may answer inside build(), so the picker can exist right after this.
+      this.exitIdle();
+    }
     const picker = this.picker;
     if (picker !== undefined) {
       const r = this.tryPick(picker, path, waitForReady);
       if (r !== undefined) return r;
-    } else if (this._state === ConnectivityState.IDLE) {
-      this.exitIdle();
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ path, owner, waitForReady, deadline, resolve, reject });

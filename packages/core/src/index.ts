@@ -59,6 +59,14 @@ export type {
   Subchannel,
 } from "./balancer.js";
 export { constantPicker } from "./balancer.js";
+export { pickFirstBalancer, type PickFirstConfig } from "./pick-first.js";
+export {
+  parseServiceConfig,
+  type ServiceConfig,
+  type ParsedServiceConfig,
+  type LoadBalancingConfig,
+  type BalancerConfigMap,
+} from "./service-config.js";
 export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry.js";
 export {
   registerResolver,

@@ -6,20 +6,31 @@
 import { Code } from "./code.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import { GrpcError } from "./grpc-error.js";
-import { constantPicker, type Balancer, type BalancerBuilder, type BalancerClientConn, type Picker, type Subchannel } from "./balancer.js";
+import * as z from "zod";
+import {
+  constantPicker,
+  type Balancer,
+  type BalancerBuilder,
+  type BalancerClientConn,
+  type ClientConnState,
+  type Picker,
+  type Subchannel,
+} from "./balancer.js";
 import type { Address } from "./resolver.js";
 
 const queuePicker = constantPicker({ type: "queue" });
 
-class PickFirstBalancer implements Balancer {
+class PickFirstBalancer implements Balancer<PickFirstConfig | undefined> {
   private subchannel: Subchannel | undefined;
   private unwatch: (() => void) | undefined;
   private failing = false;
 
   constructor(private readonly cc: BalancerClientConn) {}
 
-  updateClientConnState({ resolverState }: { resolverState: { endpoints: readonly { addresses: readonly Address[] }[] } }): void {
-    const addresses = resolverState.endpoints.flatMap((e) => e.addresses);
+  updateClientConnState({ resolverState, config }: ClientConnState<PickFirstConfig | undefined>): void {
+    let addresses = resolverState.endpoints.flatMap((e) => e.addresses);
+    // gRFC A62: shuffling spreads clients that resolve the same list over its addresses.
+    if (config?.shuffleAddressList === true) addresses = shuffled(addresses);
     if (addresses.length === 0) {
       this.resolverError(new GrpcError(Code.UNAVAILABLE, "name resolver returned no addresses"));
       return;
@@ -91,11 +102,28 @@ class PickFirstBalancer implements Balancer {
   }
 }
 
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 function sameAddresses(a: readonly Address[], b: readonly Address[]): boolean {
   return a.length === b.length && a.every((x, i) => x.addr === b[i].addr);
 }
 
-export const pickFirstBalancer: BalancerBuilder = {
+/** pick_first's config in a service config's loadBalancingConfig. */
+export interface PickFirstConfig {
+  shuffleAddressList?: boolean;
+}
+
+const pickFirstConfigSchema: z.ZodType<PickFirstConfig> = z.looseObject({ shuffleAddressList: z.boolean().optional() });
+
+export const pickFirstBalancer: BalancerBuilder<PickFirstConfig> = {
   name: "pick_first",
-  build: (cc) => new PickFirstBalancer(cc),
+  configSchema: pickFirstConfigSchema,
+  build: (cc) => new PickFirstBalancer(cc) as Balancer<PickFirstConfig>,
 };

@@ -18,7 +18,7 @@ export const resolverRegistry = new Registry<ResolverBuilder>("resolver")
   .register(passthroughResolver)
   .register(unixResolver)
   .register(unixAbstractResolver);
-export const balancerRegistry = new Registry<BalancerBuilder>("balancer").register(pickFirstBalancer);
+export const balancerRegistry = new Registry<BalancerBuilder>("balancer").register(pickFirstBalancer as BalancerBuilder);
 export const transportRegistry = new Registry<TransportBuilder>("transport");
 export const codecRegistry = new Registry<Codec>("codec").register(protoCodec).register(jsonCodec);
 export const compressorRegistry = new Registry<Compressor>("compressor")

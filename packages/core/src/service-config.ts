@@ -1,0 +1,102 @@
+/**
+ * Service config (doc/service_config.md): the part a channel needs to choose and
+ * configure its load-balancing policy. The JSON is validated with zod when it arrives
+ * (from the resolver or as the channel's default), never per call.
+ */
+import * as z from "zod";
+import type { BalancerBuilder } from "./balancer.js";
+import { parseBuilderConfig, type Registry } from "./registry.js";
+
+/**
+ * Load-balancing policies by name and the config each takes. A package that registers
+ * a balancer extends this interface, so a typed service config with a misspelt policy
+ * name fails to compile:
+ *
+ * ```ts
+ * declare module "@grpckit/core" {
+ *   interface BalancerConfigMap { round_robin: Record<string, never> }
+ * }
+ * ```
+ */
+export interface BalancerConfigMap {
+  pick_first: { shuffleAddressList?: boolean };
+}
+
+/** One entry of `loadBalancingConfig`: a single policy name mapped to its config. */
+export type LoadBalancingConfig = {
+  [K in keyof BalancerConfigMap]: { [P in K]: BalancerConfigMap[K] };
+}[keyof BalancerConfigMap];
+
+/** A service config as written in code; JSON text from a resolver has the same shape. */
+export interface ServiceConfig {
+  /** Policies in order of preference: the first one registered is used. */
+  loadBalancingConfig?: LoadBalancingConfig[];
+  /** The older way to name a policy ("round_robin"); loadBalancingConfig wins. */
+  loadBalancingPolicy?: string;
+  /** Per-method settings; carried for the retry and timeout layer. */
+  methodConfig?: unknown[];
+  [key: string]: unknown;
+}
+
+const serviceConfigSchema = z.looseObject({
+  loadBalancingConfig: z
+    .array(
+      z.record(z.string(), z.unknown()).refine((entry) => Object.keys(entry).length === 1, {
+        message: "each loadBalancingConfig entry names exactly one policy",
+      }),
+    )
+    .optional(),
+  loadBalancingPolicy: z.string().optional(),
+  methodConfig: z.array(z.unknown()).optional(),
+});
+
+/** A validated service config with its balancer chosen. */
+export interface ParsedServiceConfig {
+  readonly balancer: BalancerBuilder;
+  /** The chosen balancer's config, parsed by its schema. */
+  readonly balancerConfig: unknown;
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Validates a service config and chooses its balancer: the first registered policy of
+ * `loadBalancingConfig`, else `loadBalancingPolicy`, else `defaultPolicy`. Throws an
+ * Error that says what is wrong: bad JSON, a bad field, no registered policy, or a
+ * policy config its schema refuses.
+ */
+export function parseServiceConfig(
+  input: string | ServiceConfig | undefined,
+  balancers: Registry<BalancerBuilder>,
+  defaultPolicy = "pick_first",
+): ParsedServiceConfig {
+  let json: unknown = input ?? {};
+  if (typeof input === "string") {
+    try {
+      json = JSON.parse(input);
+    } catch (e) {
+      throw new Error(`service config is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const result = serviceConfigSchema.safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => (i.path.length > 0 ? `at "${i.path.join(".")}": ${i.message}` : i.message));
+    throw new Error(`invalid service config: ${problems.join("; ")}`);
+  }
+  const sc = result.data;
+  if (sc.loadBalancingConfig !== undefined && sc.loadBalancingConfig.length > 0) {
+    const names: string[] = [];
+    for (const entry of sc.loadBalancingConfig) {
+      const name = Object.keys(entry)[0];
+      names.push(name);
+      const builder = balancers.get(name);
+      if (builder === undefined) continue;
+      return { balancer: builder, balancerConfig: parseBuilderConfig(builder, entry[name] ?? {}), raw: sc };
+    }
+    throw new Error(
+      `service config names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})`,
+    );
+  }
+  const policy = sc.loadBalancingPolicy !== undefined ? sc.loadBalancingPolicy.toLowerCase() : defaultPolicy;
+  const builder = balancers.mustGet(policy);
+  return { balancer: builder, balancerConfig: parseBuilderConfig(builder, {}), raw: sc };
+}

@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from "vitest";
+import * as z from "zod";
+import {
+  Code,
+  ConnectivityState,
+  GrpcError,
+  balancerRegistry,
+  constantPicker,
+  createChannel,
+  createClient,
+  createInMemoryTransport,
+  createServer,
+  parseServiceConfig,
+  registerBalancer,
+  type BalancerBuilder,
+  type ResolverBuilder,
+  type ResolverClientConn,
+  type ServiceConfig,
+} from "../src/index.js";
+import { EchoService, echoImpl } from "./support/echo-service.js";
+
+const failingBalancer: BalancerBuilder<{ reason: string }> = {
+  name: "test_always_fail",
+  configSchema: z.object({ reason: z.string() }),
+  build(cc) {
+    return {
+      updateClientConnState({ config }) {
+        cc.updateState({
+          state: ConnectivityState.TRANSIENT_FAILURE,
+          picker: constantPicker({ type: "fail", error: new GrpcError(Code.UNAVAILABLE, `test_always_fail: ${config.reason}`) }),
+        });
+      },
+      resolverError() {},
+      exitIdle() {},
+      close() {},
+    };
+  },
+};
+registerBalancer(failingBalancer as BalancerBuilder);
+
+describe("parseServiceConfig", () => {
+  it("chooses the first registered policy of loadBalancingConfig and parses its config", () => {
+    const parsed = parseServiceConfig(
+      JSON.stringify({ loadBalancingConfig: [{ not_registered: {} }, { test_always_fail: { reason: "x" } }, { pick_first: {} }] }),
+      balancerRegistry,
+    );
+    expect(parsed.balancer.name).toBe("test_always_fail");
+    expect(parsed.balancerConfig).toEqual({ reason: "x" });
+  });
+
+  it("with no policy config, uses loadBalancingPolicy, else pick_first", () => {
+    expect(parseServiceConfig({ loadBalancingPolicy: "PICK_FIRST" }, balancerRegistry).balancer.name).toBe("pick_first");
+    expect(parseServiceConfig(undefined, balancerRegistry).balancer.name).toBe("pick_first");
+  });
+
+  it("a list naming no registered policy is a clear error", () => {
+    expect(() => parseServiceConfig('{"loadBalancingConfig":[{"xds_wrr":{}}]}', balancerRegistry)).toThrow(
+      /no registered load-balancing policy.*"xds_wrr"/,
+    );
+  });
+
+  it("a policy config its schema refuses is an error naming the policy and the field", () => {
+    expect(() => parseServiceConfig({ loadBalancingConfig: [{ pick_first: { shuffleAddressList: "yes" } as never }] }, balancerRegistry)).toThrow(
+      /invalid config for "pick_first": at "shuffleAddressList"/,
+    );
+  });
+
+  it("JSON that does not parse, or an entry with two policies, is refused", () => {
+    expect(() => parseServiceConfig("{", balancerRegistry)).toThrow(/not valid JSON/);
+    expect(() => parseServiceConfig('{"loadBalancingConfig":[{"a":{},"b":{}}]}', balancerRegistry)).toThrow(/exactly one policy/);
+  });
+
+  it("a typed service config refuses a misspelt policy name at compile time", () => {
+    const good: ServiceConfig = { loadBalancingConfig: [{ pick_first: { shuffleAddressList: true } }] };
+    // @ts-expect-error "pick_frist" is not a key of BalancerConfigMap
+    const bad: ServiceConfig = { loadBalancingConfig: [{ pick_frist: {} }] };
+    expect(good.loadBalancingConfig).toHaveLength(1);
+    expect(bad.loadBalancingConfig).toHaveLength(1);
+  });
+});
+
+/** A resolver whose state the test pushes, bound to one in-memory server name. */
+function pushResolver(): ResolverBuilder & { push(serviceConfig?: string): void } {
+  let cc: ResolverClientConn | undefined;
+  let pending: string | undefined | null = null;
+  let addr = "";
+  const r = {
+    name: "sctest",
+    build(target: { endpoint: string }, conn: ResolverClientConn) {
+      cc = conn;
+      addr = target.endpoint;
+      if (pending !== null) r.push(pending);
+      return { resolveNow() {}, close() {} };
+    },
+    push(serviceConfig?: string) {
+      if (cc === undefined) {
+        pending = serviceConfig;
+        return;
+      }
+      cc.updateState({ endpoints: [{ addresses: [{ addr }] }], serviceConfig });
+    },
+  };
+  return r;
+}
+
+describe("a channel's service config", () => {
+  const closers: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of closers.splice(0)) c();
+  });
+
+  async function setup() {
+    const transport = createInMemoryTransport();
+    const server = createServer({ transport });
+    server.addService(EchoService, echoImpl());
+    await server.listen("sc-backend");
+    const resolver = pushResolver();
+    const channel = createChannel("sctest:///sc-backend", { transport, resolvers: [resolver] });
+    closers.push(() => channel.close(), () => server.forceShutdown());
+    return { resolver, channel, client: createClient(EchoService, channel) };
+  }
+
+  it("an invalid default service config fails createChannel with the reason", () => {
+    const transport = createInMemoryTransport();
+    expect(() => createChannel("x:1", { transport, defaultServiceConfig: '{"loadBalancingConfig":[{"nope":{}}]}' })).toThrow(
+      /no registered load-balancing policy/,
+    );
+  });
+
+  it("the resolver's config selects the balancer", async () => {
+    const { resolver, client } = await setup();
+    resolver.push(JSON.stringify({ loadBalancingConfig: [{ test_always_fail: { reason: "chosen by config" } }] }));
+    const err = await client.echo({}).then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(err?.rawMessage).toContain("chosen by config");
+  });
+
+  it("an invalid config from the resolver keeps the last good one and says why", async () => {
+    const { resolver, channel, client } = await setup();
+    resolver.push(JSON.stringify({ loadBalancingConfig: [{ pick_first: {} }] }));
+    expect((await client.echo({ message: "ok" })).message).toBe("ok");
+    resolver.push(JSON.stringify({ loadBalancingConfig: [{ test_always_fail: { reason: 42 } }] }));
+    expect(channel.serviceConfigError?.message).toMatch(/invalid config for "test_always_fail"/);
+    expect((await client.echo({ message: "still ok" })).message).toBe("still ok");
+  });
+
+  it("an invalid config in the first resolution fails calls with UNAVAILABLE naming the problem", async () => {
+    const { resolver, client } = await setup();
+    resolver.push("not json");
+    const err = await client.echo({}).then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(err?.code).toBe(Code.UNAVAILABLE);
+    expect(err?.rawMessage).toMatch(/service config is invalid/);
+  });
+});
