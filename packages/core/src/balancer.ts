@@ -20,8 +20,19 @@ export interface Subchannel {
   watch(listener: (state: ConnectivityState, error?: GrpcError) => void): () => void;
 }
 
+/** How a picked call ended, told to the picker's `onDone` (as grpc-go's balancer.DoneInfo). */
+export interface PickDoneInfo {
+  /** The call's error; undefined when it ended OK. */
+  readonly error: GrpcError | undefined;
+}
+
 export type PickResult =
-  | { readonly type: "pick"; readonly subchannel: Subchannel }
+  | {
+      readonly type: "pick";
+      readonly subchannel: Subchannel;
+      /** Called once when the call that took this pick ends (load-aware policies count with it). */
+      readonly onDone?: (info: PickDoneInfo) => void;
+    }
   /** No decision yet: the call waits for the next picker. */
   | { readonly type: "queue" }
   /** Fail the call (unless it waits for ready and the error is UNAVAILABLE). */

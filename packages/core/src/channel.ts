@@ -5,7 +5,7 @@
  */
 import type { BackoffOptions } from "./backoff.js";
 import type { Balancer, BalancerClientConn, Picker } from "./balancer.js";
-import type { CallHost } from "./client-call.js";
+import type { CallHost, PickOwner } from "./client-call.js";
 import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
@@ -60,7 +60,7 @@ export const defaultMaxReceiveMessageBytes = 4 * 1024 * 1024;
 interface PendingPick {
   path: string;
   /** The call waiting; once it has ended (cancel, deadline) the pick is dropped. */
-  owner: { readonly isClosed: boolean } | undefined;
+  owner: PickOwner | undefined;
   waitForReady: boolean;
   deadline: number | undefined;
   resolve(t: ClientTransport): void;
@@ -271,7 +271,7 @@ export class Channel implements CallHost {
     waitForReady: boolean,
     deadline: number | undefined,
     path = "",
-    owner?: { readonly isClosed: boolean },
+    owner?: PickOwner,
   ): ClientTransport | Promise<ClientTransport> {
     if (this._state === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.CANCELLED, "channel is closed");
     if (this.picker === undefined && this._state === ConnectivityState.IDLE) {
@@ -280,7 +280,7 @@ export class Channel implements CallHost {
     }
     const picker = this.picker;
     if (picker !== undefined) {
-      const r = this.tryPick(picker, path, waitForReady);
+      const r = this.tryPick(picker, path, waitForReady, owner);
       if (r !== undefined) return r;
     }
     return new Promise((resolve, reject) => {
@@ -289,10 +289,16 @@ export class Channel implements CallHost {
   }
 
   /** A transport, undefined to keep waiting; throws to fail the call. */
-  private tryPick(picker: Picker, path: string, waitForReady: boolean): ClientTransport | undefined {
+  private tryPick(picker: Picker, path: string, waitForReady: boolean, owner: PickOwner | undefined): ClientTransport | undefined {
     const r = picker.pick({ path });
     if (r.type === "pick") {
       const t = (r.subchannel as SubchannelImpl).transport;
+      if (t !== undefined && owner !== undefined) {
+        // A call picked again (its first connection closed before the stream opened)
+        // settles the earlier pick first.
+        owner.pickDone?.({ error: new GrpcError(Code.UNAVAILABLE, "connection closed before the call started") });
+        owner.pickDone = r.onDone;
+      }
       return t;
     }
     if (r.type === "fail" && !(waitForReady && r.error.code === Code.UNAVAILABLE)) throw r.error;
@@ -313,7 +319,7 @@ export class Channel implements CallHost {
       }
       let t: ClientTransport | undefined;
       try {
-        t = this.tryPick(picker, p.path, p.waitForReady);
+        t = this.tryPick(picker, p.path, p.waitForReady, p.owner);
       } catch (e) {
         p.reject(e as GrpcError);
         continue;

@@ -17,6 +17,7 @@ import { H, codeForHttpStatus, contentTypeFor, firstHeader, readTrailers, status
 import type { ClientStreamListener, ClientTransport, ClientTransportStream, Http2Headers } from "./transport.js";
 import { Http2ErrorCode } from "./transport.js";
 import type { Registry } from "./registry.js";
+import type { PickDoneInfo } from "./balancer.js";
 
 /** What a call needs of its channel. */
 export interface CallHost {
@@ -31,8 +32,14 @@ export interface CallHost {
     waitForReady: boolean,
     deadline: number | undefined,
     path: string,
-    owner: { readonly isClosed: boolean },
+    owner: PickOwner,
   ): ClientTransport | Promise<ClientTransport>;
+}
+
+/** The call a pick is for: the channel drops picks of ended calls and hands over the picker's onDone. */
+export interface PickOwner {
+  readonly isClosed: boolean;
+  pickDone: ((info: PickDoneInfo) => void) | undefined;
 }
 
 /** Receives what a call produces. `onClose` is called exactly once, last. */
@@ -54,7 +61,9 @@ export interface ClientCallOptions {
 
 const emptyMetadata = new Metadata();
 
-export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener {
+export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener, PickOwner {
+  /** Set by the channel when the picker wants to know how the call ended. */
+  pickDone: ((info: PickDoneInfo) => void) | undefined;
   private stream: ClientTransportStream | undefined;
   private listener!: CallListener<MessageShape<O>>;
   private closed = false;
@@ -444,6 +453,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     this.onDrain();
+    const done = this.pickDone;
+    if (done !== undefined) {
+      this.pickDone = undefined;
+      done({ error });
+    }
     if (error !== undefined && error.metadata.size === 0 && trailer.size > 0) {
       error = new GrpcError(error.code, error.rawMessage, { details: error.details, metadata: trailer, cause: error.cause });
     }

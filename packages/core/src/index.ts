@@ -56,6 +56,7 @@ export type {
   Picker,
   PickInfo,
   PickResult,
+  PickDoneInfo,
   Subchannel,
 } from "./balancer.js";
 export { constantPicker } from "./balancer.js";
