@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },
   test: {
-    include: ["packages/*/test/**/*.test.ts", "tools/*/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "tools/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
