@@ -84,3 +84,5 @@ export {
 export { parseTarget, type Target } from "./target.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export { createInMemoryTransport } from "./in-memory-transport.js";
+export { createManualResolver, type ManualResolver } from "./manual-resolver.js";
+export { ipv4Resolver, ipv6Resolver } from "./address-list-resolver.js";

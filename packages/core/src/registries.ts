@@ -1,9 +1,10 @@
 /**
  * The process-wide registries. A channel or server uses these unless it is given
  * builders of its own; explicit wins over global. Core registers only what it owns:
- * the passthrough and unix resolvers, pick_first, the proto and JSON codecs, and the
+ * the passthrough, unix, ipv4 and ipv6 resolvers, pick_first, the proto and JSON codecs, and the
  * identity, gzip and deflate compressors. Transports are registered by the user.
  */
+import { ipv4Resolver, ipv6Resolver } from "./address-list-resolver.js";
 import type { BalancerBuilder } from "./balancer.js";
 import { jsonCodec, protoCodec, type Codec } from "./codec.js";
 import { deflateCompressor, gzipCompressor, identityCompressor, type Compressor } from "./compression.js";
@@ -17,7 +18,9 @@ import { unixAbstractResolver, unixResolver } from "./unix-resolver.js";
 export const resolverRegistry = new Registry<ResolverBuilder>("resolver")
   .register(passthroughResolver)
   .register(unixResolver)
-  .register(unixAbstractResolver);
+  .register(unixAbstractResolver)
+  .register(ipv4Resolver)
+  .register(ipv6Resolver);
 export const balancerRegistry = new Registry<BalancerBuilder>("balancer").register(pickFirstBalancer as BalancerBuilder);
 export const transportRegistry = new Registry<TransportBuilder>("transport");
 export const codecRegistry = new Registry<Codec>("codec").register(protoCodec).register(jsonCodec);
