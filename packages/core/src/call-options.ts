@@ -1,4 +1,5 @@
 /** Options of one client call. */
+import type { CallCredentials } from "./call-credentials.js";
 import type { Metadata } from "./metadata.js";
 
 export interface CallOptions {
@@ -22,6 +23,8 @@ export interface CallOptions {
   maxReceiveMessageBytes?: number;
   /** Largest request message sent, in bytes (overrides the channel's). */
   maxSendMessageBytes?: number;
+  /** Credentials for this call, in place of the channel's. */
+  callCredentials?: CallCredentials;
 }
 
 /** The deadline of a call in ms since the epoch, or undefined. */

@@ -11,6 +11,7 @@ import type { Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import { insecureCredentials, type ChannelCredentials } from "./credentials.js";
+import type { CallCredentials } from "./call-credentials.js";
 import { GrpcError } from "./grpc-error.js";
 import type { Interceptor } from "./interceptor.js";
 import { balancerRegistry, codecRegistry, compressorRegistry, resolveTransport, resolverRegistry } from "./registries.js";
@@ -26,6 +27,10 @@ export interface ChannelOptions {
   transport?: TransportBuilder | string;
   /** Transport credentials; insecure (plaintext h2c) by default. */
   credentials?: ChannelCredentials;
+  /** Credentials that add metadata to every call (a bearer token, for example). */
+  callCredentials?: CallCredentials;
+  /** Send call credentials even on insecure connections (tests, or a trusted local network). */
+  allowInsecureCallCredentials?: boolean;
   /** Client interceptors applied to every call, outermost first. */
   interceptors?: Interceptor[];
   /** Largest response message accepted, in bytes. Default 4 MiB. */
@@ -80,6 +85,8 @@ export class Channel implements CallHost {
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
   readonly compression: string | undefined;
+  readonly callCredentials: CallCredentials | undefined;
+  readonly allowInsecureCallCredentials: boolean;
 
   private readonly transport: TransportBuilder;
   private readonly credentials: ChannelCredentials;
@@ -129,6 +136,8 @@ export class Channel implements CallHost {
     this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? defaultMaxReceiveMessageBytes;
     this.maxSendMessageBytes = options.maxSendMessageBytes ?? Number.MAX_SAFE_INTEGER;
     this.compression = options.compression;
+    this.callCredentials = options.callCredentials;
+    this.allowInsecureCallCredentials = options.allowInsecureCallCredentials ?? false;
     if (this.compression !== undefined && !this.compressors.has(this.compression)) {
       throw new Error(`compression "${this.compression}" is not registered — register a compressor with that name`);
     }

@@ -18,6 +18,7 @@ import type { ClientStreamListener, ClientTransport, ClientTransportStream, Http
 import { Http2ErrorCode } from "./transport.js";
 import type { Registry } from "./registry.js";
 import type { PickDoneInfo } from "./balancer.js";
+import type { CallCredentials } from "./call-credentials.js";
 
 /** What a call needs of its channel. */
 export interface CallHost {
@@ -27,6 +28,8 @@ export interface CallHost {
   readonly compressors: Registry<Compressor>;
   /** The grpc-accept-encoding value: every registered compressor. */
   readonly acceptEncoding: string;
+  /** Whether call credentials may be sent on this channel's (insecure) connections. */
+  readonly allowInsecureCallCredentials: boolean;
   /** A ready transport, or a promise of one; rejects with a GrpcError when none can be had. */
   getTransport(
     waitForReady: boolean,
@@ -57,6 +60,8 @@ export interface ClientCallOptions {
   maxReceiveMessageBytes: number;
   maxSendMessageBytes: number;
   signal: AbortSignal | undefined;
+  /** Per-call credentials (the call's, else the channel's). */
+  callCredentials: CallCredentials | undefined;
 }
 
 const emptyMetadata = new Metadata();
@@ -121,6 +126,41 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       }
       this.timer = setTimeout(() => this.onDeadline(), remaining);
     }
+    const creds = this.opts.callCredentials;
+    if (creds === undefined) {
+      this.pick(metadata);
+      return;
+    }
+    if (this.host.scheme !== "https" && !this.host.allowInsecureCallCredentials) {
+      this.finish(
+        new GrpcError(
+          Code.UNAUTHENTICATED,
+          "call credentials are not sent on an insecure connection: use TLS, or set allowInsecureCallCredentials on the channel",
+        ),
+      );
+      return;
+    }
+    const service = this.path.slice(1, this.path.lastIndexOf("/"));
+    const context = {
+      serviceUrl: `${this.host.scheme}://${this.host.authority}/${service}`,
+      methodName: this.path.slice(this.path.lastIndexOf("/") + 1),
+      authority: this.host.authority,
+    };
+    Promise.resolve()
+      .then(() => creds.getMetadata(context))
+      .then(
+        (added) => {
+          if (this.closed) return;
+          const merged = metadata === undefined ? added : metadata.clone().merge(added);
+          this.pick(merged);
+        },
+        (e) => this.finish(GrpcError.from(e, Code.UNAUTHENTICATED)),
+      );
+  }
+
+  /** Picks a transport and opens the stream on it. */
+  private pick(metadata: Metadata | undefined): void {
+    const deadline = this.opts.deadline;
     let transport: ClientTransport | Promise<ClientTransport>;
     try {
       transport = this.host.getTransport(this.opts.waitForReady, deadline, this.path, this);

@@ -48,6 +48,7 @@ function callOptions(channel: Channel, opts: CallOptions | undefined, deadline: 
     maxReceiveMessageBytes: opts?.maxReceiveMessageBytes ?? channel.maxReceiveMessageBytes,
     maxSendMessageBytes: opts?.maxSendMessageBytes ?? channel.maxSendMessageBytes,
     signal,
+    callCredentials: opts?.callCredentials ?? channel.callCredentials,
   };
 }
 
