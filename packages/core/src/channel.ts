@@ -136,7 +136,7 @@ export class Channel implements CallHost {
     this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? defaultMaxReceiveMessageBytes;
     this.maxSendMessageBytes = options.maxSendMessageBytes ?? Number.MAX_SAFE_INTEGER;
     this.compression = options.compression;
-    this.callCredentials = options.callCredentials;
+    this.callCredentials = options.callCredentials ?? this.credentials.callCredentials;
     this.allowInsecureCallCredentials = options.allowInsecureCallCredentials ?? false;
     if (this.compression !== undefined && !this.compressors.has(this.compression)) {
       throw new Error(`compression "${this.compression}" is not registered — register a compressor with that name`);

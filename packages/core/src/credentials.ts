@@ -4,6 +4,7 @@
  * these; it never knows how the security works, so TLS and transports are independent.
  */
 import type { Duplex } from "node:stream";
+import { combineCallCredentials, type CallCredentials } from "./call-credentials.js";
 
 /** What a handshake learned of the peer. */
 export interface AuthInfo {
@@ -24,6 +25,8 @@ export interface HandshakeResult {
 export interface ChannelCredentials {
   /** True when the connection is protected, so call credentials may be sent on it. */
   readonly secure: boolean;
+  /** Call credentials carried with these transport credentials (see compositeChannelCredentials). */
+  readonly callCredentials?: CallCredentials;
   /** Secures a freshly connected socket to `authority` (host[:port]). */
   clientHandshake(socket: Duplex, authority: string): Promise<HandshakeResult>;
 }
@@ -41,5 +44,22 @@ export function insecureCredentials(): ChannelCredentials & ServerCredentials {
     secure: false,
     clientHandshake: (socket) => Promise.resolve({ socket, authInfo: insecureAuth }),
     serverHandshake: (socket) => Promise.resolve({ socket, authInfo: insecureAuth }),
+  };
+}
+
+/**
+ * Transport credentials plus call credentials, as grpc-go's composite credentials: a
+ * channel made with them secures its connections and adds the call credentials'
+ * metadata to every call.
+ *
+ * @example
+ * const credentials = compositeChannelCredentials(tlsChannelCredentials({ ca }), bearerToken(getToken));
+ */
+export function compositeChannelCredentials(channel: ChannelCredentials, ...call: CallCredentials[]): ChannelCredentials {
+  const all = channel.callCredentials !== undefined ? [channel.callCredentials, ...call] : call;
+  return {
+    secure: channel.secure,
+    callCredentials: all.length === 1 ? all[0] : combineCallCredentials(...all),
+    clientHandshake: (socket, authority) => channel.clientHandshake(socket, authority),
   };
 }

@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Code, GrpcError, Metadata, bearerToken, combineCallCredentials, type CallCredentialsContext } from "../src/index.js";
+import {
+  Code,
+  GrpcError,
+  Metadata,
+  bearerToken,
+  combineCallCredentials,
+  compositeChannelCredentials,
+  insecureCredentials,
+  type CallCredentialsContext,
+} from "../src/index.js";
 import { failure, startEcho, type Harness } from "./support/harness.js";
 
 let h: Harness | undefined;
@@ -66,5 +75,12 @@ describe("call credentials", () => {
     const e2 = await failure(h.client.echo({}, { callCredentials: denied }));
     expect(e2.code).toBe(Code.PERMISSION_DENIED);
     expect(h.log.contexts).toHaveLength(0);
+  });
+
+  it("composite channel credentials carry call credentials to every call", async () => {
+    const credentials = compositeChannelCredentials(insecureCredentials(), bearerToken("composed"));
+    h = await startEcho({ channel: { credentials, allowInsecureCallCredentials: true } });
+    await h.client.echo({});
+    expect(h.log.contexts[0].metadata.get("authorization")).toBe("Bearer composed");
   });
 });
