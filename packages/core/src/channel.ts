@@ -14,8 +14,8 @@ import { insecureCredentials, type ChannelCredentials } from "./credentials.js";
 import type { CallCredentials } from "./call-credentials.js";
 import { GrpcError } from "./grpc-error.js";
 import type { Interceptor } from "./interceptor.js";
-import { balancerRegistry, codecRegistry, compressorRegistry, resolveTransport, resolverRegistry } from "./registries.js";
-import { Registry } from "./registry.js";
+import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, resolverRegistry } from "./registries.js";
+import type { Registry } from "./registry.js";
 import type { Resolver, ResolverBuilder, ResolverState } from "./resolver.js";
 import { SubchannelImpl } from "./subchannel.js";
 import { parseTarget, type Target } from "./target.js";
@@ -124,13 +124,7 @@ export class Channel implements CallHost {
       options.authority ?? rb.defaultAuthority?.(this.target) ?? this.target.endpoint.replace(/^\/+/, "");
     const codec = options.codec ?? "proto";
     this.codec = typeof codec === "string" ? codecRegistry.mustGet(codec) : codec;
-    if (options.compressors !== undefined && options.compressors.length > 0) {
-      this.compressors = new Registry<Compressor>("compressor");
-      for (const n of compressorRegistry.names()) this.compressors.register(compressorRegistry.mustGet(n));
-      for (const c of options.compressors) this.compressors.register(c);
-    } else {
-      this.compressors = compressorRegistry;
-    }
+    this.compressors = compressorsWith(options.compressors);
     this.acceptEncoding = this.compressors.names().join(",");
     this.interceptors = options.interceptors ?? [];
     this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? defaultMaxReceiveMessageBytes;

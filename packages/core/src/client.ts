@@ -57,16 +57,25 @@ function pathOf(method: DescMethod): string {
 }
 
 /** The innermost unary call: one message out, one in. */
-function runUnary(channel: Channel, opts: CallOptions | undefined, req: UnaryRequest): Promise<UnaryResponse> {
+/**
+ * One unary call on the wire: resolves with the single response message. Header and
+ * trailer metadata go to the hooks, which are optional so the plain path decodes none.
+ */
+function unaryCall(
+  channel: Channel,
+  path: string,
+  method: DescMethod,
+  message: MessageShape<DescMessage>,
+  callOpts: ClientCallOptions,
+  metadata: Metadata | undefined,
+  onHeader: ((md: Metadata) => void) | undefined,
+  onTrailer: ((md: Metadata) => void) | undefined,
+): Promise<MessageShape<DescMessage>> {
   return new Promise((resolve, reject) => {
-    const call = new ClientCall(channel, req.path, req.method.input, req.method.output, callOptions(channel, opts, req.deadline, req.signal));
-    let header: Metadata | undefined;
+    const call = new ClientCall(channel, path, method.input, method.output, callOpts);
     let response: MessageShape<DescMessage> | undefined;
-    call.start(req.metadata, {
-      onHeader(md) {
-        header = md;
-        opts?.onHeader?.(md);
-      },
+    call.start(metadata, {
+      onHeader,
       onMessage(m) {
         if (response !== undefined) {
           call.cancel(new GrpcError(Code.UNIMPLEMENTED, "server sent more than one response message for a unary call"));
@@ -75,14 +84,37 @@ function runUnary(channel: Channel, opts: CallOptions | undefined, req: UnaryReq
         response = m;
       },
       onClose(error, trailer) {
-        opts?.onTrailer?.(trailer);
+        onTrailer?.(trailer);
         if (error !== undefined) reject(error);
         else if (response === undefined) reject(new GrpcError(Code.UNIMPLEMENTED, "server ended a unary call without a response message", { metadata: trailer }));
-        else resolve({ stream: false, header: header ?? new Metadata(), message: response, trailer });
+        else resolve(response);
       },
     });
-    call.sendLast(req.message);
+    call.sendLast(message);
   });
+}
+
+/** The innermost unary call under interceptors: the response with its metadata. */
+async function runUnary(channel: Channel, opts: CallOptions | undefined, req: UnaryRequest): Promise<UnaryResponse> {
+  let header: Metadata | undefined;
+  let trailer: Metadata | undefined;
+  const message = await unaryCall(
+    channel,
+    req.path,
+    req.method,
+    req.message,
+    callOptions(channel, opts, req.deadline, req.signal),
+    req.metadata,
+    (md) => {
+      header = md;
+      opts?.onHeader?.(md);
+    },
+    (md) => {
+      trailer = md;
+      opts?.onTrailer?.(md);
+    },
+  );
+  return { stream: false, header: header ?? new Metadata(), message, trailer: trailer ?? new Metadata() };
 }
 
 /** A unary call with no interceptors: no request or response objects beyond what the call needs. */
@@ -93,27 +125,8 @@ function callUnaryDirect(
   message: MessageShape<DescMessage>,
   opts: CallOptions | undefined,
 ): Promise<MessageShape<DescMessage>> {
-  return new Promise((resolve, reject) => {
-    const call = new ClientCall(channel, path, method.input, method.output, callOptions(channel, opts, callDeadline(opts), opts?.signal));
-    let response: MessageShape<DescMessage> | undefined;
-    call.start(opts?.metadata, {
-      onHeader: opts?.onHeader,
-      onMessage(m) {
-        if (response !== undefined) {
-          call.cancel(new GrpcError(Code.UNIMPLEMENTED, "server sent more than one response message for a unary call"));
-          return;
-        }
-        response = m;
-      },
-      onClose(error, trailer) {
-        opts?.onTrailer?.(trailer);
-        if (error !== undefined) reject(error);
-        else if (response === undefined) reject(new GrpcError(Code.UNIMPLEMENTED, "server ended a unary call without a response message", { metadata: trailer }));
-        else resolve(response);
-      },
-    });
-    call.sendLast(message);
-  });
+  const callOpts = callOptions(channel, opts, callDeadline(opts), opts?.signal);
+  return unaryCall(channel, path, method, message, callOpts, opts?.metadata, opts?.onHeader, opts?.onTrailer);
 }
 
 /** The innermost streaming call: resolves when response headers arrive (or the call ends). */

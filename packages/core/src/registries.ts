@@ -62,3 +62,12 @@ export function resolveTransport(t: TransportBuilder | string | undefined): Tran
   }
   return transportRegistry.mustGet(first);
 }
+
+/** The process-wide compressors, plus `extra` for one channel or server (theirs win). */
+export function compressorsWith(extra: readonly Compressor[] | undefined): Registry<Compressor> {
+  if (extra === undefined || extra.length === 0) return compressorRegistry;
+  const own = new Registry<Compressor>("compressor");
+  for (const n of compressorRegistry.names()) own.register(compressorRegistry.mustGet(n));
+  for (const c of extra) own.register(c);
+  return own;
+}

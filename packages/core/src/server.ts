@@ -11,8 +11,8 @@ import { GrpcError } from "./grpc-error.js";
 import { parseTimeout } from "./grpc-timeout.js";
 import type { HandlerContext } from "./handler-context.js";
 import { H, firstHeader, writeStatus } from "./protocol.js";
-import { codecRegistry, compressorRegistry, resolveTransport } from "./registries.js";
-import { Registry } from "./registry.js";
+import { codecRegistry, compressorsWith, resolveTransport } from "./registries.js";
+import type { Registry } from "./registry.js";
 import { ServerCall, type RegisteredMethod, type ServerCallHost } from "./server-call.js";
 import type { ServerHandlerFn, ServerInterceptor } from "./server-interceptor.js";
 import type { Http2Headers, Http2Settings, ServerTransportStream, TransportBuilder, TransportListener } from "./transport.js";
@@ -70,13 +70,7 @@ export class Server implements ServerCallHost {
     this.credentials = options.credentials ?? insecureCredentials();
     this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? 4 * 1024 * 1024;
     this.maxSendMessageBytes = options.maxSendMessageBytes ?? Number.MAX_SAFE_INTEGER;
-    if (options.compressors !== undefined && options.compressors.length > 0) {
-      this.compressors = new Registry<Compressor>("compressor");
-      for (const n of compressorRegistry.names()) this.compressors.register(compressorRegistry.mustGet(n));
-      for (const c of options.compressors) this.compressors.register(c);
-    } else {
-      this.compressors = compressorRegistry;
-    }
+    this.compressors = compressorsWith(options.compressors);
     this.acceptEncoding = this.compressors.names().join(",");
     const interceptors = options.interceptors ?? [];
     this.intercept =
