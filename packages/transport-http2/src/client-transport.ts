@@ -50,13 +50,20 @@ export function connectHttp2(
     let socket: net.Socket | undefined;
     let h2: http2.ClientHttp2Session | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // While credentials run their handshake, the raw socket may be wrapped (TLS): it is
+    // not destroyed underneath the wrapper; the handshake settles and is cleaned up then.
+    let handshaking = false;
+    let securedSocket: Duplex | undefined;
 
     const fail = (cause: unknown) => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
       h2?.destroy();
-      socket?.destroy();
+      // A wrapper (TLS) goes before the socket under it: node can crash reading a TLS
+      // socket whose raw socket was destroyed first.
+      securedSocket?.destroy();
+      if (!handshaking) socket?.destroy();
       const message = cause instanceof Error ? cause.message : String(cause);
       reject(new Error(`connection to ${address} failed: ${message}`, { cause }));
     };
@@ -68,7 +75,7 @@ export function connectHttp2(
         if (settled) return;
         settled = true;
         h2?.destroy();
-        socket?.destroy();
+        if (!handshaking) socket?.destroy();
         reject(new Error(`connection to ${address} timed out after ${ms} ms`));
       }, ms);
     }
@@ -91,24 +98,32 @@ export function connectHttp2(
       const peerAddress = "path" in target ? formatUnixPath(target.path) : formatHostPort(raw.remoteAddress ?? target.host, raw.remotePort ?? target.port);
       let handshake: Promise<HandshakeResult>;
       try {
+        handshaking = true;
         handshake = options.credentials.clientHandshake(raw, options.authority);
       } catch (e) {
+        handshaking = false;
         fail(e);
         return;
       }
       handshake.then(
         (hs) => {
+          handshaking = false;
+          const secured = hs.socket;
+          securedSocket = secured;
           if (settled) {
-            hs.socket.destroy();
+            secured.destroy();
+            if (secured !== raw) raw.destroy();
             return;
           }
           const alpn = hs.alpnProtocol;
           if (typeof alpn === "string" && alpn !== "h2") {
-            hs.socket.destroy();
             fail(new Error(`the server negotiated ALPN protocol "${alpn}" instead of "h2"`));
             return;
           }
-          const secured = hs.socket;
+          if (secured.destroyed) {
+            fail(new Error("the connection closed during the handshake"));
+            return;
+          }
           try {
             h2 = http2.connect(authorityUrl(options), {
               createConnection: () => secured,
@@ -142,7 +157,10 @@ export function connectHttp2(
             resolve(new Http2ClientTransport(s, raw, secured, { address: peerAddress, authInfo: hs.authInfo }, options));
           });
         },
-        (e: unknown) => fail(e),
+        (e: unknown) => {
+          handshaking = false;
+          fail(e);
+        },
       );
     });
   });

@@ -13,6 +13,7 @@ import {
 } from "@grpckit/core";
 import http2 from "node:http2";
 import net from "node:net";
+import type { Duplex } from "node:stream";
 import { formatBoundAddress, formatHostPort, parseAddress, type NetAddress } from "./address.js";
 import { ServerStream, type ServerConnection } from "./server-stream.js";
 import { toNodeSettings } from "./settings.js";
@@ -52,6 +53,8 @@ class Http2Listener implements TransportListener {
   private readonly sockets = new Set<net.Socket>();
   /** Accepted sockets whose handshake has not finished. */
   private readonly handshaking = new Set<net.Socket>();
+  /** The secured (e.g. TLS) socket over each raw one, once its handshake finished. */
+  private readonly securedOf = new Map<net.Socket, Duplex>();
   private readonly sessions = new Map<http2.ServerHttp2Session, ServerConnection>();
   /** The connection whose socket is being handed to the HTTP/2 server right now. */
   private accepting: ServerConnection | undefined;
@@ -87,6 +90,7 @@ class Http2Listener implements TransportListener {
     raw.once("close", () => {
       this.sockets.delete(raw);
       this.handshaking.delete(raw);
+      this.securedOf.delete(raw);
     });
     this.handshaking.add(raw);
     const peerAddress = raw.remoteAddress !== undefined ? formatHostPort(raw.remoteAddress, raw.remotePort ?? 0) : this.address;
@@ -107,7 +111,10 @@ class Http2Listener implements TransportListener {
           raw.destroy();
           return;
         }
-        if (secured !== raw) secured.on("error", () => {});
+        if (secured !== raw) {
+          secured.on("error", () => {});
+          this.securedOf.set(raw, secured);
+        }
         const connection: ServerConnection = { peer: { address: peerAddress, authInfo: hs.authInfo }, failure: undefined };
         const onSocketGone = () => {
           connection.failure ??= new Error(`connection from ${peerAddress} closed`);
@@ -170,7 +177,12 @@ class Http2Listener implements TransportListener {
     if (!wasStopping) this.netServer.close();
     // Sockets first, so clients see the connection drop rather than streams that end
     // without trailers.
-    for (const socket of this.sockets) socket.destroy();
+    // A wrapper (TLS) goes before the socket under it: node can crash reading a TLS
+    // socket whose raw socket was destroyed first.
+    for (const socket of this.sockets) {
+      this.securedOf.get(socket)?.destroy();
+      socket.destroy();
+    }
     for (const [session, connection] of this.sessions) {
       const error = new Error("the server closed the connection");
       connection.failure ??= error;

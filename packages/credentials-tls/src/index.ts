@@ -1,0 +1,20 @@
+/**
+ * TLS and mutual TLS for grpckit: channel and server credentials on node:tls, with
+ * certificates chosen by SNI and rotated without a restart.
+ */
+export {
+  createCertificateProvider,
+  type CertificateMaterial,
+  type CertificateProvider,
+  type Pem,
+} from "./certificate-provider.js";
+export { tlsChannelCredentials, type TlsChannelCredentialsOptions } from "./channel-credentials.js";
+export {
+  tlsServerCredentials,
+  type KeyPair,
+  type ServerIdentity,
+  type TlsServerCredentials,
+  type TlsServerCredentialsOptions,
+  type TlsServerOptions,
+} from "./server-credentials.js";
+export type { TlsAuthInfo } from "./peer-certificate.js";
