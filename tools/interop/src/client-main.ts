@@ -2,11 +2,15 @@
  * The interop client binary: `interop-client --server_port=8080 --test_case=all`,
  * with the flags every gRPC implementation's interop client takes. Prints
  * "PASS <case>" or "FAIL <case>: <reason>" per case; exits 1 when any case failed,
- * 2 on a usage error.
+ * 2 on a usage error. With --use_tls the server is verified against the system
+ * roots, the test CA (--use_test_ca) or a CA file (--ca_file), by the name of
+ * --server_host_override when given (an empty value means grpc's default,
+ * foo.test.google.fr) and by the server host otherwise.
  */
 import { isTestCaseName, testCaseNames, type TestCaseName } from "./case-parameters.js";
 import { runInteropClient } from "./client.js";
 import { parseFlags, parsePort } from "./flags.js";
+import { defaultServerHostOverride, testCaFile } from "./test-certificates.js";
 
 const flagSpec = {
   server_host: "string",
@@ -42,13 +46,14 @@ async function main(): Promise<void> {
   } catch (err) {
     usageError((err as Error).message);
   }
-  if (flags.use_tls === true) {
-    console.error("TLS is not yet supported");
-    process.exit(2);
+  const useTls = flags.use_tls === true;
+  if (!useTls && (flags.use_test_ca === true || flags.ca_file !== undefined || flags.server_host_override !== undefined)) {
+    usageError("--use_test_ca, --ca_file and --server_host_override need --use_tls=true");
   }
-  if (flags.use_test_ca === true) usageError("--use_test_ca is not yet supported (TLS is not yet supported)");
-  if (flags.ca_file !== undefined) usageError("--ca_file is not yet supported (TLS is not yet supported)");
-  if (flags.server_host_override !== undefined) usageError("--server_host_override is not yet supported (TLS is not yet supported)");
+  if (flags.use_test_ca === true && flags.ca_file !== undefined) usageError("give --use_test_ca or --ca_file, not both");
+  const caFile = flags.use_test_ca === true ? testCaFile : flags.ca_file;
+  const serverHostOverride =
+    flags.server_host_override === undefined ? undefined : flags.server_host_override || defaultServerHostOverride;
   if (flags.server_port === undefined) usageError("--server_port is required");
   if (flags.test_case === undefined) usageError("--test_case is required (a case name, or all)");
   let port: number;
@@ -64,6 +69,9 @@ async function main(): Promise<void> {
   const results = await runInteropClient({
     target,
     testCases,
+    useTls,
+    caFile,
+    serverHostOverride,
     onResult: ({ testCase, failure }) => {
       if (failure === undefined) console.log(`PASS ${testCase}`);
       else console.log(`FAIL ${failure.message}`);

@@ -16,6 +16,7 @@ import {
   type Client,
   type TransportBuilder,
 } from "@grpckit/core";
+import { tlsChannelCredentials } from "@grpckit/credentials-tls";
 import { http2Transport } from "@grpckit/transport-http2";
 import {
   bytesEqual,
@@ -53,6 +54,7 @@ import type {
 } from "./gen/grpc/testing/messages_pb.js";
 import { TestService, UnimplementedService } from "./gen/grpc/testing/test_pb.js";
 import { RequestStream } from "./request-stream.js";
+import { readPem } from "./test-certificates.js";
 
 /** A grpckit client of grpc.testing.TestService. */
 export type TestServiceClient = Client<typeof TestService>;
@@ -418,6 +420,12 @@ export interface InteropClientOptions {
   testCases?: readonly TestCaseName[];
   /** The transport; node:http2 (`http2Transport()`) by default. */
   transport?: TransportBuilder;
+  /** Connect over TLS; plaintext by default. */
+  useTls?: boolean;
+  /** Under TLS, the CA file (PEM) that verifies the server; the system roots when omitted. */
+  caFile?: string;
+  /** Under TLS, the name checked against the server certificate instead of the target's host. */
+  serverHostOverride?: string;
   serverFeatures?: ServerFeatures;
   /** Called after each case, in order. */
   onResult?: (result: CaseResult) => void;
@@ -425,7 +433,14 @@ export interface InteropClientOptions {
 
 /** Runs interop cases one after another on one channel and returns every result. */
 export async function runInteropClient(options: InteropClientOptions): Promise<CaseResult[]> {
-  const channel = createChannel(options.target, { transport: options.transport ?? http2Transport() });
+  const credentials =
+    options.useTls === true
+      ? tlsChannelCredentials({
+          ca: options.caFile === undefined ? undefined : readPem(options.caFile),
+          serverNameOverride: options.serverHostOverride,
+        })
+      : undefined;
+  const channel = createChannel(options.target, { transport: options.transport ?? http2Transport(), credentials });
   const client = createClient(TestService, channel);
   const results: CaseResult[] = [];
   try {

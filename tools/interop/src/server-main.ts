@@ -1,9 +1,11 @@
 /**
- * The interop server binary: `interop-server --port=8080 [--use_tls=false]`, the
- * flags every gRPC implementation's interop server takes.
+ * The interop server binary: `interop-server --port=8080 [--use_tls=true]
+ * [--tls_cert_file=...] [--tls_key_file=...]`, the flags every gRPC
+ * implementation's interop server takes. TLS uses testdata/server1.pem and .key
+ * unless the files are given.
  */
 import { parseFlags, parsePort } from "./flags.js";
-import { startInteropServer, type InteropServer } from "./server.js";
+import { startInteropServer, type InteropServer, type InteropServerOptions } from "./server.js";
 
 const flagSpec = {
   port: "string",
@@ -18,11 +20,11 @@ function usageError(message: string): never {
 }
 
 /** Binds every interface: IPv6 and IPv4 where the host has IPv6, IPv4 alone otherwise. */
-async function listenEverywhere(port: number): Promise<InteropServer> {
+async function listenEverywhere(options: InteropServerOptions): Promise<InteropServer> {
   try {
-    return await startInteropServer({ port, host: "::" });
+    return await startInteropServer({ ...options, host: "::" });
   } catch {
-    return startInteropServer({ port, host: "0.0.0.0" });
+    return startInteropServer({ ...options, host: "0.0.0.0" });
   }
 }
 
@@ -33,9 +35,9 @@ async function main(): Promise<void> {
   } catch (err) {
     usageError((err as Error).message);
   }
-  if (flags.use_tls === true) {
-    console.error("TLS is not yet supported");
-    process.exit(2);
+  const useTls = flags.use_tls === true;
+  if (!useTls && (flags.tls_cert_file !== undefined || flags.tls_key_file !== undefined)) {
+    usageError("--tls_cert_file and --tls_key_file need --use_tls=true");
   }
   if (flags.port === undefined) usageError("--port is required");
   let port: number;
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
     usageError((err as Error).message);
   }
 
-  const server = await listenEverywhere(port);
+  const server = await listenEverywhere({ port, useTls, tlsCertFile: flags.tls_cert_file, tlsKeyFile: flags.tls_key_file });
   console.log(`interop server listening on ${server.address}`);
   const stop = () => {
     server.close().then(

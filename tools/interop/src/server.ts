@@ -14,6 +14,7 @@ import {
   type ServiceImpl,
   type TransportBuilder,
 } from "@grpckit/core";
+import { tlsServerCredentials } from "@grpckit/credentials-tls";
 import { http2Transport } from "@grpckit/transport-http2";
 import { echoInitialKey, echoTrailingKey, zeros } from "./case-parameters.js";
 import {
@@ -25,6 +26,7 @@ import {
   type StreamingOutputCallResponseSchema,
 } from "./gen/grpc/testing/messages_pb.js";
 import { TestService } from "./gen/grpc/testing/test_pb.js";
+import { readPem, testServerCertFile, testServerKeyFile } from "./test-certificates.js";
 
 /** Copies the echo metadata of the request: `x-grpc-test-echo-initial` to the headers, `x-grpc-test-echo-trailing-bin` to the trailers. */
 function echoMetadata(ctx: HandlerContext): void {
@@ -136,8 +138,12 @@ export interface InteropServerOptions {
   port?: number;
   /** Address to bind; "127.0.0.1" by default. */
   host?: string;
-  /** TLS with the interop test certificates; not supported yet, so true throws. */
+  /** Serve over TLS; plaintext by default. */
   useTls?: boolean;
+  /** The server certificate file (PEM) under TLS; testdata/server1.pem by default. */
+  tlsCertFile?: string;
+  /** The server private key file (PEM) under TLS; testdata/server1.key by default. */
+  tlsKeyFile?: string;
   /** The transport; node:http2 (`http2Transport()`) by default. */
   transport?: TransportBuilder;
 }
@@ -164,8 +170,11 @@ const closeGraceMs = 2_000;
  * ```
  */
 export async function startInteropServer(options: InteropServerOptions = {}): Promise<InteropServer> {
-  if (options.useTls === true) throw new Error("TLS is not yet supported");
-  const server = createServer({ transport: options.transport ?? http2Transport() });
+  const credentials =
+    options.useTls === true
+      ? tlsServerCredentials({ cert: readPem(options.tlsCertFile ?? testServerCertFile), key: readPem(options.tlsKeyFile ?? testServerKeyFile) })
+      : undefined;
+  const server = createServer({ transport: options.transport ?? http2Transport(), credentials });
   server.addService(TestService, testServiceHandlers());
   const host = options.host ?? "127.0.0.1";
   const { address, port } = await server.listen(`${host.includes(":") ? `[${host}]` : host}:${options.port ?? 0}`);

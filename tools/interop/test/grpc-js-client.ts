@@ -56,12 +56,22 @@ export interface GrpcJsClients {
   close(): void;
 }
 
-/** Clients of the server at `address` ("127.0.0.1:43567"). */
-export function createGrpcJsClients(address: string): GrpcJsClients {
-  const insecure = grpc.credentials.createInsecure();
-  const test = new grpcTesting.TestService(address, insecure);
-  const gzip = new grpcTesting.TestService(address, insecure, { "grpc.default_compression_algorithm": gzipAlgorithm });
-  const unimplemented = new grpcTesting.UnimplementedService(address, insecure);
+/** How grpc-js clients connect: plaintext unless TLS options are given. */
+export interface GrpcJsClientTls {
+  /** The CA (PEM) that verifies the server. */
+  ca: Buffer;
+  /** The name checked against the server certificate instead of the address's host. */
+  serverHostOverride?: string;
+}
+
+/** Clients of the server at `address` ("127.0.0.1:43567"), over TLS when `tls` is given. */
+export function createGrpcJsClients(address: string, tls?: GrpcJsClientTls): GrpcJsClients {
+  const credentials = tls === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca);
+  const options: grpc.ChannelOptions =
+    tls?.serverHostOverride === undefined ? {} : { "grpc.ssl_target_name_override": tls.serverHostOverride };
+  const test = new grpcTesting.TestService(address, credentials, options);
+  const gzip = new grpcTesting.TestService(address, credentials, { ...options, "grpc.default_compression_algorithm": gzipAlgorithm });
+  const unimplemented = new grpcTesting.UnimplementedService(address, credentials, options);
   return {
     test,
     gzip,

@@ -143,12 +143,22 @@ export interface GrpcJsServer {
   close(): Promise<void>;
 }
 
-/** Starts the grpc-js interop server on 127.0.0.1 and a free port. */
-export function startGrpcJsServer(): Promise<GrpcJsServer> {
+/** A server certificate and key (PEM) for a grpc-js server over TLS. */
+export interface GrpcJsServerTls {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** Starts the grpc-js interop server on 127.0.0.1 and a free port, over TLS when `tls` is given. */
+export function startGrpcJsServer(tls?: GrpcJsServerTls): Promise<GrpcJsServer> {
+  const credentials =
+    tls === undefined
+      ? grpc.ServerCredentials.createInsecure()
+      : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }]);
   const server = new grpc.Server();
   server.addService(grpcTesting.TestService.service, handlers as unknown as grpc.UntypedServiceImplementation);
   return new Promise((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync("127.0.0.1:0", credentials, (err, port) => {
       if (err !== null) {
         reject(err);
         return;
