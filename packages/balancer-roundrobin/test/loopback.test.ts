@@ -4,7 +4,7 @@
  * ready, and rejoins once it is back on its port.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createChannel, createClient, createManualResolver, createServer, type Channel, type Server } from "@grpckit/core";
+import { Code, createChannel, createClient, createManualResolver, createServer, type Channel, type Server } from "@grpckit/core";
 import { http2Transport } from "@grpckit/transport-http2";
 import { EchoService } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl } from "../../core/test/support/echo-service.js";
@@ -119,5 +119,47 @@ describe("round_robin on loopback", () => {
     counts.clear();
     for (let i = 0; i < 300; i++) await client.echo({}, { waitForReady: true });
     expect(new Map([...counts].sort())).toEqual(new Map([["a", 100], ["b", 100], ["c", 100]]));
+  });
+
+  it("without waitForReady, calls fail only while no server is READY", async () => {
+    const counts = new Map<string, number>();
+    const servers = await Promise.all(["a", "b"].map((t) => serve(t, counts)));
+    const resolver = createManualResolver();
+    resolver.updateState({ endpoints: servers.map((s) => ({ addresses: [{ addr: `127.0.0.1:${s.port}` }] })) });
+    const channel = roundRobinChannel("manual:///echo", [resolver]);
+    const client = createClient(EchoService, channel);
+    await warmUp(client, ["a", "b"]);
+
+    // One server down, once the balancer has seen it: every call still succeeds on the other.
+    let noticed = new Promise<void>((resolve) => (resolver.onResolveNow = resolve));
+    servers[0].server.forceShutdown();
+    await noticed;
+    for (let i = 0; i < 50; i++) expect((await client.echo({})).message).toBe("b");
+
+    // Both down: calls fail fast with UNAVAILABLE once no backend is READY.
+    noticed = new Promise<void>((resolve) => (resolver.onResolveNow = resolve));
+    servers[1].server.forceShutdown();
+    await noticed;
+    let failed: { code?: number } | undefined;
+    for (let i = 0; i < 200 && failed === undefined; i++) {
+      failed = await client.echo({}).then(
+        () => undefined,
+        (e) => e,
+      );
+      if (failed === undefined) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(failed?.code).toBe(Code.UNAVAILABLE);
+
+    // One back: calls succeed again without waiting for ready.
+    await serve("a", counts, servers[0].port);
+    let ok = false;
+    for (let i = 0; i < 200 && !ok; i++) {
+      ok = await client.echo({}).then(
+        (r) => r.message === "a",
+        () => false,
+      );
+      if (!ok) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(ok).toBe(true);
   });
 });
