@@ -12,6 +12,7 @@ import { GrpcError } from "./grpc-error.js";
 import { encodeTimeout } from "./grpc-timeout.js";
 import { markReceivedCompressed, isMarkedUncompressed } from "./message-marks.js";
 import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { StepChain } from "./step-chain.js";
 import { decodeGrpcMessage } from "./percent-encoding.js";
 import { H, codeForHttpStatus, contentTypeFor, firstHeader, readTrailers, statusForReset, userAgent } from "./protocol.js";
 import type { ClientStreamListener, ClientTransport, ClientTransportStream, Http2Headers } from "./transport.js";
@@ -82,8 +83,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private timer: ReturnType<typeof setTimeout> | undefined;
   private decoder: EnvelopeDecoder;
   private decompressor: Compressor | undefined;
-  /** Serialises async decompression so messages and the status keep their order. */
-  private chain: Promise<void> | undefined;
+  /** Keeps messages and the status in order around async decompression. */
+  private readonly steps = new StepChain();
   private sendCompressor: Compressor | undefined;
   /** The last send still compressing, when there is one. */
   private sendTail: Promise<void> | undefined;
@@ -402,42 +403,24 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
         throw new GrpcError(Code.INTERNAL, "server sent a compressed message without a grpc-encoding");
       }
       const max = this.opts.maxReceiveMessageBytes;
-      // Decompression is async (zlib's thread pool); keep order through one chain.
-      const prev = this.chain ?? Promise.resolve();
-      const p = prev
-        .then(() => d.decompress(data, max))
-        .then(
-          (plain) => {
-            if (this.closed) return;
-            const msg = this.decode(plain);
-            if (msg !== undefined) {
-              markReceivedCompressed(msg);
-              this.listener.onMessage(msg);
-            }
-          },
+      this.steps.add(() =>
+        d.decompress(data, max).then(
+          (plain) => this.deliver(plain, true),
           (e) => this.cancel(GrpcError.from(e, Code.INTERNAL)),
-        );
-      this.chain = p;
-      void p.then(() => {
-        if (this.chain === p) this.chain = undefined;
-      });
+        ),
+      );
       return;
     }
-    if (this.chain !== undefined) {
-      const p = this.chain.then(() => {
-        if (this.closed) return;
-        const msg = this.decode(data);
-        if (msg !== undefined) this.listener.onMessage(msg);
-      });
-      this.chain = p;
-      void p.then(() => {
-        if (this.chain === p) this.chain = undefined;
-      });
-      return;
-    }
-    const msg = this.decode(data);
-    if (msg !== undefined) this.listener.onMessage(msg);
+    this.steps.run(() => this.deliver(data, false));
   };
+
+  private deliver(data: Uint8Array, compressed: boolean): void {
+    if (this.closed) return;
+    const msg = this.decode(data);
+    if (msg === undefined) return;
+    if (compressed) markReceivedCompressed(msg);
+    this.listener.onMessage(msg);
+  }
 
   private decode(data: Uint8Array): MessageShape<O> | undefined {
     try {
@@ -467,8 +450,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     this.trailer = status.trailer;
     const settle = () => this.finish(error, status.trailer);
-    if (this.chain !== undefined) void this.chain.then(settle);
-    else settle();
+    this.steps.run(settle);
   }
 
   onDrain(): void {
@@ -483,8 +465,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     // A stream closed without trailers: report why, never a bare code.
     const status = statusForReset(rstCode, error);
     const settle = () => this.finish(status);
-    if (this.chain !== undefined) void this.chain.then(settle);
-    else settle();
+    this.steps.run(settle);
   }
 
   private finish(error: GrpcError | undefined, trailer: Metadata = this.trailer): void {

@@ -13,6 +13,7 @@ import { GrpcError } from "./grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
 import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js";
 import { MessageQueue } from "./message-queue.js";
+import { StepChain } from "./step-chain.js";
 import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
 import { H, writeStatus } from "./protocol.js";
 import type { Registry } from "./registry.js";
@@ -55,7 +56,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private abortReason: GrpcError | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private decoder: EnvelopeDecoder;
-  private chain: Promise<void> | undefined;
+  /** Keeps request messages and the half-close in order around async decompression. */
+  private readonly steps = new StepChain();
   private unaryRequest: MessageShape<DescMessage> | undefined;
   private requestCount = 0;
   private queue: MessageQueue<MessageShape<DescMessage>> | undefined;
@@ -179,7 +181,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
         throw new GrpcError(Code.INTERNAL, "received a compressed message but the request has no grpc-encoding");
       }
       const max = this.host.maxReceiveMessageBytes;
-      this.enqueue(() =>
+      this.steps.add(() =>
         d.decompress(data, max).then(
           (plain) => this.deliver(plain, true),
           (e) => this.fail(GrpcError.from(e, Code.INTERNAL)),
@@ -187,21 +189,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       );
       return;
     }
-    if (this.chain !== undefined) {
-      this.enqueue(() => this.deliver(data, false));
-      return;
-    }
-    this.deliver(data, false);
+    this.steps.run(() => this.deliver(data, false));
   };
-
-  /** Keeps messages in order while some are being decompressed. */
-  private enqueue(step: () => unknown): void {
-    const prev = this.chain ?? Promise.resolve();
-    const p = prev.then(step).then(() => {
-      if (this.chain === p) this.chain = undefined;
-    });
-    this.chain = p;
-  }
 
   private deliver(data: Uint8Array, compressed: boolean): void {
     if (this.closed) return;
@@ -246,8 +235,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       }
       this.runHandler(this.unaryRequest);
     };
-    if (this.chain !== undefined) void this.chain.then(finishInput);
-    else finishInput();
+    this.steps.run(finishInput);
   }
 
   onDrain(): void {
