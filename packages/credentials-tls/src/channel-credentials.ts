@@ -7,6 +7,7 @@ import type { ChannelCredentials, HandshakeResult } from "@grpckit/core";
 import { isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
+import { guardHandshake } from "./handshake-guard.js";
 import { isCertificateProvider, type CertificateProvider, type Pem } from "./certificate-provider.js";
 import { verificationCodes } from "./verification-codes.js";
 import { tlsAuthInfo } from "./peer-certificate.js";
@@ -89,32 +90,8 @@ export function tlsChannelCredentials(options: TlsChannelCredentialsOptions = {}
     clientHandshake(socket: Duplex, authority: string): Promise<HandshakeResult> {
       const name = options.serverNameOverride ?? authorityHost(authority);
       return new Promise<HandshakeResult>((resolve, reject) => {
-        let settled = false;
         let identityError: Error | undefined;
         let tlsSocket: tls.TLSSocket;
-        const finish = (error: Error | undefined) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          tlsSocket.off("error", onError);
-          tlsSocket.off("close", onClose);
-          if (error === undefined) return;
-          // The TLS socket first: it still reads from the raw one.
-          tlsSocket.destroy();
-          socket.destroy();
-          reject(error);
-        };
-        const onError = (e: Error) => {
-          if (e === identityError) return finish(e);
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code !== undefined && verificationCodes.has(code)) {
-            return finish(new Error(`certificate of ${authority} is not trusted: ${e.message} (${code})`, { cause: e }));
-          }
-          const hint = code !== undefined && notTls.test(code) ? "; is the server using TLS?" : "";
-          finish(new Error(`TLS handshake with ${authority} failed: ${describeTlsError(e)}${hint}`, { cause: e }));
-        };
-        const onClose = () => finish(new Error(`TLS handshake with ${authority} failed: the server closed the connection; is it using TLS?`));
-        const timer = setTimeout(() => finish(new Error(`TLS handshake with ${authority} timed out after ${timeoutMs} ms; is the server using TLS?`)), timeoutMs);
         try {
           tlsSocket = tls.connect({
             socket,
@@ -130,17 +107,34 @@ export function tlsChannelCredentials(options: TlsChannelCredentialsOptions = {}
             },
           });
         } catch (e) {
-          clearTimeout(timer);
           socket.destroy();
           reject(e);
           return;
         }
-        tlsSocket.on("error", onError);
-        tlsSocket.once("close", onClose);
+        const describe = (e: Error): Error => {
+          if (e === identityError) return e;
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== undefined && verificationCodes.has(code)) {
+            return new Error(`certificate of ${authority} is not trusted: ${e.message} (${code})`, { cause: e });
+          }
+          const hint = code !== undefined && notTls.test(code) ? "; is the server using TLS?" : "";
+          return new Error(`TLS handshake with ${authority} failed: ${describeTlsError(e)}${hint}`, { cause: e });
+        };
+        const guard = guardHandshake(
+          tlsSocket,
+          socket,
+          timeoutMs,
+          {
+            error: describe,
+            close: () => new Error(`TLS handshake with ${authority} failed: the server closed the connection; is it using TLS?`),
+            timeout: () => new Error(`TLS handshake with ${authority} timed out after ${timeoutMs} ms; is the server using TLS?`),
+          },
+          reject,
+        );
         tlsSocket.once("secureConnect", () => {
-          if (settled) return;
-          if (tlsSocket.alpnProtocol !== "h2") return finish(new Error(`the server at ${authority} did not agree to HTTP/2 (ALPN h2)`));
-          finish(undefined);
+          if (guard.settled) return;
+          if (tlsSocket.alpnProtocol !== "h2") return guard.settle(new Error(`the server at ${authority} did not agree to HTTP/2 (ALPN h2)`));
+          guard.settle();
           // node reports a TLS alert after the handshake (a TLS 1.3 server refusing the client
           // certificate) as an error without closing; closing makes the HTTP/2 session see it,
           // and the message, which the transport passes on, says what the server sent.

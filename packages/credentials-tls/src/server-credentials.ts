@@ -7,6 +7,7 @@ import type { HandshakeResult, ServerCredentials } from "@grpckit/core";
 import { X509Certificate } from "node:crypto";
 import type { Duplex } from "node:stream";
 import * as tls from "node:tls";
+import { guardHandshake } from "./handshake-guard.js";
 import { isCertificateProvider, type CertificateMaterial, type CertificateProvider, type Pem } from "./certificate-provider.js";
 import { defaultHandshakeTimeoutMs } from "./channel-credentials.js";
 import { tlsAuthInfo } from "./peer-certificate.js";
@@ -97,7 +98,6 @@ export function tlsServerCredentials(options: TlsServerCredentialsOptions): TlsS
     },
     serverHandshake(socket: Duplex): Promise<HandshakeResult> {
       return new Promise<HandshakeResult>((resolve, reject) => {
-        let settled = false;
         const tlsSocket = new tls.TLSSocket(socket, {
           isServer: true,
           secureContext: fresh(0).context,
@@ -106,35 +106,29 @@ export function tlsServerCredentials(options: TlsServerCredentialsOptions): TlsS
           rejectUnauthorized: mode === "require",
           SNICallback: sniCallback,
         });
-        const finish = (error: Error | undefined) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          tlsSocket.off("error", onError);
-          tlsSocket.off("close", onClose);
-          if (error === undefined) return;
-          // The TLS socket first: it still reads from the raw one.
-          tlsSocket.destroy();
-          socket.destroy();
-          reject(error);
-        };
-        const onError = (e: Error) => finish(new Error(`TLS handshake failed: ${e.message}`, { cause: e }));
-        const onClose = () => finish(new Error("the client closed the connection during the TLS handshake"));
-        const timer = setTimeout(() => finish(new Error(`TLS handshake timed out after ${timeoutMs} ms`)), timeoutMs);
-        tlsSocket.on("error", onError);
-        tlsSocket.once("close", onClose);
+        const guard = guardHandshake(
+          tlsSocket,
+          socket,
+          timeoutMs,
+          {
+            error: (e) => new Error(`TLS handshake failed: ${e.message}`, { cause: e }),
+            close: () => new Error("the client closed the connection during the TLS handshake"),
+            timeout: () => new Error(`TLS handshake timed out after ${timeoutMs} ms`),
+          },
+          reject,
+        );
         tlsSocket.once("secure", () => {
-          if (settled) return;
+          if (guard.settled) return;
           let authorized = false;
           if (requestCert) {
             const verifyError = clientVerifyError(tlsSocket);
             authorized = verifyError === null;
             if (verifyError !== null && (mode === "require" || hasPeerCertificate(tlsSocket))) {
-              return finish(new Error(`client certificate rejected: ${verifyError.message}`, { cause: verifyError }));
+              return guard.settle(new Error(`client certificate rejected: ${verifyError.message}`, { cause: verifyError }));
             }
           }
-          if (tlsSocket.alpnProtocol !== "h2") return finish(new Error("the client did not offer HTTP/2 (ALPN h2)"));
-          finish(undefined);
+          if (tlsSocket.alpnProtocol !== "h2") return guard.settle(new Error("the client did not offer HTTP/2 (ALPN h2)"));
+          guard.settle();
           handOver(tlsSocket);
           tlsSocket.on("error", () => tlsSocket.destroy());
           resolve({ socket: tlsSocket, authInfo: tlsAuthInfo(tlsSocket, authorized), alpnProtocol: "h2" });
