@@ -1,13 +1,14 @@
 // Installs what the test suite needs from Debian's archive when it is missing, so a
 // fresh machine needs nothing but `npm ci && npm test`: h2load (nghttp2-client) for the
 // benchmark's smoke test, dnsmasq for resolver-dns's tests against a real DNS server,
-// openssl for the certificates the TLS tests make.
+// openssl for the certificates the TLS tests make, chromium for the channelz page test.
 import { execFileSync, spawnSync } from "node:child_process";
 
 const needs = [
   { command: "h2load", pkg: "nghttp2-client" },
   { command: "dnsmasq", pkg: "dnsmasq" },
   { command: "openssl", pkg: "openssl" },
+  { command: "chromium", pkg: "chromium" },
 ];
 
 function has(command) {

@@ -52,7 +52,7 @@ class LeastRequestBalancer implements Balancer<LeastRequestConfig> {
         next.set(key, kept);
         continue;
       }
-      const subchannel = this.cc.createSubchannel(endpoint.addresses);
+      const subchannel = this.cc.createSubchannel(endpoint.addresses, { healthCheck: true });
       const backend: Backend = { key, subchannel, inFlight: 0, state: subchannel.state, lastError: undefined, unwatch: () => {} };
       backend.unwatch = subchannel.watch((state, error) => this.onState(backend, state, error));
       next.set(key, backend);

@@ -62,7 +62,8 @@ class RoundRobinBalancer implements Balancer<unknown> {
     const added: Subchannel[] = [];
     for (const [key, e] of wanted) {
       if (this.tracked.has(key)) continue;
-      const sc = this.cc.createSubchannel(e.addresses);
+      // Backends the service config health-checks (gRFC A17) count only while serving.
+      const sc = this.cc.createSubchannel(e.addresses, { healthCheck: true });
       const t: Tracked = { sc, state: sc.state, unwatch: noop };
       t.unwatch = sc.watch((state, error) => this.onSubchannelState(t, state, error));
       this.tracked.set(key, t);

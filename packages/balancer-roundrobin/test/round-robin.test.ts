@@ -34,6 +34,8 @@ describe("round_robin", () => {
     const { cc } = start("a:1", "b:1", "c:1");
     expect(cc.subchannels.map((s) => s.addr)).toEqual(["a:1", "b:1", "c:1"]);
     expect(cc.subchannels.map((s) => s.connectCount)).toEqual([1, 1, 1]);
+    // Health-checked when the service config has a healthCheckConfig (gRFC A17).
+    expect(cc.subchannels.map((s) => s.options.healthCheck)).toEqual([true, true, true]);
     expect(cc.state).toBe(CONNECTING);
     expectQueues(cc.picker);
   });

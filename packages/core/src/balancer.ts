@@ -53,9 +53,19 @@ export interface BalancerState {
   readonly picker: Picker;
 }
 
+/** How a balancer wants a subchannel made. */
+export interface SubchannelCreateOptions {
+  /**
+   * Report READY only while the backend says it is serving, when the service config
+   * turns client-side health checking on (gRFC A17). round_robin asks for it;
+   * pick_first does not, as in grpc-go.
+   */
+  readonly healthCheck?: boolean;
+}
+
 /** What a balancer may do to its channel. */
 export interface BalancerClientConn {
-  createSubchannel(addresses: readonly Address[]): Subchannel;
+  createSubchannel(addresses: readonly Address[], options?: SubchannelCreateOptions): Subchannel;
   updateState(state: BalancerState): void;
   /** Asks the resolver to resolve again. */
   requestReresolution(): void;

@@ -5,14 +5,15 @@
  */
 import type { BackoffOptions } from "./backoff.js";
 import type { Balancer, BalancerClientConn, Picker } from "./balancer.js";
-import type { CallHost, PickOwner } from "./client-call.js";
+import type { ClientConnection, PickOwner } from "./client-call.js";
 import { Code } from "./code.js";
-import type { Codec } from "./codec.js";
+import { protoCodec, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import { insecureCredentials, type ChannelCredentials } from "./credentials.js";
 import type { CallCredentials } from "./call-credentials.js";
 import { GrpcError } from "./grpc-error.js";
+import { HealthCheckedSubchannel } from "./health-check.js";
 import type { Interceptor } from "./interceptor.js";
 import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, resolverRegistry } from "./registries.js";
 import type { Registry } from "./registry.js";
@@ -74,7 +75,7 @@ interface PendingPick {
 
 type StateWatcher = (state: ConnectivityState) => void;
 
-export class Channel implements CallHost {
+export class Channel implements ClientConnection {
   readonly target: Target;
   readonly authority: string;
   readonly scheme: "http" | "https";
@@ -246,7 +247,7 @@ export class Channel implements CallHost {
   }
 
   private readonly balancerConn: BalancerClientConn = {
-    createSubchannel: (addresses) => {
+    createSubchannel: (addresses, options) => {
       const sc = new SubchannelImpl(addresses, {
         transport: this.transport,
         credentials: this.credentials,
@@ -258,7 +259,12 @@ export class Channel implements CallHost {
       sc.watch((s) => {
         if (s === ConnectivityState.SHUTDOWN) this.subchannels.delete(sc);
       });
-      return sc;
+      if (options?.healthCheck !== true) return sc;
+      return new HealthCheckedSubchannel(
+        sc,
+        () => this.config?.healthCheckServiceName,
+        (transport) => this.connectionOver(transport),
+      );
     },
     updateState: ({ state, picker }) => {
       if (this._state === ConnectivityState.SHUTDOWN) return;
@@ -268,6 +274,24 @@ export class Channel implements CallHost {
     },
     requestReresolution: () => this.resolver?.resolveNow(),
   };
+
+  /** Calls over one connection of this channel, for the health checker of that connection. */
+  private connectionOver(transport: ClientTransport): ClientConnection {
+    return {
+      authority: this.authority,
+      scheme: this.scheme,
+      codec: protoCodec,
+      compressors: this.compressors,
+      acceptEncoding: this.acceptEncoding,
+      allowInsecureCallCredentials: this.allowInsecureCallCredentials,
+      interceptors: [],
+      compression: undefined,
+      maxReceiveMessageBytes: this.maxReceiveMessageBytes,
+      maxSendMessageBytes: this.maxSendMessageBytes,
+      callCredentials: this.callCredentials,
+      getTransport: () => transport,
+    };
+  }
 
   /** Picks a transport for a call (CallHost). */
   getTransport(
@@ -295,7 +319,7 @@ export class Channel implements CallHost {
   private tryPick(picker: Picker, path: string, waitForReady: boolean, owner: PickOwner | undefined): ClientTransport | undefined {
     const r = picker.pick({ path });
     if (r.type === "pick") {
-      const t = (r.subchannel as SubchannelImpl).transport;
+      const t = (r.subchannel as SubchannelImpl | HealthCheckedSubchannel).transport;
       if (t !== undefined && owner !== undefined) {
         // A call picked again (its first connection closed before the stream opened)
         // settles the earlier pick first.

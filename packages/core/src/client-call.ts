@@ -20,6 +20,7 @@ import { Http2ErrorCode } from "./transport.js";
 import type { Registry } from "./registry.js";
 import type { PickDoneInfo } from "./balancer.js";
 import type { CallCredentials } from "./call-credentials.js";
+import type { Interceptor } from "./interceptor.js";
 
 /** What a call needs of its channel. */
 export interface CallHost {
@@ -38,6 +39,18 @@ export interface CallHost {
     path: string,
     owner: PickOwner,
   ): ClientTransport | Promise<ClientTransport>;
+}
+
+/**
+ * What a typed client calls through: a channel, or one connection of it (client-side
+ * health checking calls over the very connection it checks). Channel implements it.
+ */
+export interface ClientConnection extends CallHost {
+  readonly interceptors: readonly Interceptor[];
+  readonly compression: string | undefined;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  readonly callCredentials: CallCredentials | undefined;
 }
 
 /** The call a pick is for: the channel drops picks of ended calls and hands over the picker's onDone. */

@@ -7,8 +7,7 @@
 import { create, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { CallOptions } from "./call-options.js";
 import { callDeadline } from "./call-options.js";
-import type { Channel } from "./channel.js";
-import { ClientCall, type ClientCallOptions } from "./client-call.js";
+import { ClientCall, type ClientCallOptions, type ClientConnection } from "./client-call.js";
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
 import { applyInterceptors, type StreamRequest, type StreamResponse, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
@@ -40,7 +39,7 @@ function toMessage<D extends DescMessage>(schema: D, init: MessageInitShape<D>):
   return msg;
 }
 
-function callOptions(channel: Channel, opts: CallOptions | undefined, deadline: number | undefined, signal: AbortSignal | undefined): ClientCallOptions {
+function callOptions(channel: ClientConnection, opts: CallOptions | undefined, deadline: number | undefined, signal: AbortSignal | undefined): ClientCallOptions {
   return {
     deadline,
     waitForReady: opts?.waitForReady ?? false,
@@ -62,7 +61,7 @@ function pathOf(method: DescMethod): string {
  * trailer metadata go to the hooks, which are optional so the plain path decodes none.
  */
 function unaryCall(
-  channel: Channel,
+  channel: ClientConnection,
   path: string,
   method: DescMethod,
   message: MessageShape<DescMessage>,
@@ -95,7 +94,7 @@ function unaryCall(
 }
 
 /** The innermost unary call under interceptors: the response with its metadata. */
-async function runUnary(channel: Channel, opts: CallOptions | undefined, req: UnaryRequest): Promise<UnaryResponse> {
+async function runUnary(channel: ClientConnection, opts: CallOptions | undefined, req: UnaryRequest): Promise<UnaryResponse> {
   let header: Metadata | undefined;
   let trailer: Metadata | undefined;
   const message = await unaryCall(
@@ -119,7 +118,7 @@ async function runUnary(channel: Channel, opts: CallOptions | undefined, req: Un
 
 /** A unary call with no interceptors: no request or response objects beyond what the call needs. */
 function callUnaryDirect(
-  channel: Channel,
+  channel: ClientConnection,
   path: string,
   method: DescMethod,
   message: MessageShape<DescMessage>,
@@ -130,7 +129,7 @@ function callUnaryDirect(
 }
 
 /** The innermost streaming call: resolves when response headers arrive (or the call ends). */
-function runStream(channel: Channel, opts: CallOptions | undefined, req: StreamRequest): Promise<StreamResponse> {
+function runStream(channel: ClientConnection, opts: CallOptions | undefined, req: StreamRequest): Promise<StreamResponse> {
   return new Promise((resolve, reject) => {
     const call = new ClientCall(channel, req.path, req.method.input, req.method.output, callOptions(channel, opts, req.deadline, req.signal));
     const trailer = new Metadata();
@@ -206,13 +205,13 @@ async function firstOnly<T>(it: AsyncIterable<T>): Promise<T> {
 }
 
 /**
- * Creates a typed client for `service` on `channel`.
+ * Creates a typed client for `service` on `channel` (a Channel, or any ClientConnection).
  *
  * @example
  * const client = createClient(GreeterService, channel);
  * const reply = await client.sayHello({ name: "world" }, { timeoutMs: 1000 });
  */
-export function createClient<S extends DescService>(service: S, channel: Channel): Client<S> {
+export function createClient<S extends DescService>(service: S, channel: ClientConnection): Client<S> {
   const client: Record<string, unknown> = {};
   const interceptors = channel.interceptors;
   for (const method of service.methods) {

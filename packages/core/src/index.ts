@@ -12,6 +12,7 @@ export { Metadata, type MetadataValue, type MetadataInit } from "./metadata.js";
 // Client
 export { createChannel, Channel, type ChannelOptions } from "./channel.js";
 export { createClient, type Client } from "./client.js";
+export type { ClientConnection, CallHost, PickOwner } from "./client-call.js";
 export type { CallOptions } from "./call-options.js";
 export {
   applyInterceptors,
@@ -59,7 +60,9 @@ export type {
   PickResult,
   PickDoneInfo,
   Subchannel,
+  SubchannelCreateOptions,
 } from "./balancer.js";
+export { registerHealthChecker, type HealthChecker, type HealthCheckContext } from "./health-check.js";
 export { constantPicker } from "./balancer.js";
 export { pickFirstBalancer, type PickFirstConfig } from "./pick-first.js";
 export {
@@ -87,3 +90,25 @@ export { Backoff, type BackoffOptions } from "./backoff.js";
 export { createInMemoryTransport } from "./in-memory-transport.js";
 export { createManualResolver, type ManualResolver } from "./manual-resolver.js";
 export { ipv4Resolver, ipv6Resolver } from "./address-list-resolver.js";
+
+// Channelz records, served by @grpckit/channelz
+export {
+  enableChannelz,
+  channelzRegistry,
+  channelzMaxTraceEvents,
+  channelzDefaultPageSize,
+  ChannelzRegistry,
+  ChannelzChannel,
+  ChannelzSubchannel,
+  ChannelzServer,
+  ChannelzSocket,
+  ChannelzListenSocket,
+  ChannelzTrace,
+  ChannelzCallCounts,
+  type ChannelzRef,
+  type ChannelzEntityKind,
+  type ChannelzSeverity,
+  type ChannelzTraceEvent,
+  type ChannelzFlowControl,
+  type ChannelzPage,
+} from "./channelz.js";

@@ -57,7 +57,7 @@ export class Server implements ServerCallHost {
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
 
   private readonly methods = new Map<string, RegisteredMethod>();
-  private readonly services = new Set<string>();
+  private readonly serviceMap = new Map<string, DescService>();
   private readonly listeners: TransportListener[] = [];
   private readonly calls = new Set<ServerCall>();
   private readonly transport: TransportBuilder;
@@ -85,13 +85,13 @@ export class Server implements ServerCallHost {
 
   /** Adds a service. Throws when it was added already. */
   addService<S extends DescService>(service: S, impl: ServiceImpl<S>): this {
-    if (this.services.has(service.typeName)) throw new Error(`service ${service.typeName} was added twice`);
+    if (this.serviceMap.has(service.typeName)) throw new Error(`service ${service.typeName} was added twice`);
     for (const key of Object.keys(impl)) {
       if (!service.methods.some((m) => m.localName === key)) {
         throw new Error(`${service.typeName} has no method "${key}" (methods: ${service.methods.map((m) => m.localName).join(", ")})`);
       }
     }
-    this.services.add(service.typeName);
+    this.serviceMap.set(service.typeName, service);
     for (const method of service.methods) {
       const handler = (impl as Record<string, RegisteredMethod["handler"] | undefined>)[method.localName];
       if (handler === undefined) continue;
@@ -103,7 +103,12 @@ export class Server implements ServerCallHost {
 
   /** The fully-qualified names of the services added. */
   get serviceNames(): string[] {
-    return [...this.services];
+    return [...this.serviceMap.keys()];
+  }
+
+  /** The descriptors of the services added, in the order added (reflection serves their files). */
+  get services(): DescService[] {
+    return [...this.serviceMap.values()];
   }
 
   /**
@@ -191,7 +196,7 @@ export class Server implements ServerCallHost {
     const path = firstHeader(headers, H.path) ?? "";
     const registered = this.methods.get(path);
     if (registered === undefined) {
-      reject(stream, ct, unimplemented(path, this.services));
+      reject(stream, ct, unimplemented(path, this.serviceMap));
       return;
     }
     if (this.shuttingDown) {
@@ -232,7 +237,7 @@ function reject(stream: ServerTransportStream, contentType: string, error: GrpcE
   stream.sendHeaders(h, true);
 }
 
-function unimplemented(path: string, services: Set<string>): GrpcError {
+function unimplemented(path: string, services: ReadonlyMap<string, unknown>): GrpcError {
   const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
   if (m === null) return new GrpcError(Code.UNIMPLEMENTED, `malformed method path "${path}"`);
   if (!services.has(m[1])) return new GrpcError(Code.UNIMPLEMENTED, `unknown service ${m[1]}`);

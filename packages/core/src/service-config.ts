@@ -35,6 +35,8 @@ export interface ServiceConfig {
   loadBalancingPolicy?: string;
   /** Per-method settings; carried for the retry and timeout layer. */
   methodConfig?: unknown[];
+  /** Client-side health checking (gRFC A17) for policies that ask for it, such as round_robin. */
+  healthCheckConfig?: { serviceName?: string };
   [key: string]: unknown;
 }
 
@@ -48,6 +50,7 @@ const serviceConfigSchema = z.looseObject({
     .optional(),
   loadBalancingPolicy: z.string().optional(),
   methodConfig: z.array(z.unknown()).optional(),
+  healthCheckConfig: z.looseObject({ serviceName: z.string().optional() }).optional(),
 });
 
 /** A validated service config with its balancer chosen. */
@@ -55,6 +58,8 @@ export interface ParsedServiceConfig {
   readonly balancer: BalancerBuilder;
   /** The chosen balancer's config, parsed by its schema. */
   readonly balancerConfig: unknown;
+  /** healthCheckConfig.serviceName: client-side health checking is on when it is set ("" checks the whole server). */
+  readonly healthCheckServiceName: string | undefined;
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
@@ -83,6 +88,7 @@ export function parseServiceConfig(
     throw new Error(`invalid service config: ${problems.join("; ")}`);
   }
   const sc = result.data;
+  const healthCheckServiceName = sc.healthCheckConfig?.serviceName;
   if (sc.loadBalancingConfig !== undefined && sc.loadBalancingConfig.length > 0) {
     const names: string[] = [];
     for (const entry of sc.loadBalancingConfig) {
@@ -90,7 +96,7 @@ export function parseServiceConfig(
       names.push(name);
       const builder = balancers.get(name);
       if (builder === undefined) continue;
-      return { balancer: builder, balancerConfig: parseBuilderConfig(builder, entry[name] ?? {}), raw: sc };
+      return { balancer: builder, balancerConfig: parseBuilderConfig(builder, entry[name] ?? {}), healthCheckServiceName, raw: sc };
     }
     throw new Error(
       `service config names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})`,
@@ -98,5 +104,5 @@ export function parseServiceConfig(
   }
   const policy = sc.loadBalancingPolicy !== undefined ? sc.loadBalancingPolicy.toLowerCase() : defaultPolicy;
   const builder = balancers.mustGet(policy);
-  return { balancer: builder, balancerConfig: parseBuilderConfig(builder, {}), raw: sc };
+  return { balancer: builder, balancerConfig: parseBuilderConfig(builder, {}), healthCheckServiceName, raw: sc };
 }

@@ -1,5 +1,5 @@
 /** A BalancerClientConn that records what a balancer does to it. */
-import type { BalancerClientConn, BalancerState, Picker } from "../balancer.js";
+import type { BalancerClientConn, BalancerState, Picker, SubchannelCreateOptions } from "../balancer.js";
 import type { ConnectivityState } from "../connectivity-state.js";
 import type { Address } from "../resolver.js";
 import { FakeSubchannel } from "./fake-subchannel.js";
@@ -51,8 +51,8 @@ export function createFakeBalancerClientConn(): FakeBalancerClientConn {
       }
       return sc;
     },
-    createSubchannel(addresses: readonly Address[]) {
-      const sc = new FakeSubchannel(addresses);
+    createSubchannel(addresses: readonly Address[], options?: SubchannelCreateOptions) {
+      const sc = new FakeSubchannel(addresses, options);
       subchannels.push(sc);
       return sc;
     },

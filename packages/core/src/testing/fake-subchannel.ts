@@ -1,5 +1,5 @@
 /** A Subchannel whose connectivity a test drives by hand. */
-import type { Subchannel } from "../balancer.js";
+import type { SubchannelCreateOptions, Subchannel } from "../balancer.js";
 import { ConnectivityState } from "../connectivity-state.js";
 import type { GrpcError } from "../grpc-error.js";
 import type { Address } from "../resolver.js";
@@ -21,7 +21,11 @@ export class FakeSubchannel implements Subchannel {
   /** The error given with the last TRANSIENT_FAILURE. */
   lastError: GrpcError | undefined;
 
-  constructor(readonly addresses: readonly Address[]) {}
+  constructor(
+    readonly addresses: readonly Address[],
+    /** The options the balancer created it with (healthCheck: whether it asked for health checking). */
+    readonly options: SubchannelCreateOptions = {},
+  ) {}
 
   get state(): ConnectivityState {
     return this._state;
