@@ -13,6 +13,7 @@ import { ConnectivityState } from "./connectivity-state.js";
 import { insecureCredentials, type ChannelCredentials } from "./credentials.js";
 import type { CallCredentials } from "./call-credentials.js";
 import { GrpcError } from "./grpc-error.js";
+import { channelzRegistry, type ChannelzChannel } from "./channelz.js";
 import { HealthCheckedSubchannel } from "./health-check.js";
 import type { Interceptor } from "./interceptor.js";
 import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, resolverRegistry } from "./registries.js";
@@ -88,6 +89,8 @@ export class Channel implements ClientConnection {
   readonly compression: string | undefined;
   readonly callCredentials: CallCredentials | undefined;
   readonly allowInsecureCallCredentials: boolean;
+  /** This channel's channelz record, when channelz is enabled. */
+  readonly channelz: ChannelzChannel | undefined;
 
   private readonly transport: TransportBuilder;
   private readonly credentials: ChannelCredentials;
@@ -118,6 +121,7 @@ export class Channel implements ClientConnection {
       );
     }
     this.resolverBuilder = rb;
+    this.channelz = channelzRegistry()?.addChannel(target);
     this.transport = resolveTransport(options.transport);
     this.credentials = options.credentials ?? insecureCredentials();
     this.scheme = this.credentials.secure ? "https" : "http";
@@ -182,6 +186,10 @@ export class Channel implements ClientConnection {
   private setState(state: ConnectivityState): void {
     if (this._state === state) return;
     this._state = state;
+    if (this.channelz !== undefined) {
+      this.channelz.state = state;
+      this.channelz.trace.add("INFO", `Channel Connectivity change to ${state}`);
+    }
     for (const w of [...this.watchers]) w(state);
   }
 
@@ -254,6 +262,7 @@ export class Channel implements ClientConnection {
         authority: this.authority,
         settings: this.options.settings,
         backoff: this.options.backoff,
+        channelz: this.channelz === undefined ? undefined : channelzRegistry()?.addSubchannel(this.channelz, addresses.map((a) => a.addr).join(",")),
       });
       this.subchannels.add(sc);
       sc.watch((s) => {
@@ -369,6 +378,7 @@ export class Channel implements ClientConnection {
     const waiting = this.pending;
     this.pending = [];
     for (const p of waiting) p.reject(new GrpcError(Code.CANCELLED, "channel closed while the call waited for a connection"));
+    if (this.channelz !== undefined) channelzRegistry()?.removeChannel(this.channelz);
     this.watchers.clear();
   }
 

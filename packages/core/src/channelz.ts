@@ -6,6 +6,7 @@
  */
 import type { AuthInfo } from "./credentials.js";
 import { ConnectivityState } from "./connectivity-state.js";
+import type { FlowControlWindows } from "./transport.js";
 
 /** How many trace events an entity keeps; older ones are dropped (and still counted). */
 export const channelzMaxTraceEvents = 32;
@@ -121,14 +122,6 @@ export class ChannelzListenSocket extends Entity {
   }
 }
 
-/** Flow-control windows of a connection, when its transport can tell them. */
-export interface ChannelzFlowControl {
-  /** Bytes the peer may still send to us on the connection. */
-  readonly local?: number;
-  /** Bytes we may still send to the peer on the connection. */
-  readonly remote?: number;
-}
-
 /** One HTTP/2 connection, client or server side. */
 export class ChannelzSocket extends Entity {
   streamsStarted = 0;
@@ -143,7 +136,8 @@ export class ChannelzSocket extends Entity {
   lastMessageReceived: Date | undefined;
   constructor(
     id: number,
-    readonly side: "client" | "server",
+    /** The subchannel or server the connection belongs to. */
+    readonly owner: ChannelzSubchannel | ChannelzServer,
     /** Our address, when the transport knows it. */
     readonly local: string | undefined,
     /** The peer's address. */
@@ -151,9 +145,13 @@ export class ChannelzSocket extends Entity {
     /** What the credentials' handshake established (type "insecure", "tls", ...). */
     readonly security: AuthInfo | undefined,
     /** Reads the connection's current flow-control windows. */
-    readonly flowControl: () => ChannelzFlowControl | undefined = () => undefined,
+    readonly flowControl: () => FlowControlWindows | undefined = () => undefined,
   ) {
     super("socket", id, `${local ?? "?"} -> ${remote}`);
+  }
+
+  get side(): "client" | "server" {
+    return this.owner instanceof ChannelzServer ? "server" : "client";
   }
 
   /** A stream opened: by us on a client connection, by the peer on a server connection. */
@@ -299,20 +297,22 @@ export class ChannelzRegistry {
     local: string | undefined,
     remote: string,
     security: AuthInfo | undefined,
-    flowControl?: () => ChannelzFlowControl | undefined,
+    flowControl?: () => FlowControlWindows | undefined,
   ): ChannelzSocket {
-    const side = owner instanceof ChannelzServer ? "server" : "client";
-    const s = new ChannelzSocket(this.nextId++, side, local, remote, security, flowControl);
+    const s = new ChannelzSocket(this.nextId++, owner, local, remote, security, flowControl);
     this.sockets.set(s.id, s);
     owner.sockets.add(s);
     return s;
   }
 
   /** @internal */
-  removeSocket(owner: ChannelzSubchannel | ChannelzServer, s: ChannelzSocket): void {
+  removeSocket(s: ChannelzSocket): void {
     this.sockets.delete(s.id);
-    owner.sockets.delete(s);
+    s.owner.sockets.delete(s);
   }
+
+  /** @internal the record of a connection (a ClientTransport or a ServerConnection). */
+  readonly socketOf = new WeakMap<object, ChannelzSocket>();
 }
 
 let registry: ChannelzRegistry | undefined;

@@ -21,6 +21,7 @@ import type { Registry } from "./registry.js";
 import type { PickDoneInfo } from "./balancer.js";
 import type { CallCredentials } from "./call-credentials.js";
 import type { Interceptor } from "./interceptor.js";
+import { channelzRegistry, type ChannelzChannel, type ChannelzSocket } from "./channelz.js";
 
 /** What a call needs of its channel. */
 export interface CallHost {
@@ -32,6 +33,8 @@ export interface CallHost {
   readonly acceptEncoding: string;
   /** Whether call credentials may be sent on this channel's (insecure) connections. */
   readonly allowInsecureCallCredentials: boolean;
+  /** The channel's channelz record, when channelz is enabled: calls are counted on it. */
+  readonly channelz?: ChannelzChannel;
   /** A ready transport, or a promise of one; rejects with a GrpcError when none can be had. */
   getTransport(
     waitForReady: boolean,
@@ -102,6 +105,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   /** The last send still compressing, when there is one. */
   private sendTail: Promise<void> | undefined;
   private abortListener: (() => void) | undefined;
+  /** Channelz records the call counts on, when channelz is enabled. */
+  private czChannel: ChannelzChannel | undefined;
+  private czSocket: ChannelzSocket | undefined;
+  /** The server's status arrived (the stream ended with END_STREAM, not a reset). */
+  private statusReceived = false;
 
   constructor(
     private readonly host: CallHost,
@@ -115,6 +123,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void {
     this.listener = listener;
+    const cz = this.host.channelz;
+    if (cz !== undefined) {
+      this.czChannel = cz;
+      cz.calls.callStarted();
+    }
     const { deadline, signal, compression } = this.opts;
     if (compression !== undefined && compression !== "identity") {
       const c = this.host.compressors.get(compression);
@@ -228,15 +241,27 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.finish(GrpcError.from(e, Code.UNAVAILABLE));
       return;
     }
+    if (this.czChannel !== undefined) this.recordStream(transport);
     const pending = this.pending;
     this.pending = undefined;
     let writable = true;
     if (pending !== undefined) {
-      for (const chunk of pending) writable = this.stream.write(chunk);
+      for (const chunk of pending) {
+        writable = this.stream.write(chunk);
+        this.czSocket?.messageSent();
+      }
     }
     if (this.halfClosePending) this.stream.end();
     // Senders held while the stream was opened go on now, or at the next drain.
     if (writable) this.onDrain();
+  }
+
+  private recordStream(transport: ClientTransport): void {
+    const socket = channelzRegistry()?.socketOf.get(transport);
+    if (socket === undefined) return;
+    this.czSocket = socket;
+    socket.streamStarted();
+    socket.owner.calls.callStarted();
   }
 
   /**
@@ -299,6 +324,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       (this.pending ??= []).push(frame);
       return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
     }
+    this.czSocket?.messageSent();
     if (this.stream.write(frame)) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
@@ -322,6 +348,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       return;
     }
     if (this.overSendLimit(data)) return;
+    this.czSocket?.messageSent();
     stream.end(encodeEnvelope(data, false));
   }
 
@@ -432,6 +459,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     const msg = this.decode(data);
     if (msg === undefined) return;
     if (compressed) markReceivedCompressed(msg);
+    this.czSocket?.messageReceived();
     this.listener.onMessage(msg);
   }
 
@@ -462,6 +490,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       }
     }
     this.trailer = status.trailer;
+    this.statusReceived = true;
     const settle = () => this.finish(error, status.trailer);
     this.steps.run(settle);
   }
@@ -491,6 +520,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (done !== undefined) {
       this.pickDone = undefined;
       done({ error });
+    }
+    if (this.czChannel !== undefined) {
+      this.czChannel.calls.callEnded(error === undefined);
+      this.czSocket?.owner.calls.callEnded(error === undefined);
+      this.czSocket?.streamEnded(this.statusReceived);
     }
     if (error !== undefined && error.metadata.size === 0 && trailer.size > 0) {
       error = new GrpcError(error.code, error.rawMessage, { details: error.details, metadata: trailer, cause: error.cause });

@@ -18,6 +18,7 @@ import type {
   ClientTransportStream,
   Http2Headers,
   Peer,
+  ServerConnection,
   ServerStreamListener,
   ServerTransportOptions,
   ServerTransportStream,
@@ -138,6 +139,10 @@ class MemStream implements ClientTransportStream, ServerTransportStream {
     });
   }
 
+  get serverConnection(): ServerConnection {
+    return this.conn.serverSide;
+  }
+
   get peer(): Peer {
     return this.conn.serverSidePeer;
   }
@@ -230,6 +235,8 @@ class MemConnection implements ClientTransport {
   private goingAway = false;
   private closedFlag = false;
   readonly serverSidePeer: Peer;
+  /** The connection as the server sees it. */
+  readonly serverSide: ServerConnection;
 
   constructor(
     readonly peer: Peer,
@@ -239,6 +246,12 @@ class MemConnection implements ClientTransport {
     private readonly onGone: (c: MemConnection) => void,
   ) {
     this.serverSidePeer = { address: clientName, authInfo: { type: "inmemory", securityLevel: "none" } };
+    this.serverSide = { peer: this.serverSidePeer, localAddress: peer.address };
+    server.onConnection?.(this.serverSide);
+  }
+
+  get localAddress(): string {
+    return this.serverSidePeer.address;
   }
 
   openStream(headers: Http2Headers, listener: ClientStreamListener): ClientTransportStream {
@@ -271,6 +284,7 @@ class MemConnection implements ClientTransport {
     for (const s of [...this.streams]) s.finish(Http2ErrorCode.CANCEL, error ?? new Error("in-memory connection closed"));
     this.streams.clear();
     this.onGone(this);
+    this.server.onConnectionClose?.(this.serverSide);
     queueMicrotask(() => this.client.onClose(error));
   }
 
@@ -296,6 +310,9 @@ class ServerView implements ServerTransportStream {
   }
   get peer(): Peer {
     return this.s.peer;
+  }
+  get connection(): ServerConnection {
+    return this.s.serverConnection;
   }
   setListener(l: ServerStreamListener): void {
     this.s.setListener(l);

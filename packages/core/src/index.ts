@@ -109,6 +109,5 @@ export {
   type ChannelzEntityKind,
   type ChannelzSeverity,
   type ChannelzTraceEvent,
-  type ChannelzFlowControl,
   type ChannelzPage,
 } from "./channelz.js";

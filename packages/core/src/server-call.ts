@@ -5,6 +5,7 @@
  * unary call allocates little beyond its messages.
  */
 import { create, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
+import { channelzRegistry, type ChannelzServer, type ChannelzSocket } from "./channelz.js";
 import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import { parseAcceptEncoding, type Compressor } from "./compression.js";
@@ -37,6 +38,8 @@ export interface ServerCallHost {
   readonly maxSendMessageBytes: number;
   /** The interceptor chain around the final handler, or undefined when there are none. */
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
+  /** The server's channelz record, when channelz is enabled: calls are counted on it. */
+  readonly channelz?: ChannelzServer;
   callEnded(call: ServerCall): void;
 }
 
@@ -64,6 +67,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private sendCompressor: Compressor | undefined;
   private drainWaiters: (() => void)[] | undefined;
   private halfClosed = false;
+  private czSocket: ChannelzSocket | undefined;
 
   constructor(
     private readonly host: ServerCallHost,
@@ -79,6 +83,20 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.decoder = new EnvelopeDecoder(host.maxReceiveMessageBytes, this.onFrame);
     // By default a response is compressed as its request was, as grpc-go does.
     if (requestCompressor !== undefined && this.clientAccepts(requestCompressor.name)) this.sendCompressor = requestCompressor;
+    if (host.channelz !== undefined) this.recordStart(host.channelz);
+  }
+
+  private recordStart(server: ChannelzServer): void {
+    server.calls.callStarted();
+    const connection = this.stream.connection;
+    this.czSocket = connection === undefined ? undefined : channelzRegistry()?.socketOf.get(connection);
+    this.czSocket?.streamStarted();
+  }
+
+  /** `statusSent`: the stream ended with our END_STREAM rather than a reset. */
+  private recordEnd(ok: boolean, statusSent: boolean): void {
+    this.host.channelz?.calls.callEnded(ok);
+    this.czSocket?.streamEnded(statusSent);
   }
 
   get peer(): Peer {
@@ -202,6 +220,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       return;
     }
     if (compressed) markReceivedCompressed(msg);
+    this.czSocket?.messageReceived();
     this.requestCount++;
     if (this.queue !== undefined) {
       this.queue.push(msg);
@@ -280,6 +299,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private terminate(reason: GrpcError): void {
     this.closed = true;
     this.cleanup();
+    if (this.host.channelz !== undefined) this.recordEnd(false, false);
     this.abort(reason);
   }
 
@@ -414,6 +434,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       );
     }
     this.writeHeaders();
+    this.czSocket?.messageSent();
     if (this.stream.write(encodeEnvelope(data, compressed))) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
@@ -426,6 +447,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     if (!this.headersSent && this._responseHeader !== undefined && this._responseHeader.size > 0) this.writeHeaders();
     this.closed = true;
     this.cleanup();
+    if (this.host.channelz !== undefined) this.recordEnd(error === undefined, true);
     if (error !== undefined && error.metadata.size > 0) this.responseTrailer.merge(error.metadata);
     const trailer = this._responseTrailer;
     if (!this.headersSent) {

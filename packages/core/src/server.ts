@@ -3,6 +3,7 @@
  * handlers, and each HTTP/2 stream a transport hands over becomes a call.
  */
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { channelzRegistry, type ChannelzServer } from "./channelz.js";
 import { Code } from "./code.js";
 import { contentTypeCodecName, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
@@ -15,7 +16,7 @@ import { codecRegistry, compressorsWith, resolveTransport } from "./registries.j
 import type { Registry } from "./registry.js";
 import { ServerCall, type RegisteredMethod, type ServerCallHost } from "./server-call.js";
 import type { ServerHandlerFn, ServerInterceptor } from "./server-interceptor.js";
-import type { Http2Headers, Http2Settings, ServerTransportStream, TransportBuilder, TransportListener } from "./transport.js";
+import type { Http2Headers, Http2Settings, ServerConnection, ServerTransportStream, TransportBuilder, TransportListener } from "./transport.js";
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -55,6 +56,8 @@ export class Server implements ServerCallHost {
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
+  /** This server's channelz record, when channelz is enabled. */
+  readonly channelz: ChannelzServer | undefined;
 
   private readonly methods = new Map<string, RegisteredMethod>();
   private readonly serviceMap = new Map<string, DescService>();
@@ -72,6 +75,7 @@ export class Server implements ServerCallHost {
     this.maxSendMessageBytes = options.maxSendMessageBytes ?? Number.MAX_SAFE_INTEGER;
     this.compressors = compressorsWith(options.compressors);
     this.acceptEncoding = this.compressors.names().join(",");
+    this.channelz = channelzRegistry()?.addServer();
     const interceptors = options.interceptors ?? [];
     this.intercept =
       interceptors.length === 0
@@ -117,12 +121,30 @@ export class Server implements ServerCallHost {
    */
   async listen(address: string): Promise<{ address: string; port: number | undefined }> {
     if (this.shuttingDown) throw new Error("server is shut down");
+    const cz = this.channelz;
+    const registry = channelzRegistry();
     const listener = await this.transport.listen(address, {
       credentials: this.credentials,
       settings: this.options.settings,
       onStream: (s) => this.handleStream(s),
+      ...(cz !== undefined && registry !== undefined
+        ? {
+            onConnection: (c: ServerConnection) => {
+              const socket = registry.addSocket(cz, c.localAddress, c.peer.address, c.peer.authInfo, () => c.flowControl?.());
+              registry.socketOf.set(c, socket);
+            },
+            onConnectionClose: (c: ServerConnection) => {
+              const socket = registry.socketOf.get(c);
+              if (socket !== undefined) registry.removeSocket(socket);
+            },
+          }
+        : {}),
     });
     this.listeners.push(listener);
+    if (cz !== undefined) {
+      registry?.addListenSocket(cz, listener.address);
+      cz.trace.add("INFO", `Listening on ${listener.address}`);
+    }
     const m = /:(\d+)$/.exec(listener.address);
     return { address: listener.address, port: m ? Number(m[1]) : undefined };
   }
@@ -139,6 +161,7 @@ export class Server implements ServerCallHost {
     this.shuttingDown = true;
     await Promise.all(this.listeners.map((l) => l.drain()));
     if (this.calls.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    this.forgetChannelz();
   }
 
   /** Cancels every running call and closes every connection now. */
@@ -147,6 +170,11 @@ export class Server implements ServerCallHost {
     const err = new GrpcError(Code.UNAVAILABLE, "server is shutting down");
     for (const c of [...this.calls]) c.cancel(err);
     for (const l of this.listeners) l.close();
+    this.forgetChannelz();
+  }
+
+  private forgetChannelz(): void {
+    if (this.channelz !== undefined) channelzRegistry()?.removeServer(this.channelz);
   }
 
   callEnded(call: ServerCall): void {

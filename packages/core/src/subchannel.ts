@@ -6,6 +6,7 @@
  */
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import type { Subchannel } from "./balancer.js";
+import { channelzRegistry, type ChannelzSocket, type ChannelzSubchannel } from "./channelz.js";
 import { Code } from "./code.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import type { ChannelCredentials } from "./credentials.js";
@@ -19,6 +20,8 @@ export interface SubchannelOptions {
   authority: string;
   settings?: Http2Settings;
   backoff?: BackoffOptions;
+  /** This subchannel's channelz record, when channelz is enabled. */
+  channelz?: ChannelzSubchannel;
   /** Called on every state change (the channel logs, counts or re-picks). */
   onStateChange?: () => void;
 }
@@ -31,6 +34,7 @@ export class SubchannelImpl implements Subchannel {
   private backoff: Backoff;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private _transport: ClientTransport | undefined;
+  private socket: ChannelzSocket | undefined;
   private attempt = 0;
   lastError: GrpcError | undefined;
 
@@ -64,6 +68,15 @@ export class SubchannelImpl implements Subchannel {
     if (this._state === ConnectivityState.SHUTDOWN) return;
     this._state = state;
     if (error !== undefined) this.lastError = error;
+    const cz = this.opts.channelz;
+    if (cz !== undefined) {
+      cz.state = state;
+      cz.trace.add(
+        state === ConnectivityState.TRANSIENT_FAILURE ? "WARNING" : "INFO",
+        `Subchannel Connectivity change to ${state}${error !== undefined ? `: ${error.rawMessage}` : ""}`,
+      );
+      if (state === ConnectivityState.SHUTDOWN) channelzRegistry()?.removeSubchannel(cz);
+    }
     for (const l of [...this.listeners]) l(state, error);
     this.opts.onStateChange?.();
   }
@@ -92,6 +105,7 @@ export class SubchannelImpl implements Subchannel {
         return;
       }
       this._transport = transport;
+      this.recordSocket(transport);
       this.backoff.reset();
       this.setState(ConnectivityState.READY);
       return;
@@ -107,9 +121,26 @@ export class SubchannelImpl implements Subchannel {
     this.retryTimer.unref?.();
   }
 
+  private recordSocket(transport: ClientTransport): void {
+    const cz = this.opts.channelz;
+    const registry = channelzRegistry();
+    if (cz === undefined || registry === undefined) return;
+    this.socket = registry.addSocket(cz, transport.localAddress, transport.peer.address, transport.peer.authInfo, () =>
+      transport.flowControl?.(),
+    );
+    registry.socketOf.set(transport, this.socket);
+  }
+
+  private forgetSocket(): void {
+    if (this.socket === undefined) return;
+    channelzRegistry()?.removeSocket(this.socket);
+    this.socket = undefined;
+  }
+
   private onTransportGone(transport: ClientTransport | undefined): void {
     if (transport === undefined || transport !== this._transport) return;
     this._transport = undefined;
+    this.forgetSocket();
     this.setState(ConnectivityState.IDLE);
   }
 
@@ -118,6 +149,7 @@ export class SubchannelImpl implements Subchannel {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     const t = this._transport;
     this._transport = undefined;
+    this.forgetSocket();
     this.setState(ConnectivityState.SHUTDOWN);
     this.listeners.clear();
     t?.close();

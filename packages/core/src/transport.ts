@@ -50,6 +50,23 @@ export interface Peer {
   readonly authInfo?: AuthInfo;
 }
 
+/** A connection's HTTP/2 flow-control windows, for channelz. */
+export interface FlowControlWindows {
+  /** Bytes the peer may still send us on the connection. */
+  readonly local?: number;
+  /** Bytes we may still send the peer on the connection. */
+  readonly remote?: number;
+}
+
+/** One accepted connection, as a server sees it. */
+export interface ServerConnection {
+  readonly peer: Peer;
+  /** Our end's address ("127.0.0.1:50051"), when the transport knows it. */
+  readonly localAddress?: string;
+  /** The connection's current flow-control windows, when the transport can tell. */
+  flowControl?(): FlowControlWindows | undefined;
+}
+
 /** Callbacks a client stream delivers to core, in order: headers, data*, trailers, close. */
 export interface ClientStreamListener {
   /** Response headers. `endStream` true means a trailers-only response: no data or trailers follow. */
@@ -87,6 +104,10 @@ export interface ClientTransport {
   openStream(headers: Http2Headers, listener: ClientStreamListener): ClientTransportStream;
   /** The peer of this connection. */
   readonly peer: Peer;
+  /** Our end's address, when the transport knows it. */
+  readonly localAddress?: string;
+  /** The connection's current flow-control windows, when the transport can tell. */
+  flowControl?(): FlowControlWindows | undefined;
   /** Graceful close: no new streams, open ones finish, then the connection closes. */
   close(): void;
   /** Closes the connection now; open streams end with an error. */
@@ -126,6 +147,8 @@ export interface ServerTransportStream {
   /** The request headers, pseudo-headers included. */
   readonly headers: Http2Headers;
   readonly peer: Peer;
+  /** The connection the stream came on; the same object for every stream of it. */
+  readonly connection?: ServerConnection;
   /** Sets the callbacks; data received before this is called is buffered. */
   setListener(listener: ServerStreamListener): void;
   /** Sends response headers; with `endStream` it is a trailers-only (or non-gRPC) response. */
@@ -145,6 +168,10 @@ export interface ServerTransportOptions {
   settings?: Http2Settings;
   /** Called for each new stream. */
   onStream(stream: ServerTransportStream): void;
+  /** A connection is ready for streams (after its handshake). */
+  onConnection?(connection: ServerConnection): void;
+  /** A connection reported by onConnection has closed. */
+  onConnectionClose?(connection: ServerConnection): void;
 }
 
 /** A listening transport server. */

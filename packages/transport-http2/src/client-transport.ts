@@ -12,6 +12,7 @@ import {
   type ClientTransport,
   type ClientTransportOptions,
   type ClientTransportStream,
+  type FlowControlWindows,
   type HandshakeResult,
   type Http2Headers,
   type Http2Settings,
@@ -22,7 +23,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import { formatHostPort, formatUnixPath, parseAddress, type NetAddress } from "./address.js";
 import { ClientStream, type ClientStreamHost } from "./client-stream.js";
-import { toNodeSettings } from "./settings.js";
+import { sessionWindows, toNodeSettings } from "./settings.js";
 
 /** node:http2 session options the builder passes to every client connection. */
 export interface ClientSessionOptions {
@@ -180,6 +181,7 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
   private goawayReceived = false;
   private sessionError: Error | undefined;
   private finished = false;
+  readonly localAddress: string | undefined;
 
   constructor(
     private readonly session: http2.ClientHttp2Session,
@@ -188,6 +190,7 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
     readonly peer: Peer,
     private readonly options: ClientTransportOptions,
   ) {
+    this.localAddress = raw.localAddress !== undefined ? formatHostPort(raw.localAddress, raw.localPort ?? 0) : undefined;
     session.on("error", (e) => {
       if (this.closedByUs) return;
       this.sessionError ??= e;
@@ -205,6 +208,10 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
     };
     secured.once("close", onSocketClose);
     if (raw !== secured) raw.once("close", onSocketClose);
+  }
+
+  flowControl(): FlowControlWindows | undefined {
+    return sessionWindows(this.session);
   }
 
   openStream(headers: Http2Headers, listener: ClientStreamListener): ClientTransportStream {

@@ -16,7 +16,7 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import { formatBoundAddress, formatHostPort, parseAddress, type NetAddress } from "./address.js";
 import { ServerStream, type ServerConnection } from "./server-stream.js";
-import { toNodeSettings } from "./settings.js";
+import { sessionWindows, toNodeSettings } from "./settings.js";
 
 /** node:http2 session options the builder passes to every server connection. */
 export interface ServerSessionOptions {
@@ -115,7 +115,8 @@ class Http2Listener implements TransportListener {
           secured.on("error", () => {});
           this.securedOf.set(raw, secured);
         }
-        const connection: ServerConnection = { peer: { address: peerAddress, authInfo: hs.authInfo }, failure: undefined };
+        const localAddress = raw.localAddress !== undefined ? formatHostPort(raw.localAddress, raw.localPort ?? 0) : this.address;
+        const connection: ServerConnection = { peer: { address: peerAddress, authInfo: hs.authInfo }, localAddress, failure: undefined };
         const onSocketGone = () => {
           connection.failure ??= new Error(`connection from ${peerAddress} closed`);
         };
@@ -137,11 +138,17 @@ class Http2Listener implements TransportListener {
   /** node emits 'session' synchronously inside emit('connection'), so `accepting` is this session's connection. */
   private onSession(session: http2.ServerHttp2Session, windowSize: number | undefined): void {
     const connection = this.accepting ?? { peer: { address: this.address }, failure: undefined };
+    connection.flowControl = () => sessionWindows(session);
     this.sessions.set(session, connection);
     session.on("error", (e: Error) => {
       connection.failure ??= new Error(`connection from ${connection.peer.address} failed: ${e.message}`, { cause: e });
     });
-    session.once("close", () => this.sessions.delete(session));
+    const { onConnection, onConnectionClose } = this.options;
+    session.once("close", () => {
+      this.sessions.delete(session);
+      onConnectionClose?.(connection);
+    });
+    onConnection?.(connection);
     const onStream = this.options.onStream;
     session.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
       try {

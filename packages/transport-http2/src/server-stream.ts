@@ -7,6 +7,7 @@ import {
   Http2ErrorCode,
   type Http2Headers,
   type Peer,
+  type ServerConnection as CoreServerConnection,
   type ServerStreamListener,
   type ServerTransportStream,
 } from "@grpckit/core";
@@ -20,8 +21,8 @@ const openResponse: ServerStreamResponseOptions = { endStream: false, waitForTra
 const noTrailers: OutgoingHttpHeaders = {};
 
 /** What a stream knows of its connection. */
-export interface ServerConnection {
-  readonly peer: Peer;
+export interface ServerConnection extends CoreServerConnection {
+  flowControl?: CoreServerConnection["flowControl"];
   /** Why the connection went away, once it has. */
   failure: Error | undefined;
 }
@@ -42,7 +43,7 @@ export class ServerStream implements ServerTransportStream {
   constructor(
     private readonly stream: ServerHttp2Stream,
     readonly headers: Http2Headers,
-    private readonly connection: ServerConnection,
+    private readonly conn: ServerConnection,
   ) {
     (stream as OwnedStream)[owner] = this;
     stream.on("error", onError);
@@ -51,7 +52,11 @@ export class ServerStream implements ServerTransportStream {
   }
 
   get peer(): Peer {
-    return this.connection.peer;
+    return this.conn.peer;
+  }
+
+  get connection(): CoreServerConnection {
+    return this.conn;
   }
 
   setListener(listener: ServerStreamListener): void {
@@ -149,9 +154,9 @@ export class ServerStream implements ServerTransportStream {
       // node closes the streams of a destroyed session with NO_ERROR: the response never
       // finished, so report it as the cancellation it is.
       rstCode = Http2ErrorCode.CANCEL;
-      error ??= this.connection.failure;
+      error ??= this.conn.failure;
     } else if (rstCode !== undefined) {
-      error ??= this.connection.failure;
+      error ??= this.conn.failure;
     }
     listener.onClose(rstCode, error);
   }

@@ -2,8 +2,8 @@
  * The HTTP/2 settings and node:http2 session options both sides start from, and how
  * per-connection settings override the transport's.
  */
-import type { Http2Settings } from "@grpckit/core";
-import type { Settings } from "node:http2";
+import type { FlowControlWindows, Http2Settings } from "@grpckit/core";
+import type { Http2Session, Settings } from "node:http2";
 
 /**
  * Window defaults. node:http2 opens both windows at 64 KiB, so a large message
@@ -51,4 +51,11 @@ export function toNodeSettings(settings: Http2Settings): Settings {
   if (settings.maxHeaderListSize !== undefined) out.maxHeaderListSize = settings.maxHeaderListSize;
   if (settings.maxFrameSize !== undefined) out.maxFrameSize = settings.maxFrameSize;
   return out;
+}
+
+/** A session's connection-level windows, as node reports them (for channelz). */
+export function sessionWindows(session: Http2Session): FlowControlWindows | undefined {
+  if (session.destroyed) return undefined;
+  const state = session.state;
+  return { local: state.effectiveLocalWindowSize, remote: state.remoteWindowSize };
 }
