@@ -6,6 +6,7 @@
 import {
   Code,
   ConnectivityState,
+  aggregateConnectivityState,
   GrpcError,
   constantPicker,
   type Balancer,
@@ -84,19 +85,21 @@ class LeastRequestBalancer implements Balancer<LeastRequestConfig> {
 
   /** Publishes the aggregated state and a picker over the READY backends. */
   private publish(): void {
-    const ready = [...this.backends.values()].filter((b) => b.state === ConnectivityState.READY);
-    if (ready.length > 0) {
-      this.cc.updateState({ state: ConnectivityState.READY, picker: new LeastRequestPicker(ready, this.choiceCount) });
-      return;
-    }
-    const connecting = [...this.backends.values()].some(
-      (b) => b.state === ConnectivityState.CONNECTING || b.state === ConnectivityState.IDLE,
+    const backends = [...this.backends.values()];
+    // An IDLE backend is connected at once, so it counts as CONNECTING.
+    const state = aggregateConnectivityState(
+      backends.map((b) => (b.state === ConnectivityState.IDLE ? ConnectivityState.CONNECTING : b.state)),
     );
-    if (connecting) {
-      this.cc.updateState({ state: ConnectivityState.CONNECTING, picker: constantPicker({ type: "queue" }) });
+    if (state === ConnectivityState.READY) {
+      const ready = backends.filter((b) => b.state === ConnectivityState.READY);
+      this.cc.updateState({ state, picker: new LeastRequestPicker(ready, this.choiceCount) });
       return;
     }
-    const last = [...this.backends.values()].find((b) => b.lastError !== undefined)?.lastError;
+    if (state !== ConnectivityState.TRANSIENT_FAILURE) {
+      this.cc.updateState({ state, picker: constantPicker({ type: "queue" }) });
+      return;
+    }
+    const last = backends.find((b) => b.lastError !== undefined)?.lastError;
     this.fail(new GrpcError(Code.UNAVAILABLE, `least_request: no backend is reachable${last ? `: ${last.rawMessage}` : ""}`));
   }
 

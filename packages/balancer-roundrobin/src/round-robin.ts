@@ -5,6 +5,7 @@
 import {
   Code,
   ConnectivityState,
+  aggregateConnectivityState,
   GrpcError,
   constantPicker,
   registerBalancer,
@@ -89,23 +90,12 @@ class RoundRobinBalancer implements Balancer<unknown> {
 
   private publish(): void {
     const ready: Subchannel[] = [];
-    let connecting = false;
-    for (const t of this.tracked.values()) {
-      if (t.state === ConnectivityState.READY) ready.push(t.sc);
-      else if (t.state === ConnectivityState.CONNECTING || t.state === ConnectivityState.IDLE) connecting = true;
-    }
-    let state: ConnectivityState;
+    for (const t of this.tracked.values()) if (t.state === ConnectivityState.READY) ready.push(t.sc);
+    const state = aggregateConnectivityState([...this.tracked.values()].map((t) => connectingIfIdle(t.state)));
     let picker: Picker;
-    if (ready.length > 0) {
-      state = ConnectivityState.READY;
-      picker = new RoundRobinPicker(ready);
-    } else if (connecting) {
-      state = ConnectivityState.CONNECTING;
-      picker = queuePicker;
-    } else {
-      state = ConnectivityState.TRANSIENT_FAILURE;
-      picker = constantPicker({ type: "fail", error: this.failure() });
-    }
+    if (state === ConnectivityState.READY) picker = new RoundRobinPicker(ready);
+    else if (state === ConnectivityState.TRANSIENT_FAILURE) picker = constantPicker({ type: "fail", error: this.failure() });
+    else picker = queuePicker;
     this.cc.updateState({ state, picker });
   }
 
@@ -137,6 +127,11 @@ class RoundRobinBalancer implements Balancer<unknown> {
     }
     this.tracked.clear();
   }
+}
+
+/** round_robin connects an IDLE subchannel at once, so it counts as CONNECTING. */
+function connectingIfIdle(state: ConnectivityState): ConnectivityState {
+  return state === ConnectivityState.IDLE ? ConnectivityState.CONNECTING : state;
 }
 
 /** The round_robin policy; name it with a channel's `loadBalancingPolicy: "round_robin"` once registered. */

@@ -15,6 +15,7 @@ import type { CallCredentials } from "./call-credentials.js";
 import { GrpcError } from "./grpc-error.js";
 import { channelzRegistry, type ChannelzChannel } from "./channelz.js";
 import { HealthCheckedSubchannel } from "./health-check.js";
+import { GracefulSwitchBalancer } from "./graceful-switch.js";
 import type { Interceptor } from "./interceptor.js";
 import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, resolverRegistry } from "./registries.js";
 import type { Registry } from "./registry.js";
@@ -96,8 +97,7 @@ export class Channel implements ClientConnection {
   private readonly credentials: ChannelCredentials;
   private readonly resolverBuilder: ResolverBuilder;
   private resolver: Resolver | undefined;
-  private balancer: Balancer | undefined;
-  private balancerName: string | undefined;
+  private balancer: GracefulSwitchBalancer | undefined;
   private picker: Picker | undefined;
   private _state = ConnectivityState.IDLE;
   private pending: PendingPick[] = [];
@@ -231,14 +231,11 @@ export class Channel implements ClientConnection {
     this.useConfig(config).updateClientConnState({ resolverState: state, config: config.balancerConfig });
   }
 
-  /** Switches to the config's balancer when it differs from the current one. */
+  /** Switches to the config's policy when it differs; the old one serves until the new one is ready. */
   private useConfig(config: ParsedServiceConfig): Balancer {
     this.config = config;
-    if (this.balancer === undefined || this.balancerName !== config.balancer.name) {
-      this.balancer?.close();
-      this.balancerName = config.balancer.name;
-      this.balancer = config.balancer.build(this.balancerConn);
-    }
+    this.balancer ??= new GracefulSwitchBalancer(this.balancerConn);
+    this.balancer.switchTo(config.balancer);
     return this.balancer;
   }
 

@@ -25,7 +25,7 @@ export {
   type StreamFn,
   type AnyFn,
 } from "./interceptor.js";
-export { ConnectivityState } from "./connectivity-state.js";
+export { ConnectivityState, aggregateConnectivityState } from "./connectivity-state.js";
 
 // Server
 export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server.js";
