@@ -57,7 +57,7 @@ async function warmUp(client: ReturnType<typeof createClient<typeof EchoService>
 }
 
 describe("round_robin on loopback", () => {
-  it("spreads 3,000 calls evenly over three servers", async () => {
+  it("spreads 3,000 calls evenly over three servers", async ({ annotate }) => {
     const counts = new Map<string, number>();
     const servers = await Promise.all(["a", "b", "c"].map((t) => serve(t, counts)));
     const resolver = createManualResolver();
@@ -68,6 +68,7 @@ describe("round_robin on loopback", () => {
     for (let batch = 0; batch < 30; batch++) {
       await Promise.all(Array.from({ length: 100 }, () => client.echo({ message: "x" })));
     }
+    await annotate(`calls per server: a ${counts.get("a")}, b ${counts.get("b")}, c ${counts.get("c")}`);
     for (const tag of ["a", "b", "c"]) {
       expect(counts.get(tag)).toBeGreaterThanOrEqual(950);
       expect(counts.get(tag)).toBeLessThanOrEqual(1050);
@@ -85,7 +86,7 @@ describe("round_robin on loopback", () => {
     expect([...counts.values()]).toEqual([100, 100, 100]);
   });
 
-  it("loses no call that waits for ready when a server is killed, and the server rejoins after a restart", async () => {
+  it("loses no call that waits for ready when a server is killed, and the server rejoins after a restart", async ({ annotate }) => {
     const counts = new Map<string, number>();
     const servers = await Promise.all(["a", "b", "c"].map((t) => serve(t, counts)));
     const resolver = createManualResolver();
@@ -118,6 +119,7 @@ describe("round_robin on loopback", () => {
     expect(rejoined).toBe(true);
     counts.clear();
     for (let i = 0; i < 300; i++) await client.echo({}, { waitForReady: true });
+    await annotate(`600 calls across the kill, 600 answered; after the restart: ${[...counts].sort().map(([k, v]) => `${k} ${v}`).join(", ")}`);
     expect(new Map([...counts].sort())).toEqual(new Map([["a", 100], ["b", 100], ["c", 100]]));
   });
 
