@@ -4,3 +4,10 @@
  */
 export { roundRobinBalancer, registerRoundRobin } from "./round-robin.js";
 export { RoundRobinPicker } from "./round-robin-picker.js";
+
+declare module "@grpckit/core" {
+  interface BalancerConfigMap {
+    /** round_robin takes no settings. */
+    round_robin: Record<string, never>;
+  }
+}

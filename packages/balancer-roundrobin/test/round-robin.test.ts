@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Code, ConnectivityState, GrpcError, type Balancer } from "@grpckit/core";
+import { Code, ConnectivityState, GrpcError, Registry, parseServiceConfig, type Balancer, type BalancerBuilder, type ServiceConfig } from "@grpckit/core";
 import {
   createFakeBalancerClientConn,
   expectFails,
@@ -28,6 +28,13 @@ function start(...addrs: string[]): { cc: FakeBalancerClientConn; balancer: Bala
 describe("round_robin", () => {
   it("is named round_robin", () => {
     expect(roundRobinBalancer.name).toBe("round_robin");
+  });
+
+  it("is chosen by a typed service config naming round_robin", () => {
+    // Typed: the package adds round_robin to core's BalancerConfigMap.
+    const config: ServiceConfig = { loadBalancingConfig: [{ round_robin: {} }] };
+    const registry = new Registry<BalancerBuilder>("balancer").register(roundRobinBalancer);
+    expect(parseServiceConfig(config, registry).balancer).toBe(roundRobinBalancer);
   });
 
   it("creates one subchannel per endpoint and connects them all", () => {
