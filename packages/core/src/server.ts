@@ -56,8 +56,8 @@ export class Server implements ServerCallHost {
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
-  /** This server's channelz record, when channelz is enabled. */
-  readonly channelz: ChannelzServer | undefined;
+  /** This server's channelz record, when channelz was enabled by the time it was created or started listening. */
+  channelz: ChannelzServer | undefined;
 
   private readonly methods = new Map<string, RegisteredMethod>();
   private readonly serviceMap = new Map<string, DescService>();
@@ -121,8 +121,10 @@ export class Server implements ServerCallHost {
    */
   async listen(address: string): Promise<{ address: string; port: number | undefined }> {
     if (this.shuttingDown) throw new Error("server is shut down");
-    const cz = this.channelz;
     const registry = channelzRegistry();
+    // A server made before channelz was enabled is recorded once it listens.
+    this.channelz ??= registry?.addServer();
+    const cz = this.channelz;
     const listener = await this.transport.listen(address, {
       credentials: this.credentials,
       settings: this.options.settings,
