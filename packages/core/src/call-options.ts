@@ -25,6 +25,11 @@ export interface CallOptions {
   maxSendMessageBytes?: number;
   /** Credentials for this call, in place of the channel's. */
   callCredentials?: CallCredentials;
+  /**
+   * The server call this call is made for (a handler's context): the call inherits
+   * its deadline, when earlier than its own, and ends when it is cancelled.
+   */
+  parent?: { readonly deadline: number | undefined; readonly signal: AbortSignal };
 }
 
 /** The deadline of a call in ms since the epoch, or undefined. */
@@ -36,5 +41,15 @@ export function callDeadline(opts: CallOptions | undefined, now = Date.now()): n
     const d = typeof opts.deadline === "number" ? opts.deadline : opts.deadline.getTime();
     deadline = deadline === undefined ? d : Math.min(deadline, d);
   }
+  const inherited = opts.parent?.deadline;
+  if (inherited !== undefined) deadline = deadline === undefined ? inherited : Math.min(deadline, inherited);
   return deadline;
+}
+
+/** The signal that cancels a call: its own, its parent's, or either. */
+export function callSignal(opts: CallOptions | undefined): AbortSignal | undefined {
+  const own = opts?.signal;
+  const parent = opts?.parent?.signal;
+  if (parent === undefined) return own;
+  return own === undefined ? parent : AbortSignal.any([own, parent]);
 }

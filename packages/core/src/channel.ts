@@ -16,6 +16,8 @@ import { GrpcError } from "./grpc-error.js";
 import { channelzRegistry, type ChannelzChannel } from "./channelz.js";
 import { HealthCheckedSubchannel } from "./health-check.js";
 import { GracefulSwitchBalancer } from "./graceful-switch.js";
+import type { MethodConfig, RetryThrottling } from "./method-config.js";
+import { ChannelRetryState, RetryThrottle } from "./retry-state.js";
 import type { Interceptor } from "./interceptor.js";
 import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, resolverRegistry } from "./registries.js";
 import type { Registry } from "./registry.js";
@@ -61,6 +63,10 @@ export interface ChannelOptions {
   resolvers?: ResolverBuilder[];
   /** Compressors for this channel only, in addition to the process-wide ones. */
   compressors?: Compressor[];
+  /** Bytes of request messages all retried calls together may hold for replay (gRFC A6). Default 16 MiB. */
+  retryBufferBytes?: number;
+  /** Bytes of request messages one retried call may hold for replay; past it the call commits. Default 1 MiB. */
+  perCallRetryBufferBytes?: number;
 }
 
 export const defaultMaxReceiveMessageBytes = 4 * 1024 * 1024;
@@ -92,6 +98,8 @@ export class Channel implements ClientConnection {
   readonly allowInsecureCallCredentials: boolean;
   /** This channel's channelz record, when channelz is enabled. */
   readonly channelz: ChannelzChannel | undefined;
+  /** Retry throttling and the replay buffer of this channel's retried calls. */
+  readonly retryState: ChannelRetryState;
 
   private readonly transport: TransportBuilder;
   private readonly credentials: ChannelCredentials;
@@ -108,6 +116,7 @@ export class Channel implements ClientConnection {
   /** The service config in force: the resolver's last valid one, or the default. */
   private config: ParsedServiceConfig | undefined;
   private lastServiceConfigError: Error | undefined;
+  private retryThrottling: RetryThrottling | undefined;
 
   constructor(target: string, private readonly options: ChannelOptions = {}) {
     const channelResolvers = new Map((options.resolvers ?? []).map((r) => [r.name, r]));
@@ -122,6 +131,7 @@ export class Channel implements ClientConnection {
     }
     this.resolverBuilder = rb;
     this.channelz = channelzRegistry()?.addChannel(target);
+    this.retryState = new ChannelRetryState(undefined, options.perCallRetryBufferBytes, options.retryBufferBytes);
     this.transport = resolveTransport(options.transport);
     this.credentials = options.credentials ?? insecureCredentials();
     this.scheme = this.credentials.secure ? "https" : "http";
@@ -145,6 +155,7 @@ export class Channel implements ClientConnection {
         (options.loadBalancingPolicy !== undefined ? { loadBalancingPolicy: options.loadBalancingPolicy } : undefined),
       balancerRegistry,
     );
+    this.useRetryThrottling(this.defaultConfig.retryThrottling);
   }
 
   /** The channel's connectivity state; with `tryToConnect`, an IDLE channel starts connecting. */
@@ -234,6 +245,7 @@ export class Channel implements ClientConnection {
   /** Switches to the config's policy when it differs; the old one serves until the new one is ready. */
   private useConfig(config: ParsedServiceConfig): Balancer {
     this.config = config;
+    this.useRetryThrottling(config.retryThrottling);
     this.balancer ??= new GracefulSwitchBalancer(this.balancerConn);
     this.balancer.switchTo(config.balancer);
     return this.balancer;
@@ -280,6 +292,19 @@ export class Channel implements ClientConnection {
     },
     requestReresolution: () => this.resolver?.resolveNow(),
   };
+
+  /** The service config's settings for a method, when it has any (ClientConnection). */
+  methodConfig(path: string): MethodConfig | undefined {
+    return (this.config ?? this.defaultConfig).methods.lookup(path);
+  }
+
+  /** A new retryThrottling starts with full tokens; the same one keeps its count. */
+  private useRetryThrottling(config: RetryThrottling | undefined): void {
+    const current = this.retryThrottling;
+    if (current?.maxTokens === config?.maxTokens && current?.tokenRatio === config?.tokenRatio) return;
+    this.retryThrottling = config;
+    this.retryState.throttle = config === undefined ? undefined : new RetryThrottle(config);
+  }
 
   /** Calls over one connection of this channel, for the health checker of that connection. */
   private connectionOver(transport: ClientTransport): ClientConnection {

@@ -21,6 +21,8 @@ import type { Registry } from "./registry.js";
 import type { PickDoneInfo } from "./balancer.js";
 import type { CallCredentials } from "./call-credentials.js";
 import type { Interceptor } from "./interceptor.js";
+import type { MethodConfig } from "./method-config.js";
+import type { ChannelRetryState } from "./retry-state.js";
 import { channelzRegistry, type ChannelzChannel, type ChannelzSocket } from "./channelz.js";
 
 /** What a call needs of its channel. */
@@ -54,6 +56,10 @@ export interface ClientConnection extends CallHost {
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
   readonly callCredentials: CallCredentials | undefined;
+  /** The service config's settings for a method ("/pkg.Service/Method"), when it has any. */
+  methodConfig?(path: string): MethodConfig | undefined;
+  /** Retry throttling and the retry buffer shared by the calls of a channel. */
+  readonly retryState?: ChannelRetryState;
 }
 
 /** The call a pick is for: the channel drops picks of ended calls and hands over the picker's onDone. */
@@ -79,11 +85,27 @@ export interface ClientCallOptions {
   signal: AbortSignal | undefined;
   /** Per-call credentials (the call's, else the channel's). */
   callCredentials: CallCredentials | undefined;
+  /** The service config's settings for the method, when it has any. */
+  methodConfig: MethodConfig | undefined;
+  /** Attempts of this call made before this one (a retry or hedge), sent as grpc-previous-rpc-attempts. */
+  previousAttempts?: number;
+}
+
+/** One client call as the typed client drives it: a single attempt, or a retried one. */
+export interface Call<I extends DescMessage, O extends DescMessage> {
+  start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void;
+  send(message: MessageShape<I>): Promise<void>;
+  sendLast(message: MessageShape<I>): void;
+  halfClose(): void;
+  cancel(error?: GrpcError): void;
+  readonly isClosed: boolean;
+  pause(): void;
+  resume(): void;
 }
 
 const emptyMetadata = new Metadata();
 
-export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener, PickOwner {
+export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener, PickOwner, Call<I, O> {
   /** Set by the channel when the picker wants to know how the call ended. */
   pickDone: ((info: PickDoneInfo) => void) | undefined;
   private stream: ClientTransportStream | undefined;
@@ -218,6 +240,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       [H.acceptEncoding]: this.host.acceptEncoding,
     };
     if (this.sendCompressor !== undefined) headers[H.encoding] = this.sendCompressor.name;
+    if (this.opts.previousAttempts !== undefined) headers["grpc-previous-rpc-attempts"] = String(this.opts.previousAttempts);
     if (this.opts.deadline !== undefined) {
       headers[H.timeout] = encodeTimeout(Math.max(1, this.opts.deadline - Date.now()));
     }

@@ -6,8 +6,10 @@
  */
 import { create, type DescMessage, type DescMethod, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { CallOptions } from "./call-options.js";
-import { callDeadline } from "./call-options.js";
-import { ClientCall, type ClientCallOptions, type ClientConnection } from "./client-call.js";
+import { callDeadline, callSignal } from "./call-options.js";
+import { ClientCall, type Call, type ClientCallOptions, type ClientConnection } from "./client-call.js";
+import type { MethodConfig } from "./method-config.js";
+import { RetryingCall } from "./retrying-call.js";
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
 import { applyInterceptors, type StreamRequest, type StreamResponse, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
@@ -39,8 +41,14 @@ function toMessage<D extends DescMessage>(schema: D, init: MessageInitShape<D>):
   return msg;
 }
 
-function callOptions(channel: ClientConnection, opts: CallOptions | undefined, deadline: number | undefined, signal: AbortSignal | undefined): ClientCallOptions {
-  return {
+function callOptions(
+  channel: ClientConnection,
+  path: string,
+  opts: CallOptions | undefined,
+  deadline: number | undefined,
+  signal: AbortSignal | undefined,
+): ClientCallOptions {
+  const callOpts: ClientCallOptions = {
     deadline,
     waitForReady: opts?.waitForReady ?? false,
     compression: opts?.compression ?? channel.compression,
@@ -48,7 +56,34 @@ function callOptions(channel: ClientConnection, opts: CallOptions | undefined, d
     maxSendMessageBytes: opts?.maxSendMessageBytes ?? channel.maxSendMessageBytes,
     signal,
     callCredentials: opts?.callCredentials ?? channel.callCredentials,
+    methodConfig: undefined,
   };
+  const mc = channel.methodConfig?.(path);
+  if (mc !== undefined) applyMethodConfig(callOpts, mc, opts);
+  return callOpts;
+}
+
+/** The service config's settings for the method, where the call does not say otherwise (sizes: the smaller wins). */
+function applyMethodConfig(callOpts: ClientCallOptions, mc: MethodConfig, opts: CallOptions | undefined): void {
+  callOpts.methodConfig = mc;
+  if (mc.timeoutMs !== undefined) {
+    const d = Date.now() + mc.timeoutMs;
+    callOpts.deadline = callOpts.deadline === undefined ? d : Math.min(callOpts.deadline, d);
+  }
+  if (opts?.waitForReady === undefined && mc.waitForReady !== undefined) callOpts.waitForReady = mc.waitForReady;
+  if (mc.maxRequestMessageBytes !== undefined) callOpts.maxSendMessageBytes = Math.min(callOpts.maxSendMessageBytes, mc.maxRequestMessageBytes);
+  if (mc.maxResponseMessageBytes !== undefined) {
+    callOpts.maxReceiveMessageBytes = Math.min(callOpts.maxReceiveMessageBytes, mc.maxResponseMessageBytes);
+  }
+}
+
+/** A call, retried or hedged when the method's config has a policy for it. */
+function newCall(channel: ClientConnection, path: string, method: DescMethod, callOpts: ClientCallOptions): Call<DescMessage, DescMessage> {
+  const mc = callOpts.methodConfig;
+  if (mc !== undefined && (mc.retryPolicy !== undefined || mc.hedgingPolicy !== undefined)) {
+    return new RetryingCall(channel, path, method.input, method.output, callOpts);
+  }
+  return new ClientCall(channel, path, method.input, method.output, callOpts);
 }
 
 function pathOf(method: DescMethod): string {
@@ -71,7 +106,7 @@ function unaryCall(
   onTrailer: ((md: Metadata) => void) | undefined,
 ): Promise<MessageShape<DescMessage>> {
   return new Promise((resolve, reject) => {
-    const call = new ClientCall(channel, path, method.input, method.output, callOpts);
+    const call = newCall(channel, path, method, callOpts);
     let response: MessageShape<DescMessage> | undefined;
     call.start(metadata, {
       onHeader,
@@ -102,7 +137,7 @@ async function runUnary(channel: ClientConnection, opts: CallOptions | undefined
     req.path,
     req.method,
     req.message,
-    callOptions(channel, opts, req.deadline, req.signal),
+    callOptions(channel, req.path, opts, req.deadline, req.signal),
     req.metadata,
     (md) => {
       header = md;
@@ -124,14 +159,14 @@ function callUnaryDirect(
   message: MessageShape<DescMessage>,
   opts: CallOptions | undefined,
 ): Promise<MessageShape<DescMessage>> {
-  const callOpts = callOptions(channel, opts, callDeadline(opts), opts?.signal);
+  const callOpts = callOptions(channel, path, opts, callDeadline(opts), callSignal(opts));
   return unaryCall(channel, path, method, message, callOpts, opts?.metadata, opts?.onHeader, opts?.onTrailer);
 }
 
 /** The innermost streaming call: resolves when response headers arrive (or the call ends). */
 function runStream(channel: ClientConnection, opts: CallOptions | undefined, req: StreamRequest): Promise<StreamResponse> {
   return new Promise((resolve, reject) => {
-    const call = new ClientCall(channel, req.path, req.method.input, req.method.output, callOptions(channel, opts, req.deadline, req.signal));
+    const call = newCall(channel, req.path, req.method, callOptions(channel, req.path, opts, req.deadline, req.signal));
     const trailer = new Metadata();
     const queue = new MessageQueue<MessageShape<DescMessage>>(
       responseHighWater,
@@ -170,7 +205,7 @@ function runStream(channel: ClientConnection, opts: CallOptions | undefined, req
 }
 
 /** Sends every request message with backpressure, then half-closes. */
-async function pump(call: ClientCall<DescMessage, DescMessage>, messages: AsyncIterable<MessageShape<DescMessage>>): Promise<void> {
+async function pump(call: Call<DescMessage, DescMessage>, messages: AsyncIterable<MessageShape<DescMessage>>): Promise<void> {
   try {
     for await (const m of messages) {
       if (call.isClosed) return;
@@ -225,7 +260,7 @@ export function createClient<S extends DescService>(service: S, channel: ClientC
       path,
       metadata: opts?.metadata !== undefined ? opts.metadata.clone() : new Metadata(),
       deadline: callDeadline(opts),
-      signal: opts?.signal,
+      signal: callSignal(opts),
     });
     const callUnary = (req: UnaryRequest, opts: CallOptions | undefined): Promise<UnaryResponse> =>
       interceptors.length === 0 ? unaryFn(req, opts) : (applyInterceptors((r) => unaryFn(r as UnaryRequest, opts), interceptors)(req) as Promise<UnaryResponse>);

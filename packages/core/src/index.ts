@@ -71,7 +71,9 @@ export {
   type ParsedServiceConfig,
   type LoadBalancingConfig,
   type BalancerConfigMap,
+  type MethodConfigJson,
 } from "./service-config.js";
+export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "./method-config.js";
 export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry.js";
 export {
   registerResolver,

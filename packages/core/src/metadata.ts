@@ -213,12 +213,13 @@ const reservedOnReceive = new Set([
 /**
  * Writes `md` into a node-style header block: "-bin" values base64 without padding,
  * several values of a key as an array (sent as separate header fields). Keys that
- * HTTP/2 or gRPC reserve (every "grpc-" key, content-type, te, connection-level
- * headers) are left out; user-agent passes through.
+ * HTTP/2 or gRPC reserve (every "grpc-" key but grpc-retry-pushback-ms, which a
+ * server's handler sets in its trailers, content-type, te, connection-level headers)
+ * are left out; user-agent passes through.
  */
 export function metadataToHeaders(md: Metadata, into: Http2Headers): void {
   for (const [key, slot] of slotsOf(md)) {
-    if (reservedOnSend.has(key) || key.startsWith("grpc-")) continue;
+    if (reservedOnSend.has(key) || (key.startsWith("grpc-") && key !== "grpc-retry-pushback-ms")) continue;
     if (Array.isArray(slot)) {
       const values = new Array<string>(slot.length);
       for (let i = 0; i < slot.length; i++) values[i] = toText(slot[i]);

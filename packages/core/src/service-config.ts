@@ -6,6 +6,15 @@
 import * as z from "zod";
 import type { BalancerBuilder } from "./balancer.js";
 import { parseBuilderConfig, type Registry } from "./registry.js";
+import {
+  MethodConfigTable,
+  methodConfigSchema,
+  retryThrottlingSchema,
+  type RetryThrottling,
+} from "./method-config.js";
+
+/** One methodConfig entry as written in a service config (doc/service_config.md). */
+export type MethodConfigJson = z.input<typeof methodConfigSchema>;
 
 /**
  * Load-balancing policies by name and the config each takes. A package that registers
@@ -33,8 +42,10 @@ export interface ServiceConfig {
   loadBalancingConfig?: LoadBalancingConfig[];
   /** The older way to name a policy ("round_robin"); loadBalancingConfig wins. */
   loadBalancingPolicy?: string;
-  /** Per-method settings; carried for the retry and timeout layer. */
-  methodConfig?: unknown[];
+  /** Per-method settings: timeout, waitForReady, message limits, retry or hedging policy. */
+  methodConfig?: MethodConfigJson[];
+  /** Limits retries and hedging when many calls fail (gRFC A6). */
+  retryThrottling?: { maxTokens: number; tokenRatio: number };
   /** Client-side health checking (gRFC A17) for policies that ask for it, such as round_robin. */
   healthCheckConfig?: { serviceName?: string };
   [key: string]: unknown;
@@ -49,7 +60,8 @@ const serviceConfigSchema = z.looseObject({
     )
     .optional(),
   loadBalancingPolicy: z.string().optional(),
-  methodConfig: z.array(z.unknown()).optional(),
+  methodConfig: z.array(methodConfigSchema).optional(),
+  retryThrottling: retryThrottlingSchema.optional(),
   healthCheckConfig: z.looseObject({ serviceName: z.string().optional() }).optional(),
 });
 
@@ -60,6 +72,9 @@ export interface ParsedServiceConfig {
   readonly balancerConfig: unknown;
   /** healthCheckConfig.serviceName: client-side health checking is on when it is set ("" checks the whole server). */
   readonly healthCheckServiceName: string | undefined;
+  /** methodConfig, by name. */
+  readonly methods: MethodConfigTable;
+  readonly retryThrottling: RetryThrottling | undefined;
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
@@ -89,6 +104,13 @@ export function parseServiceConfig(
   }
   const sc = result.data;
   const healthCheckServiceName = sc.healthCheckConfig?.serviceName;
+  let methods = MethodConfigTable.empty;
+  try {
+    methods = MethodConfigTable.from(sc.methodConfig ?? []);
+  } catch (e) {
+    throw new Error(`invalid service config: ${(e as Error).message}`);
+  }
+  const common = { healthCheckServiceName, methods, retryThrottling: sc.retryThrottling, raw: sc };
   if (sc.loadBalancingConfig !== undefined && sc.loadBalancingConfig.length > 0) {
     const names: string[] = [];
     for (const entry of sc.loadBalancingConfig) {
@@ -96,7 +118,7 @@ export function parseServiceConfig(
       names.push(name);
       const builder = balancers.get(name);
       if (builder === undefined) continue;
-      return { balancer: builder, balancerConfig: parseBuilderConfig(builder, entry[name] ?? {}), healthCheckServiceName, raw: sc };
+      return { balancer: builder, balancerConfig: parseBuilderConfig(builder, entry[name] ?? {}), ...common };
     }
     throw new Error(
       `service config names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})`,
@@ -104,5 +126,5 @@ export function parseServiceConfig(
   }
   const policy = sc.loadBalancingPolicy !== undefined ? sc.loadBalancingPolicy.toLowerCase() : defaultPolicy;
   const builder = balancers.mustGet(policy);
-  return { balancer: builder, balancerConfig: parseBuilderConfig(builder, {}), healthCheckServiceName, raw: sc };
+  return { balancer: builder, balancerConfig: parseBuilderConfig(builder, {}), ...common };
 }

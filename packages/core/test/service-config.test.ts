@@ -103,6 +103,39 @@ function pushResolver(): ResolverBuilder & { push(serviceConfig?: string): void 
   return r;
 }
 
+describe("parseServiceConfig: methodConfig and retryThrottling", () => {
+  const name = [{ service: "pkg.S" }];
+  const retry = { maxAttempts: 3, initialBackoff: "0.1s", maxBackoff: "1s", backoffMultiplier: 2, retryableStatusCodes: ["UNAVAILABLE"] };
+  const refused = (methodConfig: unknown[], extra: Record<string, unknown> = {}) => () =>
+    parseServiceConfig(JSON.stringify({ methodConfig, ...extra }), balancerRegistry);
+
+  it("parses durations, status codes by name or number, and caps maxAttempts at 5", () => {
+    const parsed = parseServiceConfig(
+      { methodConfig: [{ name, timeout: "1.5s", retryPolicy: { ...retry, maxAttempts: 9, retryableStatusCodes: ["unavailable", 4] } }] },
+      balancerRegistry,
+    );
+    const mc = parsed.methods.lookup("/pkg.S/M")!;
+    expect(mc.timeoutMs).toBe(1500);
+    expect(mc.retryPolicy!.maxAttempts).toBe(5);
+    expect([...mc.retryPolicy!.retryableStatusCodes]).toEqual([Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED]);
+    expect(parsed.methods.lookup("/other.S/M")).toBeUndefined();
+  });
+
+  it("refuses a retryPolicy with a hedgingPolicy, maxAttempts of 1, a bad duration or an unknown code", () => {
+    expect(refused([{ name, retryPolicy: retry, hedgingPolicy: { maxAttempts: 2 } }])).toThrow(/retryPolicy or a hedgingPolicy, not both/);
+    expect(refused([{ name, retryPolicy: { ...retry, maxAttempts: 1 } }])).toThrow(/maxAttempts must be greater than 1/);
+    expect(refused([{ name, timeout: "1500ms" }])).toThrow(/duration/);
+    expect(refused([{ name, retryPolicy: { ...retry, retryableStatusCodes: ["NOPE"] } }])).toThrow(/unknown status code "NOPE"/);
+    expect(refused([{ name, retryPolicy: { ...retry, retryableStatusCodes: [] } }])).toThrow(/retryableStatusCodes must not be empty/);
+  });
+
+  it("refuses a name given twice, a method without a service, and throttling out of range", () => {
+    expect(refused([{ name }, { name }])).toThrow(/names \/pkg.S\/ more than once/);
+    expect(refused([{ name: [{ method: "M" }] }])).toThrow(/has no service/);
+    expect(refused([], { retryThrottling: { maxTokens: 2000, tokenRatio: 1 } })).toThrow(/maxTokens must be in \(0, 1000\]/);
+  });
+});
+
 describe("a channel's service config", () => {
   const closers: (() => void)[] = [];
   afterEach(() => {
