@@ -105,6 +105,9 @@ export interface Call<I extends DescMessage, O extends DescMessage> {
 
 const emptyMetadata = new Metadata();
 
+/** Bytes a call holds for a transparent retry; a call that wrote more before any response is not retried. */
+const transparentRetryBufferBytes = 64 * 1024;
+
 export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener, PickOwner, Call<I, O> {
   /** Set by the channel when the picker wants to know how the call ended. */
   pickDone: ((info: PickDoneInfo) => void) | undefined;
@@ -117,6 +120,16 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   /** Frames sent before the stream exists. */
   private pending: Uint8Array[] | undefined;
   private halfClosePending = false;
+  /**
+   * The frames written before response headers, so a stream the server refused
+   * (REFUSED_STREAM: it never reached the application) can be sent again once on a
+   * new pick; "overflow" once too much was written to hold.
+   */
+  private unanswered: Uint8Array[] | "overflow" | undefined;
+  private unansweredBytes = 0;
+  private endWritten = false;
+  private transparentRetryDone = false;
+  private pickedMetadata: Metadata | undefined;
   private drainWaiters: (() => void)[] | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private decoder: EnvelopeDecoder;
@@ -209,6 +222,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   /** Picks a transport and opens the stream on it. */
   private pick(metadata: Metadata | undefined): void {
+    this.pickedMetadata = metadata;
     const deadline = this.opts.deadline;
     let transport: ClientTransport | Promise<ClientTransport>;
     try {
@@ -271,10 +285,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (pending !== undefined) {
       for (const chunk of pending) {
         writable = this.stream.write(chunk);
+        this.holdUnanswered(chunk);
         this.czSocket?.messageSent();
       }
     }
-    if (this.halfClosePending) this.stream.end();
+    if (this.halfClosePending) this.endStream();
     // Senders held while the stream was opened go on now, or at the next drain.
     if (writable) this.onDrain();
   }
@@ -348,6 +363,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
     }
     this.czSocket?.messageSent();
+    this.holdUnanswered(frame);
     if (this.stream.write(frame)) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
@@ -372,7 +388,25 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     if (this.overSendLimit(data)) return;
     this.czSocket?.messageSent();
-    stream.end(encodeEnvelope(data, false));
+    const frame = encodeEnvelope(data, false);
+    this.holdUnanswered(frame);
+    this.endWritten = true;
+    stream.end(frame);
+  }
+
+  private endStream(): void {
+    this.endWritten = true;
+    this.stream!.end();
+  }
+
+  /** Holds a frame written before response headers, up to a limit, for a transparent retry. */
+  private holdUnanswered(frame: Uint8Array): void {
+    const held = this.unanswered;
+    if (this.headersSeen || this.transparentRetryDone || held === "overflow") return;
+    this.unansweredBytes += frame.byteLength;
+    if (this.unansweredBytes > transparentRetryBufferBytes) this.unanswered = "overflow";
+    else if (held === undefined) this.unanswered = [frame];
+    else held.push(frame);
   }
 
   /** Half-closes: no more messages will be sent. */
@@ -383,7 +417,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       return;
     }
     if (this.stream === undefined) this.halfClosePending = true;
-    else this.stream.end();
+    else this.endStream();
   }
 
   /** Ends the call from this side with `error` (CANCELLED by default) and resets the stream. */
@@ -439,6 +473,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.decompressor = c;
     }
     this.headersSeen = true;
+    this.unanswered = undefined;
     if (this.listener.onHeader === undefined) return;
     let md: Metadata;
     try {
@@ -527,10 +562,29 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   onClose(rstCode: number | undefined, error?: Error): void {
     if (this.closed) return;
+    if (rstCode === Http2ErrorCode.REFUSED_STREAM && this.retryRefused()) return;
     // A stream closed without trailers: report why, never a bare code.
     const status = statusForReset(rstCode, error);
     const settle = () => this.finish(status);
     this.steps.run(settle);
+  }
+
+  /**
+   * The server refused the stream before its application saw it (a GOAWAY crossed it,
+   * or too many streams): send it again once on a new pick, as gRFC A6's transparent
+   * retry does. False when it cannot be: headers came, or too much was written to hold.
+   */
+  private retryRefused(): boolean {
+    const held = this.unanswered;
+    if (this.headersSeen || this.transparentRetryDone || held === "overflow") return false;
+    this.transparentRetryDone = true;
+    this.unanswered = undefined;
+    this.stream = undefined;
+    this.pending = held;
+    this.halfClosePending = this.endWritten;
+    this.endWritten = false;
+    this.pick(this.pickedMetadata);
+    return true;
   }
 
   private finish(error: GrpcError | undefined, trailer: Metadata = this.trailer): void {

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  Code,
+  Http2ErrorCode,
+  createChannel,
+  createClient,
+  createInMemoryTransport,
+  createServer,
+  type Channel,
+  type ClientTransport,
+  type Server,
+  type TransportBuilder,
+} from "../src/index.js";
+import { EchoService, echoImpl } from "./support/echo-service.js";
+import { failure } from "./support/harness.js";
+
+/**
+ * The in-memory transport, but the server side refuses the first `refusals` streams
+ * with REFUSED_STREAM before its application sees them, as an HTTP/2 server does for
+ * streams above a GOAWAY's last stream id.
+ */
+function refusingTransport(refusals: number): { transport: TransportBuilder; opened: () => number } {
+  const inner = createInMemoryTransport();
+  let opened = 0;
+  let left = refusals;
+  const transport: TransportBuilder = {
+    name: "refusing",
+    listen: (address, options) => inner.listen(address, options),
+    async connect(address, options) {
+      const t = await inner.connect(address, options);
+      const wrapped: ClientTransport = {
+        peer: t.peer,
+        close: () => t.close(),
+        destroy: () => t.destroy(),
+        ping: () => t.ping(),
+        openStream(headers, listener) {
+          opened++;
+          if (left > 0) {
+            left--;
+            queueMicrotask(() => listener.onClose(Http2ErrorCode.REFUSED_STREAM));
+            return { write: () => true, end: () => {}, reset: () => {}, pause: () => {}, resume: () => {} };
+          }
+          return t.openStream(headers, listener);
+        },
+      };
+      return wrapped;
+    },
+  };
+  return { transport, opened: () => opened };
+}
+
+let server: Server | undefined;
+let channel: Channel | undefined;
+afterEach(() => {
+  channel?.close();
+  server?.forceShutdown();
+});
+
+async function start(refusals: number) {
+  const { transport, opened } = refusingTransport(refusals);
+  server = createServer({ transport });
+  server.addService(EchoService, echoImpl());
+  const { address } = await server.listen(`refusing-${Math.random()}`);
+  channel = createChannel(address, { transport });
+  return { client: createClient(EchoService, channel), opened };
+}
+
+describe("transparent retry of refused streams", () => {
+  it("sends a unary call again when the server refused its stream, without a retry policy", async () => {
+    const { client, opened } = await start(1);
+    expect((await client.echo({ message: "again" })).message).toBe("again");
+    expect(opened()).toBe(2);
+  });
+
+  it("replays every message of a client stream written before the refusal", async () => {
+    const { client } = await start(1);
+    const res = await client.collect([{ message: "a" }, { message: "b" }]);
+    expect(res.message).toBe("a,b");
+  });
+
+  it("retries only once: a second refusal fails the call UNAVAILABLE, saying the server did not process it", async () => {
+    const { client, opened } = await start(2);
+    const err = await failure(client.echo({ message: "x" }));
+    expect(err.code).toBe(Code.UNAVAILABLE);
+    expect(err.rawMessage).toMatch(/did not process the request/);
+    expect(opened()).toBe(2);
+  });
+});
