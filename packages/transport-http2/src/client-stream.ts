@@ -12,6 +12,10 @@ const owner = Symbol("grpckit.clientStream");
 export interface ClientStreamHost {
   /** Why the connection went away, once it has (session error, peer closed, destroy). */
   readonly failure: Error | undefined;
+  /** Set on every read, for the connection's keepalive. */
+  received: boolean;
+  /** The stream has closed. */
+  streamClosed(): void;
 }
 
 type OwnedStream = ClientHttp2Stream & { [owner]: ClientStream };
@@ -70,15 +74,18 @@ export class ClientStream implements ClientTransportStream {
   handleResponse(headers: IncomingHttpHeaders, flags: number): void {
     const endStream = (flags & END_STREAM) !== 0;
     if (endStream) this.remoteEnded = true;
+    this.host.received = true;
     this.listener.onHeaders(headers as Http2Headers, endStream);
   }
 
   handleData(chunk: Buffer): void {
+    this.host.received = true;
     this.listener.onData(chunk);
   }
 
   handleTrailers(trailers: IncomingHttpHeaders): void {
     this.remoteEnded = true;
+    this.host.received = true;
     this.listener.onTrailers(trailers as Http2Headers);
   }
 
@@ -95,6 +102,7 @@ export class ClientStream implements ClientTransportStream {
   handleClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.host.streamClosed();
     let rstCode: number | undefined = this.stream.rstCode;
     if (rstCode === Http2ErrorCode.NO_ERROR) rstCode = undefined;
     let error = this.error;

@@ -23,6 +23,9 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import { formatHostPort, formatUnixPath, parseAddress, type NetAddress } from "./address.js";
 import { ClientStream, type ClientStreamHost } from "./client-stream.js";
+import type { ClientKeepalive } from "./keepalive-options.js";
+import { KeepalivePinger } from "./keepalive-pinger.js";
+import { tooManyPings } from "./ping-enforcement.js";
 import { sessionWindows, toNodeSettings } from "./settings.js";
 
 /** node:http2 session options the builder passes to every client connection. */
@@ -30,6 +33,10 @@ export interface ClientSessionOptions {
   settings: Http2Settings;
   maxSessionMemory: number;
   maxOutstandingPings: number | undefined;
+  /** Keepalive for this connection; a `timeMs` of Infinity turns it off. */
+  keepalive: ClientKeepalive;
+  /** The server sent GOAWAY ENHANCE_YOUR_CALM "too_many_pings". */
+  onTooManyPings(): void;
 }
 
 const requestOptions: http2.ClientSessionRequestOptions = { endStream: false };
@@ -155,7 +162,7 @@ export function connectHttp2(
             if (timer !== undefined) clearTimeout(timer);
             s.off("error", onEarlyError);
             s.off("close", onEarlyClose);
-            resolve(new Http2ClientTransport(s, raw, secured, { address: peerAddress, authInfo: hs.authInfo }, options));
+            resolve(new Http2ClientTransport(s, raw, secured, { address: peerAddress, authInfo: hs.authInfo }, options, session));
           });
         },
         (e: unknown) => {
@@ -177,6 +184,9 @@ function authorityUrl(options: ClientTransportOptions): string {
 /** A ready client connection over one node:http2 session. */
 class Http2ClientTransport implements ClientTransport, ClientStreamHost {
   failure: Error | undefined;
+  received = false;
+  openStreams = 0;
+  private readonly keepalive: KeepalivePinger | undefined;
   private closedByUs = false;
   private goawayReceived = false;
   private sessionError: Error | undefined;
@@ -189,6 +199,7 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
     secured: Duplex,
     readonly peer: Peer,
     private readonly options: ClientTransportOptions,
+    sessionOptions: ClientSessionOptions,
   ) {
     this.localAddress = raw.localAddress !== undefined ? formatHostPort(raw.localAddress, raw.localPort ?? 0) : undefined;
     session.on("error", (e) => {
@@ -196,10 +207,25 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
       this.sessionError ??= e;
       this.failure ??= new Error(`connection to ${peer.address} failed: ${e.message}`, { cause: e });
     });
-    session.on("goaway", (code: number) => {
+    session.on("goaway", (code: number, _lastStreamId: number, debugData?: Buffer) => {
       this.goawayReceived = true;
+      if (code !== Http2ErrorCode.NO_ERROR) {
+        // node destroys the session after a GOAWAY with an error: say what the server said.
+        const debug = debugData !== undefined && debugData.length > 0 ? debugData.toString("latin1") : undefined;
+        if (code === Http2ErrorCode.ENHANCE_YOUR_CALM && debug === tooManyPings) sessionOptions.onTooManyPings();
+        this.failure ??= new Error(`connection to ${peer.address} closed by the server with GOAWAY ${errorName(code)}${debug !== undefined ? ` "${debug}"` : ""}`);
+      }
       options.onGoaway(code);
     });
+    const keepalive = sessionOptions.keepalive;
+    if (keepalive.timeMs !== Infinity) {
+      this.keepalive = new KeepalivePinger(session, this, {
+        timeMs: keepalive.timeMs,
+        timeoutMs: keepalive.timeoutMs,
+        permitWithoutCalls: keepalive.permitWithoutCalls,
+        onTimeout: () => this.keepaliveTimedOut(keepalive.timeoutMs),
+      });
+    }
     session.once("close", () => this.finish());
     // node closes the session's streams synchronously when the socket closes, before
     // their 'close' events: recording the loss here lets each stream report it.
@@ -225,7 +251,24 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
     } catch (e) {
       throw new Error(`cannot open a stream on the connection to ${this.peer.address}: ${(e as Error).message}`, { cause: e });
     }
+    this.openStreams++;
+    if (this.keepalive?.dormant === true) this.keepalive.streamOpened();
     return new ClientStream(stream, listener, this);
+  }
+
+  streamClosed(): void {
+    this.openStreams--;
+  }
+
+  private keepaliveTimedOut(timeoutMs: number): void {
+    if (this.session.destroyed) return;
+    const error = new Error(`connection to ${this.peer.address} lost: keepalive ping not acknowledged within ${timeoutMs} ms`);
+    this.failure ??= error;
+    this.sessionError ??= error;
+    // Core learns of the loss before the streams fail, so a call made right after
+    // theirs picks a new connection rather than this one.
+    this.finish();
+    this.session.destroy(error, Http2ErrorCode.CANCEL);
   }
 
   close(): void {
@@ -265,9 +308,16 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.keepalive?.stop();
     let error: Error | undefined;
     if (this.sessionError !== undefined) error = this.failure;
     else if (!this.closedByUs && !this.goawayReceived) error = this.failure ?? new Error(`connection to ${this.peer.address} closed`);
     this.options.onClose(error);
   }
+}
+
+/** "ENHANCE_YOUR_CALM" for 0xb; the hex code for one RFC 9113 does not name. */
+function errorName(code: number): string {
+  for (const [name, value] of Object.entries(Http2ErrorCode)) if (value === code) return name;
+  return `0x${code.toString(16)}`;
 }

@@ -1,9 +1,21 @@
 /**
- * The transport builder: core's TransportBuilder on node:http2, with the settings
- * and node:http2 session options every connection and listener starts from.
+ * The transport builder: core's TransportBuilder on node:http2, with the settings,
+ * node:http2 session options and keepalive every connection and listener starts from.
  */
 import type { Http2Settings, TransportBuilder } from "@grpckit/core";
 import { connectHttp2 } from "./client-transport.js";
+import {
+  keepaliveLimits,
+  resolveClientKeepalive,
+  resolveEnforcement,
+  resolveServerKeepalive,
+  type ClientKeepalive,
+  type ClientKeepaliveOptions,
+  type KeepaliveEnforcementOptions,
+  type KeepaliveLimits,
+  type ServerKeepaliveOptions,
+} from "./keepalive-options.js";
+import type { ConnectionManagement } from "./server-connection-manager.js";
 import { listenHttp2 } from "./server-listener.js";
 import { defaultMaxSessionMemory, mergeSettings } from "./settings.js";
 
@@ -22,18 +34,50 @@ export interface Http2TransportOptions {
   maxSessionMemory?: number;
   /** Unanswered PINGs allowed per connection (node:http2's default is 10). */
   maxOutstandingPings?: number;
+  /**
+   * Client keepalive (gRFC A8) on every connection this transport makes. Off by default.
+   * A GOAWAY ENHANCE_YOUR_CALM "too_many_pings" from a server doubles `timeMs` for
+   * the connections the transport makes afterwards.
+   */
+  keepalive?: ClientKeepaliveOptions;
+  /** Server keepalive and connection management (gRFC A9) on every connection a listener accepts. */
+  serverKeepalive?: ServerKeepaliveOptions;
+  /** How listeners treat the PINGs clients send; clients that ping too often are disconnected. */
+  keepaliveEnforcement?: KeepaliveEnforcementOptions;
 }
 
 /**
  * A transport on Node's own node:http2, registered under the name "http2".
  *
  * @example
- * const channel = createChannel("dns:///api.internal:443", { transport: http2Transport() });
- * const server = createServer({ transport: http2Transport() });
+ * const channel = createChannel("dns:///api.internal:443", {
+ *   transport: http2Transport({ keepalive: { timeMs: 30_000 } }),
+ * });
+ * const server = createServer({
+ *   transport: http2Transport({ keepaliveEnforcement: { minTimeMs: 20_000 }, serverKeepalive: { maxConnectionAgeMs: 600_000 } }),
+ * });
  */
 export function http2Transport(options: Http2TransportOptions = {}): TransportBuilder {
+  return createHttp2Transport(options, keepaliveLimits);
+}
+
+/**
+ * {@link http2Transport} with the smallest keepalive intervals given explicitly. Not
+ * exported from the package: the package's own tests use it to run keepalive in
+ * milliseconds rather than seconds.
+ */
+export function createHttp2Transport(options: Http2TransportOptions, limits: KeepaliveLimits): TransportBuilder {
   const maxSessionMemory = options.maxSessionMemory ?? defaultMaxSessionMemory;
   const maxOutstandingPings = options.maxOutstandingPings;
+  let keepalive: ClientKeepalive = resolveClientKeepalive(options.keepalive, limits);
+  const management: ConnectionManagement = {
+    keepalive: resolveServerKeepalive(options.serverKeepalive, limits),
+    enforcement: resolveEnforcement(options.keepaliveEnforcement),
+  };
+  // As grpc-go's ClientConn does: a server that found our pings too frequent gets half as many.
+  const onTooManyPings = () => {
+    keepalive = { ...keepalive, timeMs: keepalive.timeMs * 2 };
+  };
   return {
     name: "http2",
     connect(address, connectOptions) {
@@ -41,6 +85,8 @@ export function http2Transport(options: Http2TransportOptions = {}): TransportBu
         settings: mergeSettings(options.settings, connectOptions.settings),
         maxSessionMemory,
         maxOutstandingPings,
+        keepalive,
+        onTooManyPings,
       });
     },
     listen(address, listenOptions) {
@@ -48,6 +94,7 @@ export function http2Transport(options: Http2TransportOptions = {}): TransportBu
         settings: mergeSettings(options.settings, listenOptions.settings),
         maxSessionMemory,
         maxOutstandingPings,
+        management,
       });
     },
   };

@@ -15,7 +15,8 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { formatBoundAddress, formatHostPort, parseAddress, type NetAddress } from "./address.js";
-import { ServerStream, type ServerConnection } from "./server-stream.js";
+import { ServerConnectionManager, type ConnectionManagement } from "./server-connection-manager.js";
+import { ServerStream, newServerConnection, type ServerConnection } from "./server-stream.js";
 import { sessionWindows, toNodeSettings } from "./settings.js";
 
 /** node:http2 session options the builder passes to every server connection. */
@@ -23,6 +24,8 @@ export interface ServerSessionOptions {
   settings: Http2Settings;
   maxSessionMemory: number;
   maxOutstandingPings: number | undefined;
+  /** Keepalive, ping enforcement and connection age and idleness. */
+  management: ConnectionManagement;
 }
 
 /** Listens on `address` and resolves once the port is bound. */
@@ -76,7 +79,8 @@ class Http2Listener implements TransportListener {
       ...(session.maxOutstandingPings !== undefined ? { maxOutstandingPings: session.maxOutstandingPings } : {}),
     });
     const windowSize = session.settings.connectionWindowSize;
-    this.h2server.on("session", (s: http2.ServerHttp2Session) => this.onSession(s, windowSize));
+    const management = session.management;
+    this.h2server.on("session", (s: http2.ServerHttp2Session) => this.onSession(s, windowSize, management));
     netServer.on("connection", (socket: net.Socket) => this.onConnection(socket));
   }
 
@@ -116,7 +120,7 @@ class Http2Listener implements TransportListener {
           this.securedOf.set(raw, secured);
         }
         const localAddress = raw.localAddress !== undefined ? formatHostPort(raw.localAddress, raw.localPort ?? 0) : this.address;
-        const connection: ServerConnection = { peer: { address: peerAddress, authInfo: hs.authInfo }, localAddress, failure: undefined };
+        const connection = newServerConnection({ address: peerAddress, authInfo: hs.authInfo }, localAddress);
         const onSocketGone = () => {
           connection.failure ??= new Error(`connection from ${peerAddress} closed`);
         };
@@ -136,10 +140,11 @@ class Http2Listener implements TransportListener {
   }
 
   /** node emits 'session' synchronously inside emit('connection'), so `accepting` is this session's connection. */
-  private onSession(session: http2.ServerHttp2Session, windowSize: number | undefined): void {
-    const connection = this.accepting ?? { peer: { address: this.address }, failure: undefined };
+  private onSession(session: http2.ServerHttp2Session, windowSize: number | undefined, management: ConnectionManagement): void {
+    const connection = this.accepting ?? newServerConnection({ address: this.address }, undefined);
     connection.flowControl = () => sessionWindows(session);
     this.sessions.set(session, connection);
+    new ServerConnectionManager(session, connection, management);
     session.on("error", (e: Error) => {
       connection.failure ??= new Error(`connection from ${connection.peer.address} failed: ${e.message}`, { cause: e });
     });

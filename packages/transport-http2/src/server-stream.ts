@@ -25,6 +25,30 @@ export interface ServerConnection extends CoreServerConnection {
   flowControl?: CoreServerConnection["flowControl"];
   /** Why the connection went away, once it has. */
   failure: Error | undefined;
+  /** Streams open now. */
+  openStreams: number;
+  /** Set on every read, for the server keepalive. */
+  received: boolean;
+  /** Set when headers or data are sent, which forgives the client's ping strikes. */
+  sent: boolean;
+  /** When the last open stream closed (Date.now()); kept only when `tracksIdle`. */
+  idleSince: number;
+  /** The connection closes when idle too long, so `idleSince` is kept. */
+  tracksIdle: boolean;
+}
+
+/** A connection's bookkeeping before any stream opened. */
+export function newServerConnection(peer: Peer, localAddress: string | undefined): ServerConnection {
+  return {
+    peer,
+    localAddress,
+    failure: undefined,
+    openStreams: 0,
+    received: false,
+    sent: false,
+    idleSince: 0,
+    tracksIdle: false,
+  };
 }
 
 type OwnedStream = ServerHttp2Stream & { [owner]: ServerStream };
@@ -46,6 +70,7 @@ export class ServerStream implements ServerTransportStream {
     private readonly conn: ServerConnection,
   ) {
     (stream as OwnedStream)[owner] = this;
+    conn.openStreams++;
     stream.on("error", onError);
     stream.on("close", onClose);
     stream.on("wantTrailers", onWantTrailers);
@@ -76,12 +101,14 @@ export class ServerStream implements ServerTransportStream {
     const stream = this.stream;
     if (this.ended || stream.headersSent || stream.destroyed) return;
     if (endStream) this.ended = true;
+    this.conn.sent = true;
     stream.respond(headers as OutgoingHttpHeaders, endStream ? endStreamResponse : openResponse);
   }
 
   write(data: Uint8Array): boolean {
     const stream = this.stream;
     if (this.ended || stream.destroyed) return true;
+    this.conn.sent = true;
     if (stream.write(data)) return true;
     // Most calls never fill the buffer, so the drain listener is added only when one does.
     if (!this.drainListening) {
@@ -96,6 +123,7 @@ export class ServerStream implements ServerTransportStream {
     const stream = this.stream;
     if (this.ended || stream.destroyed) return;
     this.ended = true;
+    this.conn.sent = true;
     if (!stream.headersSent) {
       stream.respond({ ":status": 200, ...(trailers as OutgoingHttpHeaders) }, endStreamResponse);
       return;
@@ -121,6 +149,7 @@ export class ServerStream implements ServerTransportStream {
   }
 
   handleData(chunk: Buffer): void {
+    this.conn.received = true;
     this.listener!.onData(chunk);
   }
 
@@ -141,6 +170,8 @@ export class ServerStream implements ServerTransportStream {
   handleClose(): void {
     if (this.closed) return;
     this.closed = true;
+    const conn = this.conn;
+    if (--conn.openStreams === 0 && conn.tracksIdle) conn.idleSince = Date.now();
     const listener = this.listener;
     if (listener === undefined) this.closedBeforeListener = true;
     else this.deliverClose(listener);
