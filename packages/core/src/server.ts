@@ -166,12 +166,15 @@ export class Server implements ServerCallHost {
     this.forgetChannelz();
   }
 
-  /** Cancels every running call and closes every connection now. */
+  /**
+   * Closes every connection now and cancels every running handler. Clients see their
+   * connection lost (UNAVAILABLE), as with grpc-go's Stop, not a cancellation.
+   */
   forceShutdown(): void {
     this.shuttingDown = true;
+    for (const l of this.listeners) l.close();
     const err = new GrpcError(Code.UNAVAILABLE, "server is shutting down");
     for (const c of [...this.calls]) c.cancel(err);
-    for (const l of this.listeners) l.close();
     this.forgetChannelz();
   }
 
