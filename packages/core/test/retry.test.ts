@@ -174,6 +174,29 @@ describe("retries (gRFC A6)", () => {
     expect(attempts).toHaveLength(1);
   });
 
+  it("commits when the channel's calls together hold more than the channel's retry buffer", async () => {
+    const { client, attempts } = await start(
+      [retryOn(["UNAVAILABLE"])],
+      (_n, req, ctx) => {
+        if (req.message.startsWith("b")) fail(Code.UNAVAILABLE)(ctx);
+      },
+      {},
+      { retryBufferBytes: 300, perCallRetryBufferBytes: 1 << 20 },
+    );
+    // The first call holds 200 bytes while it waits for its answer, which never comes
+    // before the second call's 200 bytes push the channel past 300.
+    const first = client.collect(
+      (async function* () {
+        yield { message: "a".repeat(200) };
+        await new Promise((r) => setTimeout(r, 100));
+      })(),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await failure(client.collect([{ message: "b".repeat(200) }]))).code).toBe(Code.UNAVAILABLE);
+    expect(attempts.filter((a) => a.message.startsWith("b"))).toHaveLength(1);
+    expect((await first).message).toBe("a".repeat(200));
+  });
+
   it("stops retrying while throttled, and throttles across calls of the channel", async () => {
     const { client, attempts } = await start([retryOn(["UNAVAILABLE"], 5)], (_n, _req, ctx) => fail(Code.UNAVAILABLE)(ctx), {
       retryThrottling: { maxTokens: 4, tokenRatio: 0.1 },
