@@ -13,6 +13,7 @@ import { ConnectivityState } from "./connectivity-state.js";
 import { insecureCredentials, type ChannelCredentials } from "./credentials.js";
 import type { CallCredentials } from "./call-credentials.js";
 import { GrpcError } from "./grpc-error.js";
+import { LogVerbosity, log, trace } from "./logging.js";
 import { channelzRegistry, type ChannelzChannel } from "./channelz.js";
 import { HealthCheckedSubchannel } from "./health-check.js";
 import { GracefulSwitchBalancer } from "./graceful-switch.js";
@@ -196,6 +197,7 @@ export class Channel implements ClientConnection {
 
   private setState(state: ConnectivityState): void {
     if (this._state === state) return;
+    trace("channel", `${this.target.raw}: ${this._state} -> ${state}`);
     this._state = state;
     if (this.channelz !== undefined) {
       this.channelz.state = state;
@@ -232,6 +234,7 @@ export class Channel implements ClientConnection {
       } catch (e) {
         // An invalid config keeps the last good one; with none yet, the resolution failed.
         this.lastServiceConfigError = e as Error;
+        log(LogVerbosity.INFO, `channel ${this.target.raw}: ignoring the resolver's service config: ${(e as Error).message}`);
         if (this.config === undefined) {
           this.onResolverError(new Error(`the resolver's service config is invalid: ${(e as Error).message}`));
           return;

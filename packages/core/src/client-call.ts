@@ -8,7 +8,7 @@ import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
 import { EnvelopeDecoder, encodeEnvelope } from "./envelope.js";
-import { GrpcError } from "./grpc-error.js";
+import { GrpcError, codeName } from "./grpc-error.js";
 import { encodeTimeout } from "./grpc-timeout.js";
 import { markReceivedCompressed, isMarkedUncompressed } from "./message-marks.js";
 import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
@@ -24,6 +24,7 @@ import type { Interceptor } from "./interceptor.js";
 import type { MethodConfig } from "./method-config.js";
 import type { ChannelRetryState } from "./retry-state.js";
 import { channelzRegistry, type ChannelzChannel, type ChannelzSocket } from "./channelz.js";
+import { isTracerEnabled, trace } from "./logging.js";
 
 /** What a call needs of its channel. */
 export interface CallHost {
@@ -562,7 +563,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   onClose(rstCode: number | undefined, error?: Error): void {
     if (this.closed) return;
-    if (rstCode === Http2ErrorCode.REFUSED_STREAM && this.retryRefused()) return;
+    if (rstCode === Http2ErrorCode.REFUSED_STREAM && this.retryRefused()) {
+      trace("call", `${this.path}: stream refused before the server saw it; sent again`);
+      return;
+    }
     // A stream closed without trailers: report why, never a bare code.
     const status = statusForReset(rstCode, error);
     const settle = () => this.finish(status);
@@ -590,6 +594,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private finish(error: GrpcError | undefined, trailer: Metadata = this.trailer): void {
     if (this.closed) return;
     this.closed = true;
+    if (isTracerEnabled("call")) trace("call", `${this.path}: ended ${error === undefined ? "OK" : `${codeName(error.code)}: ${error.rawMessage}`}`);
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     this.onDrain();

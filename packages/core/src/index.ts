@@ -113,3 +113,17 @@ export {
   type ChannelzTraceEvent,
   type ChannelzPage,
 } from "./channelz.js";
+
+// Logs and traces (GRPC_VERBOSITY, GRPC_TRACE)
+export {
+  LogVerbosity,
+  setLogger,
+  getLogger,
+  setLogVerbosity,
+  setTracers,
+  isTracerEnabled,
+  log,
+  trace,
+  knownTracers,
+  type Logger,
+} from "./logging.js";

@@ -12,6 +12,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { ClientCall, type Call, type CallListener, type ClientCallOptions, type ClientConnection } from "./client-call.js";
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
+import { trace } from "./logging.js";
 import type { HedgingPolicy, RetryPolicy } from "./method-config.js";
 import { Metadata } from "./metadata.js";
 import type { ChannelRetryState } from "./retry-state.js";
@@ -163,6 +164,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
   private scheduleRetry(pushback: number | undefined): void {
     const retry = this.retry!;
     let delay: number;
+    trace("retry", `${this.path}: attempt ${this.attempts} failed; retrying${pushback !== undefined ? ` after the server's pushback of ${pushback} ms` : ""}`);
     if (pushback !== undefined) {
       delay = pushback;
       this.backoffMs = retry.initialBackoffMs;

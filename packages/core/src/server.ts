@@ -9,6 +9,7 @@ import { contentTypeCodecName, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
 import { insecureCredentials, type ServerCredentials } from "./credentials.js";
 import { GrpcError } from "./grpc-error.js";
+import { trace } from "./logging.js";
 import { parseTimeout } from "./grpc-timeout.js";
 import type { HandlerContext } from "./handler-context.js";
 import { H, firstHeader, writeStatus } from "./protocol.js";
@@ -143,6 +144,7 @@ export class Server implements ServerCallHost {
         : {}),
     });
     this.listeners.push(listener);
+    trace("server", `listening on ${listener.address}`);
     if (cz !== undefined) {
       registry?.addListenSocket(cz, listener.address);
       cz.trace.add("INFO", `Listening on ${listener.address}`);

@@ -11,6 +11,7 @@ import { Code } from "./code.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import type { ChannelCredentials } from "./credentials.js";
 import { GrpcError } from "./grpc-error.js";
+import { trace } from "./logging.js";
 import type { Address } from "./resolver.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "./transport.js";
 
@@ -66,6 +67,7 @@ export class SubchannelImpl implements Subchannel {
 
   private setState(state: ConnectivityState, error?: GrpcError): void {
     if (this._state === ConnectivityState.SHUTDOWN) return;
+    trace("subchannel", `${this.addresses.map((a) => a.addr).join(",")}: ${this._state} -> ${state}${error !== undefined ? ` (${error.rawMessage})` : ""}`);
     this._state = state;
     if (error !== undefined) this.lastError = error;
     const cz = this.opts.channelz;

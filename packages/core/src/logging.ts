@@ -1,0 +1,132 @@
+/**
+ * Logs and traces, controlled as in grpc-go and grpc-js:
+ *
+ * - GRPC_VERBOSITY: DEBUG, INFO, ERROR (the default) or NONE — the least severe
+ *   message written;
+ * - GRPC_TRACE: a comma-separated list of tracers to turn on ("channel,subchannel"),
+ *   "all", and "-name" to leave one out ("all,-call"). Traces are written at DEBUG, so
+ *   they also need GRPC_VERBOSITY=DEBUG.
+ *
+ * Messages go to a pluggable logger (console by default). Both variables are read
+ * once, when the module loads; setLogVerbosity and setTracers change them later.
+ */
+
+export enum LogVerbosity {
+  DEBUG = 0,
+  INFO = 1,
+  ERROR = 2,
+  NONE = 3,
+}
+
+/** Where log lines go; each method receives the formatted line. */
+export interface Logger {
+  error(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
+}
+
+/** The tracers core and the grpckit packages write to. */
+export const knownTracers = [
+  "channel",
+  "subchannel",
+  "resolver",
+  "balancer",
+  "call",
+  "retry",
+  "server",
+  "server_call",
+  "transport",
+  "keepalive",
+  "health_check",
+  "channelz",
+] as const;
+
+const consoleLogger: Logger = {
+  error: (m) => console.error(m),
+  info: (m) => console.info(m),
+  debug: (m) => console.debug(m),
+};
+
+let logger: Logger = consoleLogger;
+let verbosity = parseVerbosity(process.env.GRPC_VERBOSITY) ?? LogVerbosity.ERROR;
+let tracers = parseTracers(process.env.GRPC_TRACE ?? "");
+
+function parseVerbosity(value: string | undefined): LogVerbosity | undefined {
+  switch (value?.toUpperCase()) {
+    case "DEBUG":
+      return LogVerbosity.DEBUG;
+    case "INFO":
+      return LogVerbosity.INFO;
+    case "ERROR":
+      return LogVerbosity.ERROR;
+    case "NONE":
+      return LogVerbosity.NONE;
+    default:
+      return undefined;
+  }
+}
+
+interface TracerSet {
+  all: boolean;
+  on: Set<string>;
+  off: Set<string>;
+}
+
+function parseTracers(list: string): TracerSet {
+  const set: TracerSet = { all: false, on: new Set(), off: new Set() };
+  for (const raw of list.split(",")) {
+    const name = raw.trim();
+    if (name === "") continue;
+    if (name === "all") set.all = true;
+    else if (name.startsWith("-")) set.off.add(name.slice(1));
+    else set.on.add(name);
+  }
+  return set;
+}
+
+/** Sends log lines to `l` instead of the console. */
+export function setLogger(l: Logger): void {
+  logger = l;
+}
+
+export function getLogger(): Logger {
+  return logger;
+}
+
+/** The least severe level written (GRPC_VERBOSITY). */
+export function setLogVerbosity(v: LogVerbosity): void {
+  verbosity = v;
+}
+
+/** Replaces the tracers turned on, in GRPC_TRACE's syntax. */
+export function setTracers(list: string): void {
+  tracers = parseTracers(list);
+}
+
+/** Whether `tracer`'s lines would be written now: check it before building a costly message. */
+export function isTracerEnabled(tracer: string): boolean {
+  if (verbosity > LogVerbosity.DEBUG) return false;
+  if (tracers.off.has(tracer)) return false;
+  return tracers.all || tracers.on.has(tracer);
+}
+
+type Severity = LogVerbosity.DEBUG | LogVerbosity.INFO | LogVerbosity.ERROR;
+
+const severityName: Record<Severity, string> = { [LogVerbosity.DEBUG]: "D", [LogVerbosity.INFO]: "I", [LogVerbosity.ERROR]: "E" };
+
+function write(severity: Severity, line: string): void {
+  const text = `${new Date().toISOString()} ${severityName[severity]} ${line}`;
+  if (severity === LogVerbosity.ERROR) logger.error(text);
+  else if (severity === LogVerbosity.INFO) logger.info(text);
+  else logger.debug(text);
+}
+
+/** Writes a log line at `severity` when GRPC_VERBOSITY lets it through. */
+export function log(severity: Severity, message: string): void {
+  if (severity >= verbosity) write(severity, message);
+}
+
+/** Writes a trace line of `tracer` when that tracer is on. */
+export function trace(tracer: string, message: string): void {
+  if (isTracerEnabled(tracer)) write(LogVerbosity.DEBUG, `${tracer} | ${message}`);
+}
