@@ -19,6 +19,7 @@ import { HealthCheckedSubchannel } from "./health-check.js";
 import { GracefulSwitchBalancer } from "./graceful-switch.js";
 import type { MethodConfig, RetryThrottling } from "./method-config.js";
 import { ChannelRetryState, RetryThrottle } from "./retry-state.js";
+import type { StatsHandler } from "./stats.js";
 import type { Interceptor } from "./interceptor.js";
 import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, resolverRegistry } from "./registries.js";
 import type { Registry } from "./registry.js";
@@ -64,6 +65,8 @@ export interface ChannelOptions {
   resolvers?: ResolverBuilder[];
   /** Compressors for this channel only, in addition to the process-wide ones. */
   compressors?: Compressor[];
+  /** Told about every call of this channel: its messages' sizes and how it ended. */
+  statsHandlers?: StatsHandler[];
   /** Bytes of request messages all retried calls together may hold for replay (gRFC A6). Default 16 MiB. */
   retryBufferBytes?: number;
   /** Bytes of request messages one retried call may hold for replay; past it the call commits. Default 1 MiB. */
@@ -101,6 +104,8 @@ export class Channel implements ClientConnection {
   readonly channelz: ChannelzChannel | undefined;
   /** Retry throttling and the replay buffer of this channel's retried calls. */
   readonly retryState: ChannelRetryState;
+  readonly statsHandlers: readonly StatsHandler[] | undefined;
+  readonly statsTarget: string;
 
   private readonly transport: TransportBuilder;
   private readonly credentials: ChannelCredentials;
@@ -133,6 +138,8 @@ export class Channel implements ClientConnection {
     this.resolverBuilder = rb;
     this.channelz = channelzRegistry()?.addChannel(target);
     this.retryState = new ChannelRetryState(undefined, options.perCallRetryBufferBytes, options.retryBufferBytes);
+    this.statsHandlers = options.statsHandlers;
+    this.statsTarget = target;
     this.transport = resolveTransport(options.transport);
     this.credentials = options.credentials ?? insecureCredentials();
     this.scheme = this.credentials.secure ? "https" : "http";

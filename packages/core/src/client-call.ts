@@ -23,6 +23,7 @@ import type { CallCredentials } from "./call-credentials.js";
 import type { Interceptor } from "./interceptor.js";
 import type { MethodConfig } from "./method-config.js";
 import type { ChannelRetryState } from "./retry-state.js";
+import type { CallStats, StatsHandler } from "./stats.js";
 import { channelzRegistry, type ChannelzChannel, type ChannelzSocket } from "./channelz.js";
 import { isTracerEnabled, trace } from "./logging.js";
 
@@ -61,6 +62,10 @@ export interface ClientConnection extends CallHost {
   methodConfig?(path: string): MethodConfig | undefined;
   /** Retry throttling and the retry buffer shared by the calls of a channel. */
   readonly retryState?: ChannelRetryState;
+  /** Stats handlers told about every call; undefined or empty when there are none. */
+  readonly statsHandlers?: readonly StatsHandler[];
+  /** The target reported to stats handlers. */
+  readonly statsTarget?: string;
 }
 
 /** The call a pick is for: the channel drops picks of ended calls and hands over the picker's onDone. */
@@ -90,6 +95,10 @@ export interface ClientCallOptions {
   methodConfig: MethodConfig | undefined;
   /** Attempts of this call made before this one (a retry or hedge), sent as grpc-previous-rpc-attempts. */
   previousAttempts?: number;
+  /** Records the call's messages (and its end, unless `statsEndedByOwner`). */
+  stats?: CallStats;
+  /** A retrying call reports the end of the whole call itself. */
+  statsEndedByOwner?: boolean;
 }
 
 /** One client call as the typed client drives it: a single attempt, or a retried one. */
@@ -358,6 +367,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private sendFrame(data: Uint8Array, compressed: boolean): Promise<void> {
     if (this.closed || this.overSendLimit(data)) return Promise.resolve();
     const frame = encodeEnvelope(data, compressed);
+    this.opts.stats?.messageSent?.(data.byteLength);
     if (this.stream === undefined) {
       // Hold the sender until the stream exists, so at most one message waits here.
       (this.pending ??= []).push(frame);
@@ -389,6 +399,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     if (this.overSendLimit(data)) return;
     this.czSocket?.messageSent();
+    this.opts.stats?.messageSent?.(data.byteLength);
     const frame = encodeEnvelope(data, false);
     this.holdUnanswered(frame);
     this.endWritten = true;
@@ -496,6 +507,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   }
 
   private readonly onFrame = (data: Uint8Array, compressed: boolean): void => {
+    this.opts.stats?.messageReceived?.(data.byteLength);
     if (compressed) {
       const d = this.decompressor;
       if (d === undefined) {
@@ -602,6 +614,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (done !== undefined) {
       this.pickDone = undefined;
       done({ error });
+    }
+    const stats = this.opts.stats;
+    if (stats !== undefined && this.opts.statsEndedByOwner !== true) {
+      stats.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
     }
     if (this.czChannel !== undefined) {
       this.czChannel.calls.callEnded(error === undefined);

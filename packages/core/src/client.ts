@@ -10,6 +10,7 @@ import { callDeadline, callSignal } from "./call-options.js";
 import { ClientCall, type Call, type ClientCallOptions, type ClientConnection } from "./client-call.js";
 import type { MethodConfig } from "./method-config.js";
 import { RetryingCall } from "./retrying-call.js";
+import { startCallStats } from "./stats.js";
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
 import { applyInterceptors, type StreamRequest, type StreamResponse, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
@@ -58,6 +59,10 @@ function callOptions(
     callCredentials: opts?.callCredentials ?? channel.callCredentials,
     methodConfig: undefined,
   };
+  const handlers = channel.statsHandlers;
+  if (handlers !== undefined && handlers.length > 0) {
+    callOpts.stats = startCallStats(handlers, { side: "client", method: path, target: channel.statsTarget, startTime: Date.now() });
+  }
   const mc = channel.methodConfig?.(path);
   if (mc !== undefined) applyMethodConfig(callOpts, mc, opts);
   return callOpts;

@@ -127,3 +127,6 @@ export {
   knownTracers,
   type Logger,
 } from "./logging.js";
+
+// The stats hook (grpc-go's stats.Handler), used by @grpckit/opentelemetry
+export type { StatsHandler, CallStats, CallStatsInfo, CallEndInfo } from "./stats.js";

@@ -61,7 +61,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.backoffMs = this.retry?.initialBackoffMs ?? 0;
     this.state = host.retryState;
     // Attempts share the call's deadline; cancellation reaches them through this call.
-    this.attemptOpts = { ...opts, signal: undefined, methodConfig: undefined };
+    this.attemptOpts = { ...opts, signal: undefined, methodConfig: undefined, statsEndedByOwner: true };
   }
 
   get isClosed(): boolean {
@@ -86,6 +86,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
   private startAttempt(): void {
     const n = this.attempts++;
     const opts = n === 0 ? this.attemptOpts : { ...this.attemptOpts, previousAttempts: n };
+    if (n > 0) this.opts.stats?.attemptStarted?.(n);
     const call = new ClientCall(this.host, this.path, this.input, this.output, opts);
     this.live.add(call);
     call.start(this.metadata, {
@@ -217,6 +218,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.releaseBuffer();
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     if (error === undefined) this.state?.throttle?.onSuccess();
+    this.opts.stats?.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
     this.listener.onClose(error, trailer);
   }
 

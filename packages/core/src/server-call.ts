@@ -6,6 +6,7 @@
  */
 import { create, type DescMessage, type DescMethod, type MessageShape } from "@bufbuild/protobuf";
 import { channelzRegistry, type ChannelzServer, type ChannelzSocket } from "./channelz.js";
+import { startCallStats, type CallStats, type StatsHandler } from "./stats.js";
 import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import { parseAcceptEncoding, type Compressor } from "./compression.js";
@@ -40,6 +41,8 @@ export interface ServerCallHost {
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
   /** The server's channelz record, when channelz is enabled: calls are counted on it. */
   readonly channelz?: ChannelzServer;
+  /** Stats handlers told about every call; undefined when there are none. */
+  readonly statsHandlers?: readonly StatsHandler[];
   callEnded(call: ServerCall): void;
 }
 
@@ -68,6 +71,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private drainWaiters: (() => void)[] | undefined;
   private halfClosed = false;
   private czSocket: ChannelzSocket | undefined;
+  private readonly stats: CallStats | undefined;
 
   constructor(
     private readonly host: ServerCallHost,
@@ -84,6 +88,9 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     // By default a response is compressed as its request was, as grpc-go does.
     if (requestCompressor !== undefined && this.clientAccepts(requestCompressor.name)) this.sendCompressor = requestCompressor;
     if (host.channelz !== undefined) this.recordStart(host.channelz);
+    if (host.statsHandlers !== undefined) {
+      this.stats = startCallStats(host.statsHandlers, { side: "server", method: this.path, peer: stream.peer.address, startTime: Date.now() });
+    }
   }
 
   private recordStart(server: ChannelzServer): void {
@@ -91,6 +98,10 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     const connection = this.stream.connection;
     this.czSocket = connection === undefined ? undefined : channelzRegistry()?.socketOf.get(connection);
     this.czSocket?.streamStarted();
+  }
+
+  private statsEnd(error: GrpcError | undefined): void {
+    this.stats?.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
   }
 
   /** `statusSent`: the stream ended with our END_STREAM rather than a reset. */
@@ -221,6 +232,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     }
     if (compressed) markReceivedCompressed(msg);
     this.czSocket?.messageReceived();
+    this.stats?.messageReceived?.(data.byteLength);
     this.requestCount++;
     if (this.queue !== undefined) {
       this.queue.push(msg);
@@ -300,6 +312,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.closed = true;
     this.cleanup();
     if (this.host.channelz !== undefined) this.recordEnd(false, false);
+    if (this.stats !== undefined) this.statsEnd(reason);
     this.abort(reason);
   }
 
@@ -435,6 +448,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     }
     this.writeHeaders();
     this.czSocket?.messageSent();
+    this.stats?.messageSent?.(data.byteLength);
     if (this.stream.write(encodeEnvelope(data, compressed))) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
@@ -448,6 +462,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.closed = true;
     this.cleanup();
     if (this.host.channelz !== undefined) this.recordEnd(error === undefined, true);
+    if (this.stats !== undefined) this.statsEnd(error);
     if (error !== undefined && error.metadata.size > 0) this.responseTrailer.merge(error.metadata);
     const trailer = this._responseTrailer;
     if (!this.headersSent) {

@@ -10,6 +10,7 @@ import type { Compressor } from "./compression.js";
 import { insecureCredentials, type ServerCredentials } from "./credentials.js";
 import { GrpcError } from "./grpc-error.js";
 import { trace } from "./logging.js";
+import type { StatsHandler } from "./stats.js";
 import { parseTimeout } from "./grpc-timeout.js";
 import type { HandlerContext } from "./handler-context.js";
 import { H, firstHeader, writeStatus } from "./protocol.js";
@@ -49,6 +50,8 @@ export interface ServerOptions {
   settings?: Http2Settings;
   /** Compressors for this server, in addition to the process-wide ones. */
   compressors?: Compressor[];
+  /** Told about every call: its messages' sizes and how it ended. */
+  statsHandlers?: StatsHandler[];
 }
 
 export class Server implements ServerCallHost {
@@ -57,6 +60,7 @@ export class Server implements ServerCallHost {
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
+  readonly statsHandlers: readonly StatsHandler[] | undefined;
   /** This server's channelz record, when channelz was enabled by the time it was created or started listening. */
   channelz: ChannelzServer | undefined;
 
@@ -77,6 +81,7 @@ export class Server implements ServerCallHost {
     this.compressors = compressorsWith(options.compressors);
     this.acceptEncoding = this.compressors.names().join(",");
     this.channelz = channelzRegistry()?.addServer();
+    this.statsHandlers = options.statsHandlers !== undefined && options.statsHandlers.length > 0 ? options.statsHandlers : undefined;
     const interceptors = options.interceptors ?? [];
     this.intercept =
       interceptors.length === 0
