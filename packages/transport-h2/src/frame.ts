@@ -2,6 +2,7 @@
  * HTTP/2 frames (RFC 9113 section 4 and 6): types, flags, error codes, settings
  * identifiers, and the functions that write each frame into a Buffer.
  */
+import { Http2ErrorCode } from "@grpckit/core";
 
 export const FrameType = {
   DATA: 0x0,
@@ -24,23 +25,8 @@ export const Flag = {
   PRIORITY: 0x20,
 } as const;
 
-/** RFC 9113 section 7. */
-export const ErrorCode = {
-  NO_ERROR: 0x0,
-  PROTOCOL_ERROR: 0x1,
-  INTERNAL_ERROR: 0x2,
-  FLOW_CONTROL_ERROR: 0x3,
-  SETTINGS_TIMEOUT: 0x4,
-  STREAM_CLOSED: 0x5,
-  FRAME_SIZE_ERROR: 0x6,
-  REFUSED_STREAM: 0x7,
-  CANCEL: 0x8,
-  COMPRESSION_ERROR: 0x9,
-  CONNECT_ERROR: 0xa,
-  ENHANCE_YOUR_CALM: 0xb,
-  INADEQUATE_SECURITY: 0xc,
-  HTTP_1_1_REQUIRED: 0xd,
-} as const;
+/** Error codes of RST_STREAM and GOAWAY (RFC 9113 section 7), as core names them. */
+export const ErrorCode = Http2ErrorCode;
 
 /** SETTINGS parameters (RFC 9113 section 6.5.2). */
 export const SettingId = {
