@@ -139,7 +139,8 @@ export class Channel implements ClientConnection {
     this.channelz = channelzRegistry()?.addChannel(target);
     this.retryState = new ChannelRetryState(undefined, options.perCallRetryBufferBytes, options.retryBufferBytes);
     this.statsHandlers = options.statsHandlers;
-    this.statsTarget = target;
+    // The canonical form (gRFC A66's grpc.target): "dns:///host:443" for a bare "host:443".
+    this.statsTarget = `${this.target.scheme}://${this.target.authority}/${this.target.endpoint}`;
     this.transport = resolveTransport(options.transport);
     this.credentials = options.credentials ?? insecureCredentials();
     this.scheme = this.credentials.secure ? "https" : "http";

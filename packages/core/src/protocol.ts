@@ -58,8 +58,9 @@ export function readStatus(headers: Http2Headers, trailer: Metadata): GrpcError 
   if (rawStr === undefined) {
     return new GrpcError(Code.INTERNAL, "server ended the call without a grpc-status", { metadata: trailer });
   }
-  const n = Number(rawStr);
-  if (!Number.isInteger(n) || String(rawStr).trim() === "") {
+  // grpc-status is decimal digits only: "0x0", " 0" or "1e1" are not statuses.
+  const n = typeof rawStr === "number" ? rawStr : /^\d{1,10}$/.test(rawStr) ? Number(rawStr) : NaN;
+  if (!Number.isInteger(n)) {
     return new GrpcError(Code.UNKNOWN, `server sent an invalid grpc-status "${String(rawStr)}"`, { metadata: trailer });
   }
   if (n === 0) return undefined;

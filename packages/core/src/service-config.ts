@@ -118,13 +118,25 @@ export function parseServiceConfig(
       names.push(name);
       const builder = balancers.get(name);
       if (builder === undefined) continue;
-      return { balancer: builder, balancerConfig: parseBuilderConfig(builder, entry[name] ?? {}), ...common };
+      return { balancer: builder, balancerConfig: policyConfig(builder, entry[name] ?? {}), ...common };
     }
     throw new Error(
       `service config names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})`,
     );
   }
   const policy = sc.loadBalancingPolicy !== undefined ? sc.loadBalancingPolicy.toLowerCase() : defaultPolicy;
-  const builder = balancers.mustGet(policy);
-  return { balancer: builder, balancerConfig: parseBuilderConfig(builder, {}), ...common };
+  const builder = balancers.get(policy);
+  if (builder === undefined) {
+    throw new Error(`invalid service config: ${balancers.kind} "${policy}" is not registered — install a package that provides it and register it`);
+  }
+  return { balancer: builder, balancerConfig: policyConfig(builder, {}), ...common };
+}
+
+/** The policy's config parsed by its schema; a refusal is a service config error. */
+function policyConfig(builder: BalancerBuilder, raw: unknown): unknown {
+  try {
+    return parseBuilderConfig(builder, raw);
+  } catch (e) {
+    throw new Error(`invalid service config: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -24,7 +24,7 @@ export function parseTarget(
   defaultScheme: string,
   isKnownScheme: (scheme: string) => boolean,
 ): Target {
-  if (raw === "") throw new TypeError("channel target is empty: pass \"host:port\" or \"scheme:///endpoint\"");
+  if (raw === "") throw new Error("channel target is empty: pass \"host:port\" or \"scheme:///endpoint\"");
   const m = uriPattern.exec(raw);
   if (m && isKnownScheme(m[1].toLowerCase())) {
     const scheme = m[1].toLowerCase();

@@ -44,7 +44,7 @@ describe("stats handlers", () => {
     expect(await collect(h.client.expand({ message: "ab", repeat: 3 }))).toHaveLength(3);
 
     expect(client.calls.map((c) => c.info.method)).toEqual(["/grpckit.test.v1.EchoService/Echo", "/grpckit.test.v1.EchoService/Expand"]);
-    expect(client.calls[0].info).toMatchObject({ side: "client", target: h.channel.target.raw });
+    expect(client.calls[0].info).toMatchObject({ side: "client", target: `passthrough:///${h.channel.target.raw}` });
     // "hello" as field 1: 2 bytes of tag and length + 5.
     expect(client.calls[0].sent).toEqual([7]);
     expect(client.calls[0].received).toEqual([7]);
