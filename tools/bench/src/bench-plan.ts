@@ -34,6 +34,15 @@ export interface BenchPlan {
   streaming: {
     runs: { messageBytes: number; messages: number; warmupMessages: number }[];
   };
+  /**
+   * grpckit with channelz off and on: the server at `serverShape` (with the
+   * server-unary warm-up and duration), the client with `client`'s calls in flight
+   * against the raw server.
+   */
+  channelz: {
+    serverShape: LoadShape;
+    client: { concurrency: number; calls: number; warmupCalls: number };
+  };
   memory: {
     /** Idle connections opened to each server, and channels opened by each client. */
     connections: number;
@@ -56,7 +65,7 @@ const USAGE = `usage: node tools/bench/dist/main.js [--smoke] [--out DIR] [--lib
   --libs LIST    only these implementations
   --requests N   h2load measures N requests (-n) instead of a fixed duration
   --duration S   h2load measures for S seconds (-D, default 10)
-  --calls N      client unary calls per run (both concurrencies)
+  --calls N      client unary calls per run (both concurrencies, and the channelz client runs)
   --messages N   messages per streaming run (both sizes)`;
 
 /** Reads the plan from the command line; throws with the usage on a bad argument. */
@@ -103,7 +112,7 @@ export function parsePlan(argv: readonly string[]): BenchPlan {
   }
   const calls = number("calls");
   if (calls !== undefined) {
-    for (const run of plan.clientUnary.runs) {
+    for (const run of [...plan.clientUnary.runs, plan.channelz.client]) {
       run.calls = calls;
       run.warmupCalls = Math.ceil(calls / 10);
     }
@@ -144,6 +153,10 @@ function fullPlan(): BenchPlan {
         { messageBytes: LARGE_MESSAGE_BYTES, messages: 5_000, warmupMessages: 500 },
       ],
     },
+    channelz: {
+      serverShape: { connections: 8, streams: 16 },
+      client: { concurrency: 100, calls: 100_000, warmupCalls: 10_000 },
+    },
     memory: { connections: 200, streams: 1000, streamConnections: 10 },
     clientTimeoutMs: 300_000,
   };
@@ -174,6 +187,10 @@ function smokePlan(): BenchPlan {
         { messageBytes: SMALL_MESSAGE_BYTES, messages: 300, warmupMessages: 30 },
         { messageBytes: LARGE_MESSAGE_BYTES, messages: 20, warmupMessages: 2 },
       ],
+    },
+    channelz: {
+      serverShape: { connections: 8, streams: 16 },
+      client: { concurrency: 100, calls: 300, warmupCalls: 100 },
     },
     memory: { connections: 20, streams: 50, streamConnections: 2 },
     clientTimeoutMs: 30_000,

@@ -123,6 +123,13 @@ export class ServerProcess {
     return JSON.parse(await this.output.next(10_000, `${this.name} memory`)) as MemorySnapshot;
   }
 
+  /** The calls channelz recorded in the server process (0 when it is off). */
+  async channelzCalls(): Promise<number> {
+    this.child.stdin!.write("channelz\n");
+    const answer = JSON.parse(await this.output.next(10_000, `${this.name} channelz`)) as { calls: number };
+    return answer.calls;
+  }
+
   /** Peak resident memory of the process so far (VmHWM). */
   peakRssBytes(): number {
     return residentMemory(this.pid).peakRssBytes;

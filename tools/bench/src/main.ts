@@ -1,9 +1,9 @@
 /**
  * The side-by-side benchmark: grpckit against @grpc/grpc-js and a bare node:http2
  * handler, servers under h2load, clients against one raw server, one-stream
- * throughput, and memory per connection and per stream. Writes latest.json and
- * latest.md (tools/bench/results/, or a temporary directory with --smoke) and prints
- * the Markdown.
+ * throughput, memory per connection and per stream, and grpckit with channelz off
+ * and on. Writes latest.json and latest.md (tools/bench/results/, or a temporary
+ * directory with --smoke) and prints the Markdown.
  *
  *   npm run bench                               the full run
  *   node tools/bench/dist/main.js --smoke       a quick end-to-end check of the harness
@@ -17,12 +17,13 @@ import { ensureH2load } from "./h2load.js";
 import { LIBRARY_LABEL, type Library } from "./libraries.js";
 import { machineInfo, packageVersions, sourceRevision } from "./machine.js";
 import { renderMarkdown } from "./markdown.js";
+import { channelzPhase } from "./phases/channelz.js";
 import { clientUnaryPhase } from "./phases/client-unary.js";
 import { memoryPhase } from "./phases/memory.js";
 import { serverUnaryPhase } from "./phases/server-unary.js";
 import { streamingPhase } from "./phases/streaming.js";
 import type { BenchContext } from "./phases/bench-context.js";
-import { computeRatios, type BenchReport, type Failure } from "./report.js";
+import { computeChannelzRatios, computeRatios, type BenchReport, type ChannelzRow, type Failure } from "./report.js";
 
 const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
@@ -65,6 +66,12 @@ async function main(): Promise<number> {
     const clientUnary = await phase("client unary", () => clientUnaryPhase(context));
     const streaming = await phase("streaming", () => streamingPhase(context));
     const memory = await phase("memory", () => memoryPhase(context));
+    let channelz: ChannelzRow[] = [];
+    try {
+      channelz = await channelzPhase(context);
+    } catch (error) {
+      context.fail("channelz", "grpckit", error);
+    }
     const { outDir: chosenOutDir, ...planShown } = plan;
     const revision = sourceRevision();
     const report: BenchReport = {
@@ -80,6 +87,8 @@ async function main(): Promise<number> {
       streaming,
       memory,
       ratios: computeRatios({ serverUnary, clientUnary, streaming }),
+      channelz,
+      channelzRatios: computeChannelzRatios(channelz),
       failures,
     };
     const markdown = renderMarkdown(report);

@@ -149,6 +149,33 @@ export function renderMarkdown(report: BenchReport): string {
   ));
   out.push("");
 
+  out.push("## Channelz: grpckit with channelz off and on");
+  out.push("");
+  out.push("The grpckit server under the server-unary h2load load and settings, and the grpckit client "
+    + "against the raw node:http2 server, each run once as is and once with `enableChannelz()` called "
+    + "before the server or the first channel is created. The last column is the calls channelz counted "
+    + "in the process, warm-up and sample included: 0 when it is off.");
+  out.push("");
+  out.push(table(
+    ["side", "load", "channelz", "requests or calls/s", "p50 ms", "p99 ms", "peak RSS MiB", "calls recorded"],
+    report.channelz.map((row) => [
+      row.side,
+      row.load,
+      row.channelz,
+      count(row.throughput),
+      fixed(row.p50Ms, 3),
+      fixed(row.p99Ms, 3),
+      mib(row.peakRssBytes),
+      count(row.channelzCalls),
+    ]),
+  ));
+  out.push("");
+  out.push(table(
+    ["side", "load", "channelz on ÷ off: throughput", "p50", "p99", "peak RSS"],
+    report.channelzRatios.map((r) => [r.side, r.load, ratio(r.throughput), ratio(r.p50), ratio(r.p99), ratio(r.peakRss)]),
+  ));
+  out.push("");
+
   if (report.failures.length > 0) {
     out.push("## Failures");
     out.push("");

@@ -59,6 +59,33 @@ export interface MemoryRow {
   perStreamHeapBytes: number;
 }
 
+/** The grpckit server or client measured with channelz off or on. */
+export interface ChannelzRow {
+  side: "server" | "client";
+  /** "-c 8 -m 16" (server) or "100 in flight" (client). */
+  load: string;
+  channelz: "off" | "on";
+  /** Requests h2load completed (server) or calls made (client) in the measured run. */
+  calls: number;
+  /** requests/s (server) or calls/s (client). */
+  throughput: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssBytes: number;
+  /** Calls channelz counted in the grpckit process, warm-up included: 0 with channelz off. */
+  channelzCalls: number;
+}
+
+/** channelz on divided by channelz off for one side (above 1 means the number is higher with channelz). */
+export interface ChannelzRatio {
+  side: ChannelzRow["side"];
+  load: string;
+  throughput: number;
+  p50: number;
+  p99: number;
+  peakRss: number;
+}
+
 /** grpckit divided by another implementation on the same row (above 1 means grpckit's number is higher). */
 export interface Ratio {
   table: "server unary" | "client unary" | "streaming";
@@ -92,6 +119,8 @@ export interface BenchReport {
   streaming: StreamingRow[];
   memory: MemoryRow[];
   ratios: Ratio[];
+  channelz: ChannelzRow[];
+  channelzRatios: ChannelzRatio[];
   failures: Failure[];
 }
 
@@ -135,6 +164,25 @@ export function computeRatios(report: Pick<BenchReport, "serverUnary" | "clientU
   add("streaming", report.streaming, (row) => messageSizeLabel(row.messageBytes), (row) => row.library, (row) => ({
     throughput: row.messagesPerSecond, peakRss: row.clientPeakRssBytes + row.serverPeakRssBytes,
   }));
+  return ratios;
+}
+
+/** The channelz on ÷ off ratios for every side and load where both were measured. */
+export function computeChannelzRatios(rows: readonly ChannelzRow[]): ChannelzRatio[] {
+  const ratios: ChannelzRatio[] = [];
+  for (const off of rows) {
+    if (off.channelz !== "off") continue;
+    const on = rows.find((row) => row.channelz === "on" && row.side === off.side && row.load === off.load);
+    if (on === undefined) continue;
+    ratios.push({
+      side: off.side,
+      load: off.load,
+      throughput: on.throughput / off.throughput,
+      p50: on.p50Ms / off.p50Ms,
+      p99: on.p99Ms / off.p99Ms,
+      peakRss: on.peakRssBytes / off.peakRssBytes,
+    });
+  }
   return ratios;
 }
 

@@ -124,6 +124,38 @@ describe("the bench in smoke mode", () => {
     }
   });
 
+  it("measured the grpckit server under h2load -c 8 -m 16 and the grpckit client with 100 in flight, with channelz off and on", () => {
+    for (const [side, load] of [["server", "-c 8 -m 16"], ["client", "100 in flight"]] as const) {
+      for (const channelz of ["off", "on"] as const) {
+        const row = report.channelz.find((r) => r.side === side && r.load === load && r.channelz === channelz);
+        expect(row, `${side} ${load} channelz ${channelz}`).toBeDefined();
+        expect(row!.calls).toBeGreaterThan(0);
+        expect(row!.throughput).toBeGreaterThan(0);
+        expect(row!.p99Ms).toBeGreaterThanOrEqual(row!.p50Ms);
+        expect(row!.peakRssBytes).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("channelz counted every measured call when on and none when off", () => {
+    for (const row of report.channelz) {
+      if (row.channelz === "on") expect(row.channelzCalls, `${row.side} ${row.load}`).toBeGreaterThanOrEqual(row.calls);
+      else expect(row.channelzCalls, `${row.side} ${row.load}`).toBe(0);
+    }
+  });
+
+  it("reports channelz on ÷ off for the server and the client", () => {
+    for (const [side, load] of [["server", "-c 8 -m 16"], ["client", "100 in flight"]] as const) {
+      const ratio = report.channelzRatios.find((r) => r.side === side && r.load === load);
+      expect(ratio, `${side} ${load}`).toBeDefined();
+      const on = report.channelz.find((r) => r.side === side && r.channelz === "on")!;
+      const off = report.channelz.find((r) => r.side === side && r.channelz === "off")!;
+      expect(ratio!.throughput).toBeCloseTo(on.throughput / off.throughput, 10);
+      expect(ratio!.p99).toBeCloseTo(on.p99Ms / off.p99Ms, 10);
+    }
+    expect(markdown).toContain("## Channelz: grpckit with channelz off and on");
+  });
+
   it("reports grpckit against grpc-js and against raw node:http2 for every throughput row", () => {
     const expected = [
       ...["-c 8 -m 16", "-c 1 -m 1"].map((row) => ["server unary", row]),
@@ -145,8 +177,9 @@ describe("the bench in smoke mode", () => {
     expect(markdown).toContain(process.version);
     expect(markdown).toContain(`@grpc/grpc-js ${report.packages["@grpc/grpc-js"]}`);
     const tableRows = markdown.split("\n").filter((line) => /^\| (-c |\d+ \||\d+ in flight \||\d+ (B|KiB) \||server \||client \|)/.test(line));
-    const measurements = report.serverUnary.length + report.clientUnary.length + report.streaming.length + report.memory.length;
-    expect(measurements).toBe(2 * 3 + 2 * 3 + 2 * 3 + 2 * 3);
-    expect(tableRows.length).toBe(measurements + report.ratios.length);
+    const measurements = report.serverUnary.length + report.clientUnary.length + report.streaming.length
+      + report.memory.length + report.channelz.length;
+    expect(measurements).toBe(2 * 3 + 2 * 3 + 2 * 3 + 2 * 3 + 2 * 2);
+    expect(tableRows.length).toBe(measurements + report.ratios.length + report.channelzRatios.length);
   });
 });

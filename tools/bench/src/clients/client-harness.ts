@@ -19,6 +19,8 @@ export interface ClientConnection {
   stream(count: number): Promise<void>;
   /** Opens a bidi stream, completes one echo on it, and resolves with a function that ends the stream. */
   openStream(): Promise<() => Promise<void>>;
+  /** Calls channelz recorded in this process; absent for a library without channelz. */
+  channelzCalls?(): number;
   close(): void;
 }
 
@@ -131,6 +133,7 @@ async function unaryScenario(connect: ConnectClient, args: ClientArgs, message: 
   const start = performance.now();
   const { errors, firstError } = await unaryRun(connection, args.count, args.concurrency, latencies);
   const elapsedMs = performance.now() - start;
+  const channelzCalls = connection.channelzCalls?.();
   connection.close();
   return {
     scenario: "unary",
@@ -142,6 +145,7 @@ async function unaryScenario(connect: ConnectClient, args: ClientArgs, message: 
     callsPerSecond: (args.count / elapsedMs) * 1000,
     ...summarize(latencies, args.count),
     peakRssBytes: residentMemory("self").peakRssBytes,
+    ...(channelzCalls !== undefined ? { channelzCalls } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export interface UnaryClientResult {
   p50Ms: number;
   p99Ms: number;
   peakRssBytes: number;
+  /** Calls channelz recorded in the client process (warm-up included); grpckit only. */
+  channelzCalls?: number;
 }
 
 /** Messages echoed over one bidi stream. */

@@ -1,9 +1,14 @@
-/** Bench calls made with a grpckit client over @grpckit/transport-http2. */
-import { createChannel, createClient } from "@grpckit/core";
+/**
+ * Bench calls made with a grpckit client over @grpckit/transport-http2. With
+ * `--channelz`, channelz is enabled before the first channel is created.
+ */
+import { channelzRegistry, createChannel, createClient, enableChannelz } from "@grpckit/core";
 import { http2Transport } from "@grpckit/transport-http2";
 import type { BenchMessage } from "../bench-message.js";
 import { EchoService, type EchoRequest } from "../gen/bench/v1/echo_pb.js";
 import { runClientMain, type ClientConnection } from "./client-harness.js";
+
+if (process.argv.includes("--channelz")) enableChannelz();
 
 async function* repeat(request: EchoRequest, count: number): AsyncGenerator<EchoRequest> {
   for (let i = 0; i < count; i++) yield request;
@@ -47,6 +52,14 @@ function connect(target: string, message: BenchMessage): ClientConnection {
           // drain to the status
         }
       };
+    },
+
+    channelzCalls() {
+      let calls = 0;
+      for (const recorded of channelzRegistry()?.topChannels(0, Number.MAX_SAFE_INTEGER).items ?? []) {
+        calls += recorded.calls.callsStarted;
+      }
+      return calls;
     },
 
     close() {

@@ -3,11 +3,42 @@
  * against the same raw node:http2 server so the server is not what limits them.
  */
 import { SMALL_MESSAGE_BYTES } from "../bench-message.js";
+import type { BenchPlan } from "../bench-plan.js";
 import { runClientProcess, ServerProcess } from "../child-process.js";
-import { clientScript, LIBRARY_LABEL, serverScript } from "../libraries.js";
+import { clientScript, LIBRARY_LABEL, serverScript, type Library } from "../libraries.js";
 import type { UnaryClientResult } from "../clients/client-result.js";
 import type { ClientUnaryRow } from "../report.js";
 import type { BenchContext } from "./bench-context.js";
+
+/** One client unary run: calls, warm-up calls and how many are in flight. */
+export type ClientUnaryRun = BenchPlan["clientUnary"]["runs"][number];
+
+/**
+ * Runs `library`'s client process (with `clientArgs`) making `run`'s unary calls to
+ * `target`. Failed calls are recorded under `phase`; the result is returned either way.
+ */
+export async function runUnaryClient(
+  context: BenchContext,
+  phase: string,
+  library: Library,
+  target: string,
+  run: ClientUnaryRun,
+  clientArgs: string[] = [],
+): Promise<UnaryClientResult> {
+  const result = await runClientProcess<UnaryClientResult>(`${library} client`, clientScript(library), [
+    "--target", target,
+    "--scenario", "unary",
+    "--size", String(SMALL_MESSAGE_BYTES),
+    "--count", String(run.calls),
+    "--concurrency", String(run.concurrency),
+    "--warmup", String(run.warmupCalls),
+    ...clientArgs,
+  ], context.plan.clientTimeoutMs);
+  if (result.errors > 0) {
+    context.fail(phase, library, new Error(`${result.errors} of ${result.calls} calls failed: ${result.firstError}`));
+  }
+  return result;
+}
 
 export async function clientUnaryPhase(context: BenchContext): Promise<ClientUnaryRow[]> {
   const { plan } = context;
@@ -15,17 +46,11 @@ export async function clientUnaryPhase(context: BenchContext): Promise<ClientUna
   const server = await ServerProcess.start("raw server", serverScript("raw"));
   try {
     for (const run of plan.clientUnary.runs) {
+      const phase = `client unary ${run.concurrency} in flight`;
       for (const library of plan.libraries) {
         context.log(`client unary, ${run.concurrency} in flight: ${LIBRARY_LABEL[library]}`);
         try {
-          const result = await runClientProcess<UnaryClientResult>(`${library} client`, clientScript(library), [
-            "--target", server.address,
-            "--scenario", "unary",
-            "--size", String(SMALL_MESSAGE_BYTES),
-            "--count", String(run.calls),
-            "--concurrency", String(run.concurrency),
-            "--warmup", String(run.warmupCalls),
-          ], plan.clientTimeoutMs);
+          const result = await runUnaryClient(context, phase, library, server.address, run);
           rows.push({
             inFlight: run.concurrency,
             client: library,
@@ -37,13 +62,8 @@ export async function clientUnaryPhase(context: BenchContext): Promise<ClientUna
             p99Ms: result.p99Ms,
             peakRssBytes: result.peakRssBytes,
           });
-          if (result.errors > 0) {
-            context.fail(`client unary ${run.concurrency} in flight`, library, new Error(
-              `${result.errors} of ${result.calls} calls failed: ${result.firstError}`,
-            ));
-          }
         } catch (error) {
-          context.fail(`client unary ${run.concurrency} in flight`, library, error);
+          context.fail(phase, library, error);
         }
       }
     }

@@ -5,60 +5,112 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchMessage, ECHO_PATH, SMALL_MESSAGE_BYTES } from "../bench-message.js";
+import type { LoadShape } from "../bench-plan.js";
 import { ServerProcess } from "../child-process.js";
 import { checkEcho } from "../echo-check.js";
 import { runH2load } from "../h2load.js";
-import { LIBRARY_LABEL, serverScript } from "../libraries.js";
+import { LIBRARY_LABEL, serverScript, type Library } from "../libraries.js";
 import type { ServerUnaryRow } from "../report.js";
 import type { BenchContext } from "./bench-context.js";
 
+/** The 100-byte echo request h2load sends: its gRPC frame, and the file h2load reads it from. */
+export interface EchoBody {
+  frame: Buffer;
+  file: string;
+}
+
+/** Writes the small echo request's frame to the run's scratch directory. */
+export function writeEchoBody(context: BenchContext): EchoBody {
+  const message = benchMessage(SMALL_MESSAGE_BYTES);
+  const file = join(context.workDir, `echo-request-${message.size}.bin`);
+  writeFileSync(file, message.frame);
+  return { frame: message.frame, file };
+}
+
+/** One server process measured at one load shape. */
+export interface ServerMeasurement {
+  row: ServerUnaryRow;
+  /** The server process, still running, for questions asked after the load. */
+  server: ServerProcess;
+}
+
+/**
+ * Starts `library`'s server (with `serverArgs`), warms it up, measures it under h2load
+ * at `shape` with the plan's server-unary duration, and checks a sample of answers.
+ * A failed check or failed h2load requests are recorded under `phase`; the caller
+ * stops the returned server.
+ */
+export async function measureServer(
+  context: BenchContext,
+  phase: string,
+  library: Library,
+  shape: LoadShape,
+  body: EchoBody,
+  serverArgs: string[] = [],
+): Promise<ServerMeasurement> {
+  const settings = context.plan.serverUnary;
+  const load = `-c ${shape.connections} -m ${shape.streams}`;
+  const server = await ServerProcess.start(`${library} server`, serverScript(library), serverArgs);
+  try {
+    const url = `http://${server.address}${ECHO_PATH}`;
+    const base = { h2load: context.h2load.path, url, bodyFile: body.file, ...shape };
+    await runH2load({ ...base, requests: Math.max(settings.warmupRequests, shape.connections) });
+    const variant = serverArgs.map((arg) => arg.replace(/^-+/, "")).join("-");
+    const logFile = join(
+      context.workDir,
+      `h2load-${library}${variant === "" ? "" : `-${variant}`}-c${shape.connections}-m${shape.streams}.log`,
+    );
+    const result = await runH2load({
+      ...base,
+      ...(settings.durationSeconds !== undefined
+        ? { durationSeconds: settings.durationSeconds }
+        : { requests: Math.max(settings.requests ?? 0, shape.connections) }),
+      logFile,
+    });
+    const peakRssBytes = server.peakRssBytes();
+    const check = await checkEcho(server.address, body.frame, settings.checkRequests);
+    if (check.grpcStatusOk !== check.requests || check.echoed !== check.requests) {
+      context.fail(phase, library, new Error(
+        `sample check: ${check.grpcStatusOk}/${check.requests} grpc-status 0 (saw ${check.grpcStatuses.join(", ")}), ${check.echoed}/${check.requests} echoed`,
+      ));
+    }
+    if (result.succeeded !== result.done || result.done === 0) {
+      context.fail(phase, library, new Error(
+        `h2load: ${result.succeeded} of ${result.done} requests succeeded (${result.failed} failed, ${result.errored} errored)`,
+      ));
+    }
+    return {
+      server,
+      row: {
+        load,
+        server: library,
+        requestsPerSecond: result.requestsPerSecond,
+        p50Ms: result.latency?.p50Ms ?? Number.NaN,
+        p99Ms: result.latency?.p99Ms ?? Number.NaN,
+        peakRssBytes,
+        h2load: result,
+        check,
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
 export async function serverUnaryPhase(context: BenchContext): Promise<ServerUnaryRow[]> {
   const { plan } = context;
-  const settings = plan.serverUnary;
-  const message = benchMessage(SMALL_MESSAGE_BYTES);
-  const bodyFile = join(context.workDir, `echo-request-${message.size}.bin`);
-  writeFileSync(bodyFile, message.frame);
+  const body = writeEchoBody(context);
   const rows: ServerUnaryRow[] = [];
-  for (const shape of settings.shapes) {
+  for (const shape of plan.serverUnary.shapes) {
     const load = `-c ${shape.connections} -m ${shape.streams}`;
     for (const library of plan.libraries) {
       context.log(`server unary ${load}: ${LIBRARY_LABEL[library]}`);
       let server: ServerProcess | undefined;
       try {
-        server = await ServerProcess.start(`${library} server`, serverScript(library));
-        const url = `http://${server.address}${ECHO_PATH}`;
-        const base = { h2load: context.h2load.path, url, bodyFile, ...shape };
-        await runH2load({ ...base, requests: Math.max(settings.warmupRequests, shape.connections) });
-        const logFile = join(context.workDir, `h2load-${library}-c${shape.connections}-m${shape.streams}.log`);
-        const result = await runH2load({
-          ...base,
-          ...(settings.durationSeconds !== undefined
-            ? { durationSeconds: settings.durationSeconds }
-            : { requests: Math.max(settings.requests ?? 0, shape.connections) }),
-          logFile,
-        });
-        const peakRssBytes = server.peakRssBytes();
-        const check = await checkEcho(server.address, message.frame, settings.checkRequests);
-        rows.push({
-          load,
-          server: library,
-          requestsPerSecond: result.requestsPerSecond,
-          p50Ms: result.latency?.p50Ms ?? Number.NaN,
-          p99Ms: result.latency?.p99Ms ?? Number.NaN,
-          peakRssBytes,
-          h2load: result,
-          check,
-        });
-        if (check.grpcStatusOk !== check.requests || check.echoed !== check.requests) {
-          context.fail(`server unary ${load}`, library, new Error(
-            `sample check: ${check.grpcStatusOk}/${check.requests} grpc-status 0 (saw ${check.grpcStatuses.join(", ")}), ${check.echoed}/${check.requests} echoed`,
-          ));
-        }
-        if (result.succeeded !== result.done || result.done === 0) {
-          context.fail(`server unary ${load}`, library, new Error(
-            `h2load: ${result.succeeded} of ${result.done} requests succeeded (${result.failed} failed, ${result.errored} errored)`,
-          ));
-        }
+        const measured = await measureServer(context, `server unary ${load}`, library, shape, body);
+        server = measured.server;
+        rows.push(measured.row);
       } catch (error) {
         context.fail(`server unary ${load}`, library, error);
       } finally {

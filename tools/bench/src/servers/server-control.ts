@@ -1,8 +1,9 @@
 /**
  * What every bench server process shares with the driver: it reads `--port`, prints the
  * bound port on stdout once it accepts connections, answers "memory" on stdin with a
- * settled memory snapshot (one JSON line), and stops on "stop" or when stdin closes
- * (the driver went away). Started by hand, with stdin not a pipe, it runs until killed.
+ * settled memory snapshot (one JSON line), answers "channelz" with the calls channelz
+ * recorded (`{"calls": N}`, 0 for a server without channelz), and stops on "stop" or
+ * when stdin closes (the driver went away). Started by hand, with stdin not a pipe, it runs until killed.
  */
 import { fstatSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -14,8 +15,11 @@ export function listenPort(argv: readonly string[] = process.argv.slice(2)): num
   return index === -1 ? 0 : Number(argv[index + 1]);
 }
 
-/** Announces `port` to the driver and serves its commands until told to stop. */
-export function serveControl(port: number, stop: () => Promise<void> | void): void {
+/**
+ * Announces `port` to the driver and serves its commands until told to stop;
+ * `channelzCalls` counts the calls channelz recorded in this process.
+ */
+export function serveControl(port: number, stop: () => Promise<void> | void, channelzCalls?: () => number): void {
   process.stdout.write(`${port}\n`);
   let stopping = false;
   const exit = async (): Promise<void> => {
@@ -35,6 +39,8 @@ export function serveControl(port: number, stop: () => Promise<void> | void): vo
     const command = line.trim();
     if (command === "memory") {
       void settledMemory().then((snapshot) => process.stdout.write(`${JSON.stringify(snapshot)}\n`));
+    } else if (command === "channelz") {
+      process.stdout.write(`${JSON.stringify({ calls: channelzCalls?.() ?? 0 })}\n`);
     } else if (command === "stop") {
       void exit();
     }
