@@ -16,6 +16,7 @@ import {
   type ServerKeepaliveOptions,
 } from "./keepalive-options.js";
 import type { ConnectionManagement } from "./server-connection-manager.js";
+import { defaultMaxResetsPerSecond } from "./reset-flood-guard.js";
 import { listenHttp2 } from "./server-listener.js";
 import { defaultMaxSessionMemory, mergeSettings } from "./settings.js";
 
@@ -44,6 +45,13 @@ export interface Http2TransportOptions {
   serverKeepalive?: ServerKeepaliveOptions;
   /** How listeners treat the PINGs clients send; clients that ping too often are disconnected. */
   keepaliveEnforcement?: KeepaliveEnforcementOptions;
+  /**
+   * The rapid-reset defence (CVE-2023-44487): a client that resets more than this many
+   * unfinished streams within one second on a connection is told GOAWAY
+   * ENHANCE_YOUR_CALM "too_many_resets" and disconnected. Default 500; `Infinity` turns
+   * the guard off.
+   */
+  maxResetsPerSecond?: number;
 }
 
 /**
@@ -69,6 +77,8 @@ export function http2Transport(options: Http2TransportOptions = {}): TransportBu
 export function createHttp2Transport(options: Http2TransportOptions, limits: KeepaliveLimits): TransportBuilder {
   const maxSessionMemory = options.maxSessionMemory ?? defaultMaxSessionMemory;
   const maxOutstandingPings = options.maxOutstandingPings;
+  const maxResetsPerSecond = options.maxResetsPerSecond ?? defaultMaxResetsPerSecond;
+  if (!(maxResetsPerSecond >= 0)) throw new RangeError(`maxResetsPerSecond must be 0 or more, got ${maxResetsPerSecond}`);
   let keepalive: ClientKeepalive = resolveClientKeepalive(options.keepalive, limits);
   const management: ConnectionManagement = {
     keepalive: resolveServerKeepalive(options.serverKeepalive, limits),
@@ -95,6 +105,7 @@ export function createHttp2Transport(options: Http2TransportOptions, limits: Kee
         maxSessionMemory,
         maxOutstandingPings,
         management,
+        maxResetsPerSecond,
       });
     },
   };

@@ -16,6 +16,8 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import { formatBoundAddress, formatHostPort, parseAddress, type NetAddress } from "./address.js";
 import { ServerConnectionManager, type ConnectionManagement } from "./server-connection-manager.js";
+import { ResetFloodGuard } from "./reset-flood-guard.js";
+import { StalledSessionSweep } from "./stalled-session-sweep.js";
 import { ServerStream, newServerConnection, type ServerConnection } from "./server-stream.js";
 import { sessionWindows, toNodeSettings } from "./settings.js";
 
@@ -26,6 +28,8 @@ export interface ServerSessionOptions {
   maxOutstandingPings: number | undefined;
   /** Keepalive, ping enforcement and connection age and idleness. */
   management: ConnectionManagement;
+  /** Client stream resets per connection per second before the connection is closed; Infinity for no limit. */
+  maxResetsPerSecond: number;
 }
 
 /** Listens on `address` and resolves once the port is bound. */
@@ -59,6 +63,7 @@ class Http2Listener implements TransportListener {
   /** The secured (e.g. TLS) socket over each raw one, once its handshake finished. */
   private readonly securedOf = new Map<net.Socket, Duplex>();
   private readonly sessions = new Map<http2.ServerHttp2Session, ServerConnection>();
+  private readonly sweep = new StalledSessionSweep(this.sessions);
   /** The connection whose socket is being handed to the HTTP/2 server right now. */
   private accepting: ServerConnection | undefined;
   private stopping = false;
@@ -71,6 +76,7 @@ class Http2Listener implements TransportListener {
     session: ServerSessionOptions,
   ) {
     this.netClosed = new Promise((resolve) => netServer.once("close", () => resolve()));
+    netServer.once("close", () => this.sweep.stop());
     // Errors after listening belong to single connections; they are handled there.
     netServer.on("error", () => {});
     this.h2server = http2.createServer({
@@ -78,9 +84,7 @@ class Http2Listener implements TransportListener {
       maxSessionMemory: session.maxSessionMemory,
       ...(session.maxOutstandingPings !== undefined ? { maxOutstandingPings: session.maxOutstandingPings } : {}),
     });
-    const windowSize = session.settings.connectionWindowSize;
-    const management = session.management;
-    this.h2server.on("session", (s: http2.ServerHttp2Session) => this.onSession(s, windowSize, management));
+    this.h2server.on("session", (s: http2.ServerHttp2Session) => this.onSession(s, session));
     netServer.on("connection", (socket: net.Socket) => this.onConnection(socket));
   }
 
@@ -140,29 +144,42 @@ class Http2Listener implements TransportListener {
   }
 
   /** node emits 'session' synchronously inside emit('connection'), so `accepting` is this session's connection. */
-  private onSession(session: http2.ServerHttp2Session, windowSize: number | undefined, management: ConnectionManagement): void {
+  private onSession(session: http2.ServerHttp2Session, options: ServerSessionOptions): void {
     const connection = this.accepting ?? newServerConnection({ address: this.address }, undefined);
     connection.flowControl = () => sessionWindows(session);
     this.sessions.set(session, connection);
-    new ServerConnectionManager(session, connection, management);
+    new ServerConnectionManager(session, connection, options.management);
+    if (options.maxResetsPerSecond !== Infinity) {
+      const guard = new ResetFloodGuard(session, options.maxResetsPerSecond, (e) => {
+        connection.failure ??= e;
+      });
+      connection.onPeerReset = guard.onPeerReset;
+    }
     session.on("error", (e: Error) => {
       connection.failure ??= new Error(`connection from ${connection.peer.address} failed: ${e.message}`, { cause: e });
     });
     const { onConnection, onConnectionClose } = this.options;
     session.once("close", () => {
       this.sessions.delete(session);
+      this.sweep.forget(session);
       onConnectionClose?.(connection);
     });
     onConnection?.(connection);
     const onStream = this.options.onStream;
     session.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      let serverStream: ServerStream | undefined;
+      const id = stream.id;
+      if (id !== undefined && id > connection.lastStreamId) connection.lastStreamId = id;
       try {
-        onStream(new ServerStream(stream, headers as Http2Headers, connection));
+        serverStream = new ServerStream(stream, headers as Http2Headers, connection);
+        onStream(serverStream);
       } catch {
         // A failing stream handler costs that stream, not the process.
-        if (!stream.destroyed) stream.close(Http2ErrorCode.INTERNAL_ERROR);
+        if (serverStream !== undefined) serverStream.reset(Http2ErrorCode.INTERNAL_ERROR);
+        else if (!stream.destroyed) stream.close(Http2ErrorCode.INTERNAL_ERROR);
       }
     });
+    const windowSize = options.settings.connectionWindowSize;
     if (windowSize !== undefined) {
       try {
         session.setLocalWindowSize(windowSize);
@@ -187,6 +204,7 @@ class Http2Listener implements TransportListener {
     const wasStopping = this.stopping;
     this.stopping = true;
     if (!wasStopping) this.netServer.close();
+    this.sweep.stop();
     // Sockets first, so clients see the connection drop rather than streams that end
     // without trailers.
     // A wrapper (TLS) goes before the socket under it: node can crash reading a TLS

@@ -35,6 +35,10 @@ export interface ServerConnection extends CoreServerConnection {
   idleSince: number;
   /** The connection closes when idle too long, so `idleSince` is kept. */
   tracksIdle: boolean;
+  /** The highest stream id handed to the server (for the stalled-session sweep). */
+  lastStreamId: number;
+  /** Called for each stream the client reset before its response ended (the rapid-reset guard). */
+  onPeerReset: (() => void) | undefined;
 }
 
 /** A connection's bookkeeping before any stream opened. */
@@ -48,6 +52,8 @@ export function newServerConnection(peer: Peer, localAddress: string | undefined
     sent: false,
     idleSince: 0,
     tracksIdle: false,
+    lastStreamId: 0,
+    onPeerReset: undefined,
   };
 }
 
@@ -63,6 +69,8 @@ export class ServerStream implements ServerTransportStream {
   private closedBeforeListener = false;
   private closed = false;
   private drainListening = false;
+  /** The server reset the stream itself. */
+  private resetSent = false;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -133,7 +141,9 @@ export class ServerStream implements ServerTransportStream {
   }
 
   reset(code: number = Http2ErrorCode.CANCEL): void {
-    if (!this.stream.destroyed) this.stream.close(code);
+    if (this.stream.destroyed) return;
+    this.resetSent = true;
+    this.stream.close(code);
   }
 
   pause(): void {
@@ -172,6 +182,10 @@ export class ServerStream implements ServerTransportStream {
     this.closed = true;
     const conn = this.conn;
     if (--conn.openStreams === 0 && conn.tracksIdle) conn.idleSince = Date.now();
+    if (!this.ended && !this.resetSent && conn.onPeerReset !== undefined) {
+      const rstCode = this.stream.rstCode;
+      if (rstCode !== undefined && rstCode !== Http2ErrorCode.NO_ERROR) conn.onPeerReset();
+    }
     const listener = this.listener;
     if (listener === undefined) this.closedBeforeListener = true;
     else this.deliverClose(listener);
