@@ -189,6 +189,7 @@ export class Server implements ServerCallHost {
     if (this.channelz !== undefined) channelzRegistry()?.removeServer(this.channelz);
   }
 
+  /** @internal a call reports its end (ServerCallHost). */
   callEnded(call: ServerCall): void {
     this.calls.delete(call);
     if (this.calls.size === 0 && this.idleWaiters.length > 0) {
