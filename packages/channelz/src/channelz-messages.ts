@@ -3,7 +3,7 @@
  * reading the record at the moment of the call.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   ConnectivityState,
   type ChannelzCallCounts,
@@ -67,8 +67,8 @@ export function serverRef(ref: ChannelzRef): MessageInitShape<typeof ServerRefSc
   return { serverId: BigInt(ref.id), name: ref.name };
 }
 
-function timestamp(date: Date | undefined) {
-  return date === undefined ? undefined : timestampFromDate(date);
+function timestamp(ms: number | undefined) {
+  return ms === undefined ? undefined : timestampFromMs(ms);
 }
 
 export function traceMessage(trace: ChannelzTrace): MessageInitShape<typeof ChannelTraceSchema> {

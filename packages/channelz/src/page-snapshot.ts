@@ -80,7 +80,7 @@ function calls(c: ChannelzCallCounts): CallCountsView {
     started: c.callsStarted,
     succeeded: c.callsSucceeded,
     failed: c.callsFailed,
-    lastStarted: c.lastCallStarted?.toISOString() ?? "",
+    lastStarted: c.lastCallStarted === undefined ? "" : new Date(c.lastCallStarted).toISOString(),
   };
 }
 

@@ -49,11 +49,12 @@ export class ChannelzCallCounts {
   callsStarted = 0;
   callsSucceeded = 0;
   callsFailed = 0;
-  lastCallStarted: Date | undefined;
+  /** When the last call started, in ms since the epoch (a number, so counting allocates nothing). */
+  lastCallStarted: number | undefined;
 
   callStarted(): void {
     this.callsStarted++;
-    this.lastCallStarted = new Date();
+    this.lastCallStarted = Date.now();
   }
 
   callEnded(ok: boolean): void {
@@ -130,10 +131,11 @@ export class ChannelzSocket extends Entity {
   messagesSent = 0;
   messagesReceived = 0;
   keepAlivesSent = 0;
-  lastLocalStreamCreated: Date | undefined;
-  lastRemoteStreamCreated: Date | undefined;
-  lastMessageSent: Date | undefined;
-  lastMessageReceived: Date | undefined;
+  // Times in ms since the epoch.
+  lastLocalStreamCreated: number | undefined;
+  lastRemoteStreamCreated: number | undefined;
+  lastMessageSent: number | undefined;
+  lastMessageReceived: number | undefined;
   constructor(
     id: number,
     /** The subchannel or server the connection belongs to. */
@@ -157,8 +159,8 @@ export class ChannelzSocket extends Entity {
   /** A stream opened: by us on a client connection, by the peer on a server connection. */
   streamStarted(): void {
     this.streamsStarted++;
-    if (this.side === "client") this.lastLocalStreamCreated = new Date();
-    else this.lastRemoteStreamCreated = new Date();
+    if (this.side === "client") this.lastLocalStreamCreated = Date.now();
+    else this.lastRemoteStreamCreated = Date.now();
   }
 
   /** A stream ended: `ok` when it ended with END_STREAM rather than a reset or an error. */
@@ -169,12 +171,12 @@ export class ChannelzSocket extends Entity {
 
   messageSent(): void {
     this.messagesSent++;
-    this.lastMessageSent = new Date();
+    this.lastMessageSent = Date.now();
   }
 
   messageReceived(): void {
     this.messagesReceived++;
-    this.lastMessageReceived = new Date();
+    this.lastMessageReceived = Date.now();
   }
 }
 
