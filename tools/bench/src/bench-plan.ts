@@ -27,6 +27,12 @@ export interface BenchPlan {
     requests?: number;
     /** Unary requests checked with node:http2 after the load. */
     checkRequests: number;
+    /**
+     * Each server is measured this many times, the libraries taking turns, and the
+     * median run is reported: a shared machine's speed drifts over minutes, and turns
+     * spread the drift over every library instead of landing on one.
+     */
+    rounds: number;
   };
   clientUnary: {
     runs: { concurrency: number; calls: number; warmupCalls: number }[];
@@ -140,6 +146,7 @@ function fullPlan(): BenchPlan {
       warmupRequests: 10_000,
       durationSeconds: 10,
       checkRequests: 20,
+      rounds: 3,
     },
     clientUnary: {
       runs: [
@@ -175,6 +182,7 @@ function smokePlan(): BenchPlan {
       warmupRequests: 100,
       requests: 300,
       checkRequests: 5,
+      rounds: 1,
     },
     clientUnary: {
       runs: [

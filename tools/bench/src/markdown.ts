@@ -59,14 +59,18 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.revision !== undefined) out.push(`- source revision: ${report.revision}`);
   out.push("");
 
+  const rounds = Math.max(1, ...report.serverUnary.map((row) => row.roundsRequestsPerSecond?.length ?? 1));
   out.push("## Servers under h2load: unary echo of a 100-byte message");
   out.push("");
   out.push(`Each server is its own process on 127.0.0.1, loaded by h2load (one thread), ${load}. `
     + "Latency is h2load's per-request time (--log-file); peak RSS is the server's VmHWM. "
-    + "The check column is a node:http2 sample sent after the load: answers with grpc-status 0 and a byte-exact echo.");
+    + "The check column is a node:http2 sample sent after the load: answers with grpc-status 0 and a byte-exact echo."
+    + (rounds > 1
+      ? ` Each server ran ${rounds} times, the servers taking turns; each row is the median run, and the last column lists every run's requests/s.`
+      : ""));
   out.push("");
   out.push(table(
-    ["load", "server", "requests/s", "p50 ms", "p99 ms", "peak RSS MiB", "h2load 2xx / done", "check"],
+    ["load", "server", "requests/s", "p50 ms", "p99 ms", "peak RSS MiB", "h2load 2xx / done", "check", ...(rounds > 1 ? ["every run, requests/s"] : [])],
     report.serverUnary.map((row) => [
       row.load,
       LIBRARY_LABEL[row.server],
@@ -76,6 +80,7 @@ export function renderMarkdown(report: BenchReport): string {
       mib(row.peakRssBytes),
       `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
       `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0, ${row.check.echoed}/${row.check.requests} echoed`,
+      ...(rounds > 1 ? [(row.roundsRequestsPerSecond ?? []).map(count).join(", ")] : []),
     ]),
   ));
   out.push("");

@@ -18,6 +18,8 @@ export interface ServerUnaryRow {
   h2load: H2loadResult;
   /** The node:http2 sample sent after the load. */
   check: EchoCheckResult;
+  /** Requests/s of every round, in order; the row is the median round. */
+  roundsRequestsPerSecond?: number[];
 }
 
 /** One client making unary calls to the raw node:http2 server. */

@@ -98,24 +98,38 @@ export async function measureServer(
   }
 }
 
+/** The run with the median throughput (the lower middle one of an even count). */
+export function medianRun<T>(runs: readonly T[], throughput: (run: T) => number): T | undefined {
+  const sorted = [...runs].sort((a, b) => throughput(a) - throughput(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 export async function serverUnaryPhase(context: BenchContext): Promise<ServerUnaryRow[]> {
   const { plan } = context;
   const body = writeEchoBody(context);
   const rows: ServerUnaryRow[] = [];
+  const rounds = plan.serverUnary.rounds;
   for (const shape of plan.serverUnary.shapes) {
     const load = `-c ${shape.connections} -m ${shape.streams}`;
-    for (const library of plan.libraries) {
-      context.log(`server unary ${load}: ${LIBRARY_LABEL[library]}`);
-      let server: ServerProcess | undefined;
-      try {
-        const measured = await measureServer(context, `server unary ${load}`, library, shape, body);
-        server = measured.server;
-        rows.push(measured.row);
-      } catch (error) {
-        context.fail(`server unary ${load}`, library, error);
-      } finally {
-        await server?.stop();
+    const runs = new Map<Library, ServerUnaryRow[]>(plan.libraries.map((l) => [l, []]));
+    for (let round = 1; round <= rounds; round++) {
+      for (const library of plan.libraries) {
+        context.log(`server unary ${load}: ${LIBRARY_LABEL[library]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`);
+        let server: ServerProcess | undefined;
+        try {
+          const measured = await measureServer(context, `server unary ${load}`, library, shape, body);
+          server = measured.server;
+          runs.get(library)!.push(measured.row);
+        } catch (error) {
+          context.fail(`server unary ${load}`, library, error);
+        } finally {
+          await server?.stop();
+        }
       }
+    }
+    for (const library of plan.libraries) {
+      const median = medianRun(runs.get(library)!, (r) => r.requestsPerSecond);
+      if (median !== undefined) rows.push({ ...median, roundsRequestsPerSecond: runs.get(library)!.map((r) => r.requestsPerSecond) });
     }
   }
   return rows;
