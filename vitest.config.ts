@@ -10,5 +10,17 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      { extends: true, test: { name: "all" } },
+      {
+        // The transport seam tests again, on transport-h2 instead of node:http2.
+        extends: true,
+        test: {
+          name: "seam-h2",
+          include: ["packages/transport-http2/test/{streams,flow-control,connection,settings}.test.ts"],
+          env: { GRPCKIT_TEST_TRANSPORT: "h2" },
+        },
+      },
+    ],
   },
 });

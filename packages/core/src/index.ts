@@ -46,6 +46,7 @@ export { identityCompressor, gzipCompressor, deflateCompressor, type Compressor 
 
 // Plug-in seams and registries
 export * from "./transport.js";
+export { formatBoundAddress, formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "./transport-address.js";
 export * from "./credentials.js";
 export { bearerToken, combineCallCredentials, type CallCredentials, type CallCredentialsContext } from "./call-credentials.js";
 export type { Address, Endpoint, Resolver, ResolverBuilder, ResolverBuildOptions, ResolverClientConn, ResolverState } from "./resolver.js";

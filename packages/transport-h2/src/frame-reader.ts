@@ -97,6 +97,13 @@ export class FrameReader {
     if (offset < buf.byteLength && !this.failed) this.pending = buf.subarray(offset);
   }
 
+  /** Stops reading: later input, and the rest of the current chunk, are ignored. */
+  stop(): void {
+    this.failed = true;
+    this.pending = undefined;
+    this.fragments = [];
+  }
+
   private fail(code: number, message: string): void {
     if (this.failed) return;
     this.failed = true;

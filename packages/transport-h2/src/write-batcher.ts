@@ -7,7 +7,13 @@
 export interface WritableSocket {
   write(chunk: Uint8Array): boolean;
   once(event: "drain", listener: () => void): unknown;
+  /** With cork/uncork, a large batch goes out as one vectored write instead of a copy. */
+  cork?(): void;
+  uncork?(): void;
 }
+
+/** Batches up to this size are joined into one buffer; larger ones are written as a vector. */
+const copyLimit = 64 * 1024;
 
 export class WriteBatcher {
   private queue: Buffer[] = [];
@@ -20,6 +26,11 @@ export class WriteBatcher {
     private readonly socket: WritableSocket,
     /** Called when the socket took everything and can take more (after it was full). */
     private readonly onDrain: () => void,
+    /**
+     * Called at the start of each flush, to add frames that are made as late as
+     * possible (DATA, cut to the flow-control windows of that moment).
+     */
+    private readonly produce?: () => void,
   ) {}
 
   /** Queues a frame (or several in one Buffer); they go out at the end of this turn. */
@@ -27,7 +38,12 @@ export class WriteBatcher {
     if (this.closed) return;
     this.queue.push(chunk);
     this.queuedBytes += chunk.byteLength;
-    if (!this.scheduled) {
+    this.schedule();
+  }
+
+  /** Asks for a flush at the end of this turn even if nothing is queued yet (for `produce`). */
+  schedule(): void {
+    if (!this.scheduled && !this.closed) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
@@ -36,11 +52,26 @@ export class WriteBatcher {
   /** Writes what is queued now. */
   readonly flush = (): void => {
     this.scheduled = false;
-    if (this.closed || this.queue.length === 0) return;
-    const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queuedBytes);
+    if (this.closed) return;
+    if (this.produce !== undefined && !this.full) this.produce();
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    if (!this.socket.write(out) && !this.full) {
+    const socket = this.socket;
+    let accepted: boolean;
+    if (queue.length === 1) {
+      accepted = socket.write(queue[0]);
+    } else if (bytes <= copyLimit || socket.cork === undefined || socket.uncork === undefined) {
+      accepted = socket.write(Buffer.concat(queue, bytes));
+    } else {
+      socket.cork();
+      accepted = true;
+      for (const chunk of queue) accepted = socket.write(chunk) && accepted;
+      socket.uncork();
+    }
+    if (!accepted && !this.full) {
       this.full = true;
       this.socket.once("drain", () => {
         this.full = false;

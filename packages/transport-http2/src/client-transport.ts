@@ -21,7 +21,7 @@ import {
 import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { formatHostPort, formatUnixPath, parseAddress, type NetAddress } from "./address.js";
+import { formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "@grpckit/core";
 import { ClientStream, type ClientStreamHost } from "./client-stream.js";
 import type { ClientKeepalive } from "./keepalive-options.js";
 import { KeepalivePinger } from "./keepalive-pinger.js";
@@ -49,7 +49,7 @@ export function connectHttp2(
 ): Promise<ClientTransport> {
   let target: NetAddress;
   try {
-    target = parseAddress(address);
+    target = parseTransportAddress(address);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -14,7 +14,7 @@ import {
 import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { formatBoundAddress, formatHostPort, parseAddress, type NetAddress } from "./address.js";
+import { formatBoundAddress, formatHostPort, parseTransportAddress, type NetAddress } from "@grpckit/core";
 import { ServerConnectionManager, type ConnectionManagement } from "./server-connection-manager.js";
 import { ResetFloodGuard } from "./reset-flood-guard.js";
 import { StalledSessionSweep } from "./stalled-session-sweep.js";
@@ -36,7 +36,7 @@ export interface ServerSessionOptions {
 export function listenHttp2(address: string, options: ServerTransportOptions, session: ServerSessionOptions): Promise<TransportListener> {
   let target: NetAddress;
   try {
-    target = parseAddress(address);
+    target = parseTransportAddress(address);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -12,7 +12,13 @@ import {
 } from "@grpckit/core";
 import { http2Transport } from "@grpckit/transport-http2";
 
-export const transport = http2Transport();
+import { h2Transport } from "../../transport-h2/src/index.js";
+
+/**
+ * The transport under test. These seam tests hold for any transport: the root vitest
+ * config runs them a second time with GRPCKIT_TEST_TRANSPORT=h2, on grpckit's own HTTP/2.
+ */
+export const transport = process.env.GRPCKIT_TEST_TRANSPORT === "h2" ? h2Transport() : http2Transport();
 export const insecure = insecureCredentials();
 
 /** Resolves with a value, or rejects after `ms` saying what was awaited. */

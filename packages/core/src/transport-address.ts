@@ -12,7 +12,7 @@ export type NetAddress = { readonly host: string; readonly port: number } | { re
  * Parses a transport address. An empty host (":50051") means every interface when
  * listening and the local host when connecting. Throws when the form is not one of the above.
  */
-export function parseAddress(address: string): NetAddress {
+export function parseTransportAddress(address: string): NetAddress {
   if (address.startsWith("unix:")) {
     const path = address.slice("unix:".length);
     if (path === "") throw new Error(`address "${address}" has no socket path`);

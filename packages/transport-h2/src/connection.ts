@@ -1,0 +1,673 @@
+/**
+ * One HTTP/2 connection (RFC 9113) over a duplex socket, the part both roles share:
+ * the SETTINGS exchange, flow control in both directions, PING, GOAWAY, RST_STREAM,
+ * the flood limits, and sending DATA cut to the windows. The server and client
+ * connections add how streams open and what their header blocks must hold.
+ *
+ * Nothing is thrown out of it: a protocol violation ends the stream (RST_STREAM) or
+ * the connection (GOAWAY, then the socket closes), with a message saying why.
+ */
+import type { Http2Headers } from "@grpckit/core";
+import type { Duplex } from "node:stream";
+import {
+  ErrorCode,
+  Flag,
+  FrameType,
+  SettingId,
+  defaultInitialWindowSize,
+  frameHeaderLength,
+  goawayFrame,
+  headersFrames,
+  pingFrame,
+  rstStreamFrame,
+  settingsFrame,
+  windowUpdateFrame,
+  writeFrameHeader,
+} from "./frame.js";
+import { FrameReader, type FrameHandler } from "./frame-reader.js";
+import { ReceiveWindow, SendWindow } from "./flow-control.js";
+import { encodeHeaders } from "./header-fields.js";
+import { HpackDecoder, type HpackBlockFault } from "./hpack-decoder.js";
+import { HpackEncoder } from "./hpack-encoder.js";
+import { RateLimit } from "./rate-limit.js";
+import { SettingsError, applySettings, defaultH2Settings } from "./settings.js";
+import { streamHighWaterMark, type H2Stream } from "./stream.js";
+import { WriteBatcher } from "./write-batcher.js";
+
+/** Our side's settings, resolved from the user's options. */
+export interface LocalSettings {
+  /** SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window. */
+  initialWindowSize: number;
+  /** The connection's receive window, raised from 65,535 with a WINDOW_UPDATE at start. */
+  connectionWindowSize: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS; Infinity is not sent. */
+  maxConcurrentStreams: number;
+  maxFrameSize: number;
+  maxHeaderListSize: number;
+  headerTableSize: number;
+}
+
+/** Per-connection limits against abusive peers; each ends the connection with ENHANCE_YOUR_CALM. */
+export interface FloodLimits {
+  maxResetsPerSecond: number;
+  maxPingsPerSecond: number;
+  maxSettingsPerSecond: number;
+  maxEmptyDataFramesPerSecond: number;
+  maxContinuationFrames: number;
+}
+
+/** How long our SETTINGS may go unacknowledged before SETTINGS_TIMEOUT. */
+const settingsTimeoutMs = 10_000;
+/** How long a closing socket may take to flush before it is destroyed. */
+const closeLingerMs = 1_000;
+/** Control frames queued for a peer that does not read, before it is disconnected. */
+const maxStalledControlBytes = 1 << 20;
+/** DATA bytes produced per flush, so one busy stream cannot hold the socket for long. */
+const flushBudget = 1 << 20;
+/** Stream ids remembered after we reset them, whose in-flight frames are ignored. */
+const rememberedResets = 1024;
+
+interface PendingPing {
+  sentAt: bigint;
+  resolve(ms: number): void;
+  reject(error: Error): void;
+}
+
+export abstract class H2Connection implements FrameHandler {
+  readonly remoteSettings = defaultH2Settings();
+  protected readonly streams = new Map<number, H2Stream>();
+  protected readonly out: WriteBatcher;
+  protected readonly reader: FrameReader;
+  protected readonly encoder = new HpackEncoder();
+  protected readonly decoder: HpackDecoder;
+  protected readonly sendWindow = new SendWindow(defaultInitialWindowSize);
+  protected readonly recvWindow: ReceiveWindow;
+  /** The highest stream id the peer opened. */
+  protected lastPeerStreamId = 0;
+  /** Set once GOAWAY went out; the value is its last-stream-id. */
+  protected goawayLastStreamId = -1;
+  /** The connection is closing or closed: no new streams. */
+  closed = false;
+  /** The socket has closed and every stream was told. */
+  finished = false;
+  /** Why the connection ended, when it did not end cleanly. */
+  failure: Error | undefined;
+  /** Set on every frame received, for keepalive. */
+  received = false;
+
+  private readonly ready = new Set<H2Stream>();
+  private readonly resetByUs = new Set<number>();
+  private readonly pings = new Map<number, PendingPing>();
+  private nextPingId = 1;
+  private settingsAcked = false;
+  private settingsTimer: ReturnType<typeof setTimeout> | undefined;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly resets: RateLimit;
+  private readonly pingLimit: RateLimit;
+  private readonly settingsLimit: RateLimit;
+  private readonly emptyDataLimit: RateLimit;
+  private errored = false;
+
+  constructor(
+    protected readonly socket: Duplex,
+    protected readonly local: LocalSettings,
+    limits: FloodLimits,
+    isServer: boolean,
+  ) {
+    this.resets = new RateLimit(limits.maxResetsPerSecond);
+    this.pingLimit = new RateLimit(limits.maxPingsPerSecond);
+    this.settingsLimit = new RateLimit(limits.maxSettingsPerSecond);
+    this.emptyDataLimit = new RateLimit(limits.maxEmptyDataFramesPerSecond);
+    this.decoder = new HpackDecoder({ maxTableSize: local.headerTableSize, maxHeaderListSize: local.maxHeaderListSize });
+    this.recvWindow = new ReceiveWindow(Math.max(local.connectionWindowSize, defaultInitialWindowSize));
+    this.reader = new FrameReader(this, {
+      // Our limit from the start: a peer may use it as soon as it reads our SETTINGS.
+      maxFrameSize: local.maxFrameSize,
+      expectPreface: isServer,
+      maxHeaderBlockBytes: 2 * local.maxHeaderListSize + 1024,
+      maxContinuationFrames: limits.maxContinuationFrames,
+    });
+    this.out = new WriteBatcher(socket, this.onSocketDrain, this.produceData);
+  }
+
+  /** Sends our preface (SETTINGS, the connection window) and starts reading. */
+  protected start(clientPreface: Buffer | undefined): void {
+    const socket = this.socket;
+    if (clientPreface !== undefined) this.out.push(clientPreface);
+    const local = this.local;
+    const settings: [number, number][] = [];
+    if (clientPreface !== undefined) settings.push([SettingId.ENABLE_PUSH, 0]);
+    if (local.maxConcurrentStreams !== Infinity) settings.push([SettingId.MAX_CONCURRENT_STREAMS, local.maxConcurrentStreams]);
+    if (local.initialWindowSize !== defaultInitialWindowSize) settings.push([SettingId.INITIAL_WINDOW_SIZE, local.initialWindowSize]);
+    if (local.maxFrameSize !== 16_384) settings.push([SettingId.MAX_FRAME_SIZE, local.maxFrameSize]);
+    if (local.headerTableSize !== 4096) settings.push([SettingId.HEADER_TABLE_SIZE, local.headerTableSize]);
+    settings.push([SettingId.MAX_HEADER_LIST_SIZE, local.maxHeaderListSize]);
+    this.out.push(settingsFrame(settings));
+    const extra = local.connectionWindowSize - defaultInitialWindowSize;
+    if (extra > 0) this.out.push(windowUpdateFrame(0, extra));
+    this.settingsTimer = setTimeout(() => {
+      this.settingsTimer = undefined;
+      this.connectionError(ErrorCode.SETTINGS_TIMEOUT, `our SETTINGS were not acknowledged within ${settingsTimeoutMs} ms`);
+    }, settingsTimeoutMs);
+    this.settingsTimer.unref?.();
+    socket.on("data", this.onSocketData);
+    socket.on("error", (e: Error) => {
+      this.failure ??= this.describeFailure(e.message, e);
+    });
+    socket.once("close", () => this.finish());
+    socket.once("end", () => {
+      // The peer half-closed: it will send nothing more, so the connection is over.
+      if (!this.closed) {
+        this.failure ??= this.describeFailure("the peer closed the connection");
+        this.closed = true;
+      }
+      this.endSocket();
+    });
+  }
+
+  // ---- what the roles provide ----
+
+  /** A complete header block arrived (decoded, with its fault if any). */
+  protected abstract onHeaderBlock(streamId: number, endStream: boolean, fields: string[], fault: HpackBlockFault | undefined): void;
+  /** True for a stream id the peer or we could still open (nothing may arrive on it). */
+  protected abstract isIdle(streamId: number): boolean;
+  /** The stream closed; the role updates its counts. */
+  protected abstract streamClosed(stream: H2Stream): void;
+  /** The peer sent GOAWAY. */
+  protected abstract goawayReceived(lastStreamId: number, code: number, debug: string): void;
+  /** The connection is gone; every stream was closed. */
+  protected abstract connectionClosed(): void;
+  /** An Error for the connection's failure, naming the peer. */
+  protected abstract describeFailure(message: string, cause?: unknown): Error;
+  /** The stream ended normally in both directions or was reset: tell core. */
+  protected abstract deliverClose(stream: H2Stream, rstCode: number | undefined, error: Error | undefined): void;
+
+  // ---- reading ----
+
+  private readonly onSocketData = (chunk: Buffer): void => {
+    this.received = true;
+    try {
+      this.reader.push(chunk);
+    } catch (e) {
+      // A bug in a callback must cost this connection only.
+      this.connectionError(ErrorCode.INTERNAL_ERROR, `internal error while reading: ${(e as Error).message}`);
+    }
+  };
+
+  onData(streamId: number, endStream: boolean, data: Buffer, flowLength: number): void {
+    if (!this.recvWindow.receive(flowLength)) {
+      return this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, `DATA beyond the connection's flow-control window (${flowLength} bytes, ${this.recvWindow.size} allowed)`);
+    }
+    // The connection window is returned at once; each stream's waits for its reader.
+    const connIncrement = this.recvWindow.release(flowLength);
+    if (connIncrement > 0) this.out.push(windowUpdateFrame(0, connIncrement));
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      if (this.isIdle(streamId)) return this.connectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
+      if (!this.resetByUs.has(streamId)) this.resetStreamId(streamId, ErrorCode.STREAM_CLOSED);
+      return;
+    }
+    if (stream.remoteEnded) return this.streamError(stream, ErrorCode.STREAM_CLOSED, `DATA on stream ${streamId} after its END_STREAM`);
+    if (!stream.recvWindow.receive(flowLength)) {
+      return this.streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, `DATA beyond stream ${streamId}'s flow-control window`);
+    }
+    if (data.byteLength === 0 && !endStream && !this.emptyDataLimit.take()) {
+      return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many empty DATA frames", "too_many_empty_frames");
+    }
+    const padding = flowLength - data.byteLength;
+    if (padding > 0) this.releaseStream(stream, padding);
+    if (stream.contentLength >= 0) {
+      stream.receivedBytes += data.byteLength;
+      if (stream.receivedBytes > stream.contentLength || (endStream && stream.receivedBytes !== stream.contentLength)) {
+        return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `DATA does not add up to content-length ${stream.contentLength}`);
+      }
+    }
+    if (data.byteLength > 0) stream.receive(data);
+    if (endStream && !stream.closed) this.remoteEnd(stream);
+  }
+
+  onHeaders(streamId: number, endStream: boolean, block: Buffer, dependsOn: number | undefined): void {
+    let fields: string[];
+    try {
+      fields = this.decoder.decode(block);
+    } catch (e) {
+      return this.connectionError(ErrorCode.COMPRESSION_ERROR, `undecodable header block: ${(e as Error).message}`);
+    }
+    if (dependsOn === streamId) {
+      const stream = this.streams.get(streamId);
+      if (stream !== undefined) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `stream ${streamId} depends on itself`);
+      this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
+      if (streamId > this.lastPeerStreamId && streamId % 2 === 1) this.lastPeerStreamId = streamId;
+      return;
+    }
+    this.onHeaderBlock(streamId, endStream, fields, this.decoder.fault);
+  }
+
+  onPriority(streamId: number, dependsOn: number): void {
+    if (dependsOn !== streamId) return;
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined) this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `stream ${streamId} depends on itself`);
+    else this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
+  }
+
+  onStreamError(streamId: number, code: number, message: string): void {
+    const stream = this.streams.get(streamId);
+    if (stream !== undefined) this.streamError(stream, code, message);
+    else this.resetStreamId(streamId, code);
+  }
+
+  onRstStream(streamId: number, code: number): void {
+    if (this.isIdle(streamId)) return this.connectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
+    if (!this.resets.take()) {
+      return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.resets.max} stream resets in one second`, "too_many_resets");
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return;
+    stream.discardInbox();
+    this.closeStream(stream, this.peerResetCode(stream, code), undefined);
+  }
+
+  /** The code core sees for a reset by the peer. */
+  protected peerResetCode(_stream: H2Stream, code: number): number | undefined {
+    return code;
+  }
+
+  onSettings(ack: boolean, params: Buffer): void {
+    if (ack) {
+      if (!this.settingsAcked) {
+        this.settingsAcked = true;
+        if (this.settingsTimer !== undefined) clearTimeout(this.settingsTimer);
+        this.settingsTimer = undefined;
+        this.decoder.setMaxTableSize(this.local.headerTableSize);
+      }
+      return;
+    }
+    if (!this.settingsLimit.take()) {
+      return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.settingsLimit.max} SETTINGS frames in one second`, "too_many_settings");
+    }
+    const remote = this.remoteSettings;
+    const tableSizeBefore = remote.headerTableSize;
+    let delta: number;
+    try {
+      delta = applySettings(remote, params);
+    } catch (e) {
+      const code = e instanceof SettingsError ? e.code : ErrorCode.PROTOCOL_ERROR;
+      return this.connectionError(code, `invalid SETTINGS: ${(e as Error).message}`);
+    }
+    if (remote.headerTableSize !== tableSizeBefore) this.encoder.setPeerMaxTableSize(remote.headerTableSize);
+    if (delta !== 0) {
+      for (const stream of this.streams.values()) {
+        if (!stream.sendWindow.grow(delta)) {
+          return this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE pushed a stream's window past 2^31-1");
+        }
+      }
+      if (delta > 0) this.out.schedule();
+    }
+    this.out.push(settingsFrame([], true));
+    this.remoteSettingsApplied();
+  }
+
+  /** The peer's SETTINGS were applied (the first ones make a client connection ready). */
+  protected remoteSettingsApplied(): void {}
+
+  onPushPromise(): void {
+    this.connectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE, which this endpoint does not allow");
+  }
+
+  onPing(ack: boolean, opaque: Buffer): void {
+    if (ack) {
+      const id = opaque.readUInt32BE(4);
+      const pending = this.pings.get(id);
+      if (pending === undefined) return;
+      this.pings.delete(id);
+      pending.resolve(Number(process.hrtime.bigint() - pending.sentAt) / 1e6);
+      return;
+    }
+    if (!this.pingLimit.take()) {
+      return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.pingLimit.max} PINGs in one second`, "too_many_pings");
+    }
+    this.pingReceived();
+    this.pushControl(pingFrame(opaque, true));
+  }
+
+  /** A PING (not an ACK) arrived; servers count them against their keepalive policy. */
+  protected pingReceived(): void {}
+
+  onGoaway(lastStreamId: number, code: number, debug: Buffer): void {
+    this.goawayReceived(lastStreamId, code, debug.toString("latin1"));
+  }
+
+  onWindowUpdate(streamId: number, increment: number): void {
+    if (streamId === 0) {
+      if (increment === 0) return this.connectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE of 0 on the connection");
+      if (!this.sendWindow.grow(increment)) return this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, "WINDOW_UPDATE pushed the connection window past 2^31-1");
+      if (this.ready.size > 0) this.out.schedule();
+      return;
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      if (this.isIdle(streamId)) this.connectionError(ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${streamId}`);
+      return;
+    }
+    if (increment === 0) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `WINDOW_UPDATE of 0 on stream ${streamId}`);
+    if (!stream.sendWindow.grow(increment)) return this.streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, `WINDOW_UPDATE pushed stream ${streamId}'s window past 2^31-1`);
+    if (stream.queuedBytes > 0) this.out.schedule();
+  }
+
+  onConnectionError(code: number, message: string): void {
+    this.connectionError(code, message);
+  }
+
+  // ---- streams ----
+
+  /** Registers a stream under its id, with the windows both sides start it with. */
+  protected addStream(stream: H2Stream, id: number): void {
+    stream.id = id;
+    stream.sendWindow = new SendWindow(this.remoteSettings.initialWindowSize);
+    this.streams.set(id, stream);
+  }
+
+  /** HEADERS (with CONTINUATION as needed) for `stream`, encoded now, so blocks keep their order. */
+  protected pushHeaders(streamId: number, headers: Http2Headers, endStream: boolean): void {
+    const encoder = this.encoder;
+    encoder.begin();
+    encodeHeaders(headers, (name, value) => encoder.field(name, value));
+    this.out.push(headersFrames(streamId, encoder.end(), endStream, this.remoteSettings.maxFrameSize));
+  }
+
+  /** Sends response or request headers; with `endStream` the stream's sending side ends. */
+  sendHeaders(stream: H2Stream, headers: Http2Headers, endStream: boolean): void {
+    if (stream.closed || stream.localEnded) return;
+    this.pushHeaders(stream.id, headers, endStream);
+    if (endStream) {
+      stream.localEnded = true;
+      stream.localEndSent = true;
+      this.localEnd(stream);
+    }
+  }
+
+  /** Queues DATA on `stream`; false when the caller should wait for the stream's drain. */
+  writeData(stream: H2Stream, data: Uint8Array): boolean {
+    if (stream.closed || stream.localEnded) return true;
+    const ok = stream.enqueue(data);
+    if (stream.id !== 0 && stream.queuedBytes > 0) {
+      this.ready.add(stream);
+      if (this.out.writable) this.out.schedule();
+    }
+    return ok;
+  }
+
+  /** Ends the sending side after the queued DATA, with trailers or with END_STREAM on DATA. */
+  endStream(stream: H2Stream, trailers: Http2Headers | undefined): void {
+    if (stream.closed || stream.localEnded) return;
+    stream.localEnded = true;
+    if (trailers !== undefined) stream.trailersQueued = trailers;
+    else stream.endQueued = true;
+    if (stream.id !== 0) {
+      this.ready.add(stream);
+      this.out.schedule();
+    }
+  }
+
+  /** Resets `stream` with `code` (sent to the peer) and tells core. */
+  resetStream(stream: H2Stream, code: number, error?: Error): void {
+    if (stream.closed) return;
+    if (stream.id !== 0) {
+      this.out.push(rstStreamFrame(stream.id, code));
+      this.rememberReset(stream.id);
+    }
+    stream.discardInbox();
+    this.closeStream(stream, code, error);
+  }
+
+  /** A stream error (RFC 9113 section 5.4.2) found while reading. */
+  protected streamError(stream: H2Stream, code: number, message: string): void {
+    this.resetStream(stream, code, this.describeFailure(`stream ${stream.id}: ${message}`));
+  }
+
+  /** Resets a stream id that has no stream object (refused, or closed already). */
+  protected resetStreamId(streamId: number, code: number): void {
+    this.out.push(rstStreamFrame(streamId, code));
+    this.rememberReset(streamId);
+  }
+
+  private rememberReset(streamId: number): void {
+    const set = this.resetByUs;
+    set.add(streamId);
+    if (set.size > rememberedResets) set.delete(set.values().next().value as number);
+  }
+
+  /** True when frames on `streamId` are expected stragglers after our RST_STREAM. */
+  protected wasResetByUs(streamId: number): boolean {
+    return this.resetByUs.has(streamId);
+  }
+
+  /** Core consumed `n` bytes of `stream`: return them to the peer's window. */
+  releaseStream(stream: H2Stream, n: number): void {
+    const increment = stream.recvWindow.release(n);
+    if (increment > 0 && !stream.remoteEnded && !stream.closed) this.out.push(windowUpdateFrame(stream.id, increment));
+  }
+
+  /** The peer sent END_STREAM on `stream`. */
+  protected remoteEnd(stream: H2Stream): void {
+    stream.remoteEnded = true;
+    stream.inOrder(() => this.deliverEnd(stream));
+    this.afterRemoteEnd(stream);
+  }
+
+  /** Core learns the peer's side ended (server: onEnd; client: nothing, trailers said it). */
+  protected deliverEnd(_stream: H2Stream): void {}
+
+  /** Both sides ended: the stream closes. A role may also end a half-open stream here. */
+  protected afterRemoteEnd(stream: H2Stream): void {
+    if (stream.localEndSent) this.closeStream(stream, undefined, undefined);
+  }
+
+  /** Our END_STREAM went out. */
+  protected localEnd(stream: H2Stream): void {
+    if (stream.remoteEnded) this.closeStream(stream, undefined, undefined);
+  }
+
+  /** Closes `stream` (no frame sent) and tells core once what was received is delivered. */
+  protected closeStream(stream: H2Stream, rstCode: number | undefined, error: Error | undefined): void {
+    if (stream.closed) return;
+    stream.closed = true;
+    stream.clearQueue();
+    this.ready.delete(stream);
+    if (stream.id !== 0) this.streams.delete(stream.id);
+    this.streamClosed(stream);
+    // Core hears of the close after the call that caused it has returned, as with node's streams.
+    stream.finally(() => queueMicrotask(() => this.deliverClose(stream, rstCode, error)));
+    if (this.closed && this.streams.size === 0) this.allStreamsDone();
+  }
+
+  /** After GOAWAY, the last stream closed: the connection can go. */
+  protected allStreamsDone(): void {
+    this.endSocket();
+  }
+
+  // ---- writing DATA ----
+
+  private readonly onSocketDrain = (): void => {
+    this.out.schedule();
+  };
+
+  /**
+   * Moves queued DATA into the batch as frames, as far as the connection's and each
+   * stream's windows and the peer's frame size allow, a frame per stream in turn.
+   */
+  private readonly produceData = (): void => {
+    const ready = this.ready;
+    if (ready.size === 0) return;
+    let budget = flushBudget;
+    let drained: H2Stream[] | undefined;
+    let progress = true;
+    while (progress && budget > 0 && ready.size > 0) {
+      progress = false;
+      for (const stream of ready) {
+        if (stream.closed) {
+          ready.delete(stream);
+          continue;
+        }
+        if (stream.queuedBytes > 0) {
+          const n = Math.min(this.sendWindow.size, stream.sendWindow.size, this.remoteSettings.maxFrameSize, stream.queuedBytes, budget);
+          if (n <= 0) continue;
+          const last = n === stream.queuedBytes && stream.endQueued;
+          const header = Buffer.allocUnsafe(frameHeaderLength);
+          writeFrameHeader(header, 0, n, FrameType.DATA, last ? Flag.END_STREAM : 0, stream.id);
+          const parts: Buffer[] = [header];
+          stream.take(n, parts);
+          for (const part of parts) this.out.push(part);
+          this.sendWindow.consume(n);
+          stream.sendWindow.consume(n);
+          budget -= n;
+          progress = true;
+          if (last) {
+            stream.endQueued = false;
+            stream.localEndSent = true;
+          }
+        }
+        if (stream.needDrain && stream.queuedBytes < streamHighWaterMark) (drained ??= []).push(stream);
+        if (stream.queuedBytes > 0) continue;
+        ready.delete(stream);
+        if (stream.trailersQueued !== undefined) {
+          const trailers = stream.trailersQueued;
+          stream.trailersQueued = undefined;
+          this.pushHeaders(stream.id, trailers, true);
+          stream.localEndSent = true;
+        } else if (stream.endQueued) {
+          stream.endQueued = false;
+          const frame = Buffer.allocUnsafe(frameHeaderLength);
+          writeFrameHeader(frame, 0, 0, FrameType.DATA, Flag.END_STREAM, stream.id);
+          this.out.push(frame);
+          stream.localEndSent = true;
+        }
+        if (stream.localEndSent) this.localEnd(stream);
+      }
+    }
+    if (drained !== undefined) {
+      for (const stream of drained) {
+        if (!stream.needDrain || stream.closed) continue;
+        stream.needDrain = false;
+        this.deliverDrain(stream);
+      }
+    }
+  };
+
+  /** The stream can take writes again. */
+  protected abstract deliverDrain(stream: H2Stream): void;
+
+  /** Starts sending a stream whose id was just given (a client stream held back by the stream limit). */
+  protected streamStarted(stream: H2Stream): void {
+    if (stream.queuedBytes > 0 || stream.endQueued || stream.trailersQueued !== undefined) {
+      this.ready.add(stream);
+      this.out.schedule();
+    }
+  }
+
+  /** Control frames (PING ACK, SETTINGS ACK, RST_STREAM) with a bound for peers that stop reading. */
+  protected pushControl(frame: Buffer): void {
+    if (!this.out.writable && this.out.pendingBytes + frame.byteLength > maxStalledControlBytes) {
+      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the peer stopped reading while sending frames that need answers", "not_reading");
+      return;
+    }
+    this.out.push(frame);
+  }
+
+  // ---- PING ----
+
+  /** Sends a PING; resolves with the round-trip time in milliseconds. */
+  ping(): Promise<number> {
+    if (this.closed) return Promise.reject(this.failure ?? this.describeFailure("the connection is closed"));
+    return new Promise<number>((resolve, reject) => {
+      const id = this.nextPingId++ >>> 0;
+      const opaque = Buffer.alloc(8);
+      opaque.writeUInt32BE(id, 4);
+      this.pings.set(id, { sentAt: process.hrtime.bigint(), resolve, reject });
+      this.out.push(pingFrame(opaque, false));
+    });
+  }
+
+  // ---- ending ----
+
+  /** Sends GOAWAY; the connection takes no streams above `lastStreamId` after it. */
+  protected sendGoaway(lastStreamId: number, code: number, debug?: string): void {
+    this.goawayLastStreamId = lastStreamId;
+    this.out.push(goawayFrame(lastStreamId, code, debug));
+  }
+
+  /**
+   * A connection error (RFC 9113 section 5.4.1): GOAWAY with `code`, then the socket
+   * closes and every open stream ends with the error.
+   */
+  connectionError(code: number, message: string, debug: string = message): void {
+    if (this.errored || this.finished) return;
+    this.errored = true;
+    this.reader.stop();
+    this.failure = this.describeFailure(message);
+    this.sendGoaway(this.lastPeerStreamId, code, debug);
+    this.closed = true;
+    this.failStreams();
+    this.endSocket();
+  }
+
+  /** Ends every stream with the connection's failure. */
+  protected failStreams(): void {
+    const error = this.failure ?? this.describeFailure("the connection closed");
+    for (const stream of [...this.streams.values()]) {
+      stream.discardInbox();
+      this.closeStream(stream, ErrorCode.CANCEL, error);
+    }
+  }
+
+  /** Flushes what is queued, half-closes the socket and destroys it if the peer lingers. */
+  protected endSocket(): void {
+    if (this.lingerTimer !== undefined || this.finished) return;
+    this.closed = true;
+    this.out.flush();
+    this.out.close();
+    const socket = this.socket;
+    socket.end();
+    this.lingerTimer = setTimeout(() => socket.destroy(), closeLingerMs);
+    this.lingerTimer.unref?.();
+  }
+
+  /** Closes the socket now. */
+  destroySocket(error?: Error): void {
+    if (error !== undefined) this.failure ??= error;
+    this.closed = true;
+    this.out.close();
+    this.socket.destroy();
+  }
+
+  /** The socket closed: every stream and pending ping learns it, once. */
+  private finish(): void {
+    if (this.finished) return;
+    this.closed = true;
+    if (this.settingsTimer !== undefined) clearTimeout(this.settingsTimer);
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.out.close();
+    this.failStreams();
+    this.finished = true;
+    const error = this.failure ?? this.describeFailure("the connection closed");
+    for (const ping of this.pings.values()) ping.reject(error);
+    this.pings.clear();
+    this.connectionClosed();
+  }
+
+  /** The connection ended with a connection error (ours or found in the peer's frames). */
+  protected get hadError(): boolean {
+    return this.errored;
+  }
+
+  /** Our SETTINGS_INITIAL_WINDOW_SIZE, each new stream's receive window. */
+  get localInitialWindowSize(): number {
+    return this.local.initialWindowSize;
+  }
+
+  /** The connection's windows, for channelz. */
+  windows(): { local: number; remote: number } {
+    return { local: this.recvWindow.size, remote: this.sendWindow.size };
+  }
+}
+

@@ -1,0 +1,90 @@
+/**
+ * The transport builder: core's TransportBuilder on grpckit's own HTTP/2, with the
+ * settings and flood limits every connection and listener starts from.
+ */
+import type { Http2Settings, TransportBuilder } from "@grpckit/core";
+import { connectH2 } from "./client-connect.js";
+import type { FloodLimits, LocalSettings } from "./connection.js";
+import { defaultInitialWindowSize, maxWindowSize, maxMaxFrameSize, minMaxFrameSize } from "./frame.js";
+import { listenH2 } from "./server-listener.js";
+
+/** Options of {@link h2Transport}. */
+export interface H2TransportOptions {
+  /**
+   * HTTP/2 settings for both sides; settings given to one `connect` or `listen` win.
+   * Defaults: a 1 MiB stream window, a 16 MiB connection window, no stream limit,
+   * 16 KiB frames and a 64 KiB header list.
+   */
+  settings?: Http2Settings;
+  /** More RST_STREAM frames than this from a peer in one second end its connection (rapid reset). Default 500. */
+  maxResetsPerSecond?: number;
+  /** More PINGs than this from a peer in one second end its connection. Default 100. */
+  maxPingsPerSecond?: number;
+  /** More SETTINGS frames than this from a peer in one second end its connection. Default 100. */
+  maxSettingsPerSecond?: number;
+  /** More empty DATA frames (without END_STREAM) than this in one second end the connection. Default 1000. */
+  maxEmptyDataFramesPerSecond?: number;
+  /** More CONTINUATION frames than this in one header block end the connection. Default 64. */
+  maxContinuationFrames?: number;
+}
+
+const defaults = {
+  initialWindowSize: 1 << 20,
+  connectionWindowSize: 16 << 20,
+  maxConcurrentStreams: Infinity,
+  maxFrameSize: minMaxFrameSize,
+  maxHeaderListSize: 64 << 10,
+  headerTableSize: 4096,
+} as const satisfies LocalSettings;
+
+/**
+ * grpckit's own HTTP/2 transport, registered under the name "h2": HTTP/2 and HPACK
+ * written for gRPC's hot path, over node:net or any socket credentials hand back.
+ *
+ * @example
+ * const server = createServer({ transport: h2Transport() });
+ * const channel = createChannel("dns:///api.internal:443", { transport: h2Transport() });
+ */
+export function h2Transport(options: H2TransportOptions = {}): TransportBuilder {
+  const limits: FloodLimits = {
+    maxResetsPerSecond: nonNegative("maxResetsPerSecond", options.maxResetsPerSecond ?? 500),
+    maxPingsPerSecond: nonNegative("maxPingsPerSecond", options.maxPingsPerSecond ?? 100),
+    maxSettingsPerSecond: nonNegative("maxSettingsPerSecond", options.maxSettingsPerSecond ?? 100),
+    maxEmptyDataFramesPerSecond: nonNegative("maxEmptyDataFramesPerSecond", options.maxEmptyDataFramesPerSecond ?? 1000),
+    maxContinuationFrames: nonNegative("maxContinuationFrames", options.maxContinuationFrames ?? 64),
+  };
+  const base = resolveSettings(defaults, options.settings);
+  return {
+    name: "h2",
+    connect(address, connectOptions) {
+      return connectH2(address, connectOptions, resolveSettings(base, connectOptions.settings), limits);
+    },
+    listen(address, listenOptions) {
+      return listenH2(address, listenOptions, resolveSettings(base, listenOptions.settings), limits);
+    },
+  };
+}
+
+/** `over` on top of `base`, each value checked against the range RFC 9113 allows. */
+function resolveSettings(base: LocalSettings, over: Http2Settings | undefined): LocalSettings {
+  if (over === undefined) return base;
+  const s = { ...base };
+  if (over.initialWindowSize !== undefined) s.initialWindowSize = inRange("initialWindowSize", over.initialWindowSize, 0, maxWindowSize);
+  if (over.connectionWindowSize !== undefined) {
+    s.connectionWindowSize = inRange("connectionWindowSize", over.connectionWindowSize, defaultInitialWindowSize, maxWindowSize);
+  }
+  if (over.maxConcurrentStreams !== undefined) s.maxConcurrentStreams = inRange("maxConcurrentStreams", over.maxConcurrentStreams, 0, 0xffffffff);
+  if (over.maxFrameSize !== undefined) s.maxFrameSize = inRange("maxFrameSize", over.maxFrameSize, minMaxFrameSize, maxMaxFrameSize);
+  if (over.maxHeaderListSize !== undefined) s.maxHeaderListSize = inRange("maxHeaderListSize", over.maxHeaderListSize, 0, 0xffffffff);
+  return s;
+}
+
+function inRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`HTTP/2 setting ${name} must be an integer from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0)) throw new RangeError(`${name} must be 0 or more, got ${value}`);
+  return value;
+}

@@ -1,0 +1,123 @@
+/**
+ * gRPC calls between a grpckit client and a grpckit server, both on transport-h2,
+ * over loopback TCP: every RPC kind, messages larger than every window and frame,
+ * many calls at once, cancellation, deadlines and a graceful shutdown.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Code, GrpcError, createChannel, createClient, createServer, type Channel, type Server } from "@grpckit/core";
+import { h2Transport } from "../src/index.js";
+import { EchoService } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
+import { echoImpl, type EchoLog } from "../../core/test/support/echo-service.js";
+
+const transport = h2Transport();
+let servers: Server[] = [];
+let channels: Channel[] = [];
+
+afterEach(() => {
+  for (const c of channels) c.close();
+  for (const s of servers) s.forceShutdown();
+  servers = [];
+  channels = [];
+});
+
+async function serve(log?: EchoLog): Promise<{ server: Server; target: string }> {
+  const server = createServer({ transport, maxReceiveMessageBytes: 32 << 20 });
+  server.addService(EchoService, echoImpl(log));
+  const { port } = await server.listen("127.0.0.1:0");
+  servers.push(server);
+  return { server, target: `127.0.0.1:${port}` };
+}
+
+function clientFor(target: string) {
+  const channel = createChannel(target, { transport });
+  channels.push(channel);
+  return createClient(EchoService, channel);
+}
+
+async function* messages(n: number, payload?: Uint8Array) {
+  for (let i = 0; i < n; i++) yield { message: `m${i}`, payload };
+}
+
+describe("calls over transport-h2", () => {
+  it("answers a unary call", async () => {
+    const { target } = await serve();
+    const client = clientFor(target);
+    const res = await client.echo({ message: "hello" });
+    expect(res.message).toBe("hello");
+  });
+
+  it("streams server, client and bidi messages in order", async () => {
+    const { target } = await serve();
+    const client = clientFor(target);
+    const expanded: string[] = [];
+    for await (const r of client.expand({ message: "x", repeat: 50 })) expanded.push(`${r.message}${r.index}`);
+    expect(expanded).toEqual(Array.from({ length: 50 }, (_, i) => `x${i}`));
+    const collected = await client.collect(messages(100));
+    expect(collected.index).toBe(100);
+    expect(collected.message.split(",")).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    const chat: number[] = [];
+    for await (const r of client.chat(messages(200))) chat.push(r.index);
+    expect(chat).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+
+  it("carries a 10 MiB message each way, split across windows and frames", async () => {
+    const { target } = await serve();
+    const client = clientFor(target);
+    const payload = new Uint8Array(10 << 20);
+    for (let i = 0; i < payload.length; i += 4096) payload[i] = i % 251;
+    const res = await client.echo({ message: "big", payload }, { maxReceiveMessageBytes: 32 << 20 });
+    expect(res.payload.length).toBe(payload.length);
+    expect(Buffer.from(res.payload).equals(Buffer.from(payload))).toBe(true);
+  });
+
+  it("completes 1,000 concurrent unary calls on one connection", async () => {
+    const { target } = await serve();
+    const client = clientFor(target);
+    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => client.echo({ message: `c${i}` })));
+    expect(results.map((r) => r.message)).toEqual(Array.from({ length: 1000 }, (_, i) => `c${i}`));
+  });
+
+  it("reports a handler's status and message", async () => {
+    const { target } = await serve();
+    const client = clientFor(target);
+    const err = await client.echo({ message: "x", failCode: Code.NOT_FOUND, failMessage: "no such thing" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GrpcError);
+    expect((err as GrpcError).code).toBe(Code.NOT_FOUND);
+    expect((err as GrpcError).message).toContain("no such thing");
+  });
+
+  it("cancels a call at the server when the client aborts", async () => {
+    const log: EchoLog = { aborted: [], contexts: [] };
+    const { target } = await serve(log);
+    const client = clientFor(target);
+    const controller = new AbortController();
+    const call = client.echo({ message: "slow", delayMs: 5000 }, { signal: controller.signal }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    const err = await call;
+    expect((err as GrpcError).code).toBe(Code.CANCELLED);
+    for (let i = 0; i < 50 && log.aborted.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(log.aborted.length).toBe(1);
+  });
+
+  it("ends a call past its deadline with DEADLINE_EXCEEDED", async () => {
+    const { target } = await serve();
+    const client = clientFor(target);
+    const err = await client.echo({ message: "slow", delayMs: 5000 }, { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect((err as GrpcError).code).toBe(Code.DEADLINE_EXCEEDED);
+  });
+
+  it("finishes a call in flight when the server shuts down gracefully, and refuses new ones", async () => {
+    const { server, target } = await serve();
+    const client = clientFor(target);
+    await client.echo({ message: "warm" });
+    const inFlight = client.echo({ message: "in flight", delayMs: 300 });
+    await new Promise((r) => setTimeout(r, 50));
+    const shutdown = server.shutdown();
+    expect((await inFlight).message).toBe("in flight");
+    await shutdown;
+    const err = await client.echo({ message: "after" }, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GrpcError);
+    expect([Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED]).toContain((err as GrpcError).code);
+  });
+});
