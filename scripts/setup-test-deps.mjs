@@ -1,11 +1,14 @@
 // Installs what the test suite needs from Debian's archive when it is missing, so a
 // fresh machine needs nothing but `npm ci && npm test`: h2load (nghttp2-client) for the
-// benchmark's smoke test, dnsmasq for resolver-dns's tests against a real DNS server,
+// benchmark's smoke test, nghttp (nghttp2-client) and curl as independent HTTP/2 peers
+// of transport-h2, dnsmasq for resolver-dns's tests against a real DNS server,
 // openssl for the certificates the TLS tests make, chromium for the channelz page test.
 import { execFileSync, spawnSync } from "node:child_process";
 
 const needs = [
   { command: "h2load", pkg: "nghttp2-client" },
+  { command: "nghttp", pkg: "nghttp2-client" },
+  { command: "curl", pkg: "curl" },
   { command: "dnsmasq", pkg: "dnsmasq" },
   { command: "openssl", pkg: "openssl" },
   { command: "chromium", pkg: "chromium" },
@@ -17,7 +20,7 @@ function has(command) {
 
 const missing = needs.filter((n) => !has(n.command));
 if (missing.length > 0) {
-  const pkgs = missing.map((n) => n.pkg);
+  const pkgs = [...new Set(missing.map((n) => n.pkg))];
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   if (!isRoot) {
     console.error(`The tests need ${pkgs.join(", ")}. Install with: sudo apt-get update && sudo apt-get install -y ${pkgs.join(" ")}`);

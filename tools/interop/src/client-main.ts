@@ -5,12 +5,15 @@
  * 2 on a usage error. With --use_tls the server is verified against the system
  * roots, the test CA (--use_test_ca) or a CA file (--ca_file), by the name of
  * --server_host_override when given (an empty value means grpc's default,
- * foo.test.google.fr) and by the server host otherwise.
+ * foo.test.google.fr) and by the server host otherwise. --transport picks the
+ * HTTP/2 transport (h2 or http2; see transport-choice.ts for the default).
  */
+import type { TransportBuilder } from "@grpckit/core";
 import { isTestCaseName, testCaseNames, type TestCaseName } from "./case-parameters.js";
 import { runInteropClient } from "./client.js";
 import { parseFlags, parsePort } from "./flags.js";
 import { defaultServerHostOverride, testCaFile } from "./test-certificates.js";
+import { transportFor } from "./transport-choice.js";
 
 const flagSpec = {
   server_host: "string",
@@ -20,6 +23,7 @@ const flagSpec = {
   use_tls: "boolean",
   use_test_ca: "boolean",
   ca_file: "string",
+  transport: "string",
   // Accepted for the cloud-to-prod auth cases, which this client does not run.
   default_service_account: "string",
   oauth_scope: "string",
@@ -57,8 +61,10 @@ async function main(): Promise<void> {
   if (flags.server_port === undefined) usageError("--server_port is required");
   if (flags.test_case === undefined) usageError("--test_case is required (a case name, or all)");
   let port: number;
+  let transport: TransportBuilder;
   try {
     port = parsePort("server_port", flags.server_port);
+    transport = transportFor(flags.transport);
   } catch (err) {
     usageError((err as Error).message);
   }
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
   const results = await runInteropClient({
     target,
     testCases,
+    transport,
     useTls,
     caFile,
     serverHostOverride,

@@ -17,7 +17,6 @@ import {
   type TransportBuilder,
 } from "@grpckit/core";
 import { tlsChannelCredentials } from "@grpckit/credentials-tls";
-import { http2Transport } from "@grpckit/transport-http2";
 import {
   bytesEqual,
   cancelRequestSize,
@@ -55,6 +54,7 @@ import type {
 import { TestService, UnimplementedService } from "./gen/grpc/testing/test_pb.js";
 import { RequestStream } from "./request-stream.js";
 import { readPem } from "./test-certificates.js";
+import { transportFor } from "./transport-choice.js";
 
 /** A grpckit client of grpc.testing.TestService. */
 export type TestServiceClient = Client<typeof TestService>;
@@ -418,7 +418,7 @@ export interface InteropClientOptions {
   target: string;
   /** Cases to run, in order; every case by default. */
   testCases?: readonly TestCaseName[];
-  /** The transport; node:http2 (`http2Transport()`) by default. */
+  /** The transport; transport-choice.ts's default when omitted. */
   transport?: TransportBuilder;
   /** Connect over TLS; plaintext by default. */
   useTls?: boolean;
@@ -440,7 +440,7 @@ export async function runInteropClient(options: InteropClientOptions): Promise<C
           serverNameOverride: options.serverHostOverride,
         })
       : undefined;
-  const channel = createChannel(options.target, { transport: options.transport ?? http2Transport(), credentials });
+  const channel = createChannel(options.target, { transport: options.transport ?? transportFor(), credentials });
   const client = createClient(TestService, channel);
   const results: CaseResult[] = [];
   try {

@@ -2,16 +2,20 @@
  * The interop server binary: `interop-server --port=8080 [--use_tls=true]
  * [--tls_cert_file=...] [--tls_key_file=...]`, the flags every gRPC
  * implementation's interop server takes. TLS uses testdata/server1.pem and .key
- * unless the files are given.
+ * unless the files are given. --transport picks the HTTP/2 transport (h2 or http2;
+ * see transport-choice.ts for the default).
  */
+import type { TransportBuilder } from "@grpckit/core";
 import { parseFlags, parsePort } from "./flags.js";
 import { startInteropServer, type InteropServer, type InteropServerOptions } from "./server.js";
+import { transportFor } from "./transport-choice.js";
 
 const flagSpec = {
   port: "string",
   use_tls: "boolean",
   tls_cert_file: "string",
   tls_key_file: "string",
+  transport: "string",
 } as const;
 
 function usageError(message: string): never {
@@ -41,14 +45,16 @@ async function main(): Promise<void> {
   }
   if (flags.port === undefined) usageError("--port is required");
   let port: number;
+  let transport: TransportBuilder;
   try {
     port = parsePort("port", flags.port);
+    transport = transportFor(flags.transport);
   } catch (err) {
     usageError((err as Error).message);
   }
 
-  const server = await listenEverywhere({ port, useTls, tlsCertFile: flags.tls_cert_file, tlsKeyFile: flags.tls_key_file });
-  console.log(`interop server listening on ${server.address}`);
+  const server = await listenEverywhere({ port, useTls, tlsCertFile: flags.tls_cert_file, tlsKeyFile: flags.tls_key_file, transport });
+  console.log(`interop server listening on ${server.address} (transport ${transport.name})`);
   const stop = () => {
     server.close().then(
       () => process.exit(0),

@@ -15,7 +15,6 @@ import {
   type TransportBuilder,
 } from "@grpckit/core";
 import { tlsServerCredentials } from "@grpckit/credentials-tls";
-import { http2Transport } from "@grpckit/transport-http2";
 import { echoInitialKey, echoTrailingKey, zeros } from "./case-parameters.js";
 import {
   PayloadType,
@@ -27,6 +26,7 @@ import {
 } from "./gen/grpc/testing/messages_pb.js";
 import { TestService } from "./gen/grpc/testing/test_pb.js";
 import { readPem, testServerCertFile, testServerKeyFile } from "./test-certificates.js";
+import { transportFor } from "./transport-choice.js";
 
 /** Copies the echo metadata of the request: `x-grpc-test-echo-initial` to the headers, `x-grpc-test-echo-trailing-bin` to the trailers. */
 function echoMetadata(ctx: HandlerContext): void {
@@ -144,7 +144,7 @@ export interface InteropServerOptions {
   tlsCertFile?: string;
   /** The server private key file (PEM) under TLS; testdata/server1.key by default. */
   tlsKeyFile?: string;
-  /** The transport; node:http2 (`http2Transport()`) by default. */
+  /** The transport; transport-choice.ts's default when omitted. */
   transport?: TransportBuilder;
 }
 
@@ -174,7 +174,7 @@ export async function startInteropServer(options: InteropServerOptions = {}): Pr
     options.useTls === true
       ? tlsServerCredentials({ cert: readPem(options.tlsCertFile ?? testServerCertFile), key: readPem(options.tlsKeyFile ?? testServerKeyFile) })
       : undefined;
-  const server = createServer({ transport: options.transport ?? http2Transport(), credentials });
+  const server = createServer({ transport: options.transport ?? transportFor(), credentials });
   server.addService(TestService, testServiceHandlers());
   const host = options.host ?? "127.0.0.1";
   const { address, port } = await server.listen(`${host.includes(":") ? `[${host}]` : host}:${options.port ?? 0}`);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseFlags, parsePort } from "../src/flags.js";
+import { defaultTransportName, transportFor, transportNames } from "../src/transport-choice.js";
 
-const spec = { port: "string", use_tls: "boolean", test_case: "string" } as const;
+const spec = { port: "string", use_tls: "boolean", test_case: "string", transport: "string" } as const;
 
 describe("parseFlags", () => {
   it("reads --name=value and --name value alike", () => {
@@ -44,5 +45,31 @@ describe("parsePort", () => {
     expect(() => parsePort("server_port", "65536")).toThrow('flag --server_port takes a port number, not "65536"');
     expect(() => parsePort("port", "-1")).toThrow("takes a port number");
     expect(() => parsePort("port", "80a")).toThrow("takes a port number");
+  });
+});
+
+describe("--transport", () => {
+  it("is read as --transport=h2, --transport h2 and -transport=http2", () => {
+    expect(parseFlags(["--transport=h2"], spec)).toEqual({ transport: "h2" });
+    expect(parseFlags(["--transport", "h2", "--port=1"], spec)).toEqual({ transport: "h2", port: "1" });
+    expect(parseFlags(["-transport=http2"], spec)).toEqual({ transport: "http2" });
+  });
+
+  it("names grpckit's own HTTP/2 transport as h2 and the node:http2 one as http2", () => {
+    expect(transportNames).toEqual(["h2", "http2"]);
+    expect(transportFor("h2").name).toBe("h2");
+    expect(transportFor("http2").name).toBe("http2");
+  });
+
+  it("falls back to the node:http2 transport when no name is given", () => {
+    expect(defaultTransportName).toBe("http2");
+    expect(transportFor(undefined).name).toBe("http2");
+  });
+
+  it("rejects an unknown name, an empty one and a differently cased one, listing the known names", () => {
+    expect(() => transportFor("quic")).toThrow('unknown transport "quic" (known: h2, http2)');
+    expect(() => transportFor("")).toThrow('unknown transport "" (known: h2, http2)');
+    expect(() => transportFor("H2")).toThrow('unknown transport "H2" (known: h2, http2)');
+    expect(() => transportFor("toString")).toThrow("unknown transport");
   });
 });

@@ -41,23 +41,35 @@ export async function freePort(): Promise<number> {
 
 /** Starts the server binary with `extraArgs` and resolves once it says it is listening. */
 export async function startServerBin(port: number, extraArgs: string[] = []): Promise<ChildProcess> {
+  return (await startServerBinListening(port, extraArgs)).child;
+}
+
+/** A started server binary and the line it printed when it began listening. */
+export interface ListeningServerBin {
+  child: ChildProcess;
+  /** "interop server listening on [::]:43567 (transport http2)" */
+  banner: string;
+}
+
+/** Starts the server binary with `extraArgs` and resolves with its listening line once it prints it. */
+export async function startServerBinListening(port: number, extraArgs: string[] = []): Promise<ListeningServerBin> {
   const child = spawn(process.execPath, [serverBin, `--port=${port}`, ...extraArgs], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     child.stdout.setEncoding("utf8").on("data", (s: string) => {
       output += s;
-      if (output.includes("listening")) resolve();
+      const line = /^(.*listening.*)\n/m.exec(output);
+      if (line !== null) resolve(line[1]);
     });
     child.stderr.setEncoding("utf8").on("data", (s: string) => (output += s));
     child.once("exit", (code) => reject(new Error(`interop-server exited with ${code} before listening: ${output}`)));
   });
   try {
-    await ready;
+    return { child, banner: await ready };
   } catch (err) {
     child.kill("SIGKILL");
     throw err;
   }
-  return child;
 }
 
 /** Stops every child still running (SIGTERM, then SIGKILL after 5 s) and empties the list. */

@@ -1,22 +1,24 @@
 /**
  * The interop test matrix: every client case in three pairings (grpckit and
  * @grpc/grpc-js on either side), one vitest test per (pairing, case), over
- * plaintext or TLS.
+ * plaintext or TLS, on any grpckit transport.
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { createChannel, createClient, type Channel, type ChannelCredentials } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
+import { createChannel, createClient, type Channel, type ChannelCredentials, type TransportBuilder } from "@grpckit/core";
 import { testCaseNames } from "../src/case-parameters.js";
 import { interopCases, type TestServiceClient } from "../src/client.js";
 import { TestService } from "../src/gen/grpc/testing/test_pb.js";
 import { startInteropServer, type InteropServer } from "../src/server.js";
+import { transportFor } from "../src/transport-choice.js";
 import { createGrpcJsClients, grpcJsCases, type GrpcJsClients, type GrpcJsClientTls } from "./grpc-js-client.js";
 import { startGrpcJsServer, type GrpcJsServer, type GrpcJsServerTls } from "./grpc-js-server.js";
 
-/** How the pairings connect; plaintext when every field is absent. */
-export interface MatrixSecurity {
+/** How the pairings connect; plaintext on the default transport when every field is absent. */
+export interface MatrixOptions {
   /** Appended to each pairing's name: " over TLS". */
   suffix: string;
+  /** Makes the transport of every grpckit server and channel; transport-choice.ts's default when absent. */
+  grpckitTransport?: () => TransportBuilder;
   /** The grpckit server serves TLS with the interop test certificates. */
   grpckitServerTls?: boolean;
   /** The grpckit client's channel credentials. */
@@ -26,17 +28,18 @@ export interface MatrixSecurity {
 }
 
 /** Declares the three pairings' describe blocks. */
-export function describeInteropMatrix(security: MatrixSecurity): void {
+export function describeInteropMatrix(options: MatrixOptions): void {
+  const transport = (): TransportBuilder => options.grpckitTransport?.() ?? transportFor();
   const channelOf = (address: string): Channel =>
-    createChannel(address, { transport: http2Transport(), credentials: security.grpckitClientCredentials?.() });
+    createChannel(address, { transport: transport(), credentials: options.grpckitClientCredentials?.() });
 
-  describe(`grpckit client -> grpckit server${security.suffix}`, () => {
+  describe(`grpckit client -> grpckit server${options.suffix}`, () => {
     let server: InteropServer;
     let channel: Channel;
     let client: TestServiceClient;
 
     beforeAll(async () => {
-      server = await startInteropServer({ useTls: security.grpckitServerTls });
+      server = await startInteropServer({ useTls: options.grpckitServerTls, transport: transport() });
       channel = channelOf(server.address);
       client = createClient(TestService, channel);
     });
@@ -50,7 +53,7 @@ export function describeInteropMatrix(security: MatrixSecurity): void {
     }
   });
 
-  describe(`grpckit client -> grpc-js server${security.suffix}`, () => {
+  describe(`grpckit client -> grpc-js server${options.suffix}`, () => {
     let server: GrpcJsServer;
     let channel: Channel;
     let client: TestServiceClient;
@@ -59,7 +62,7 @@ export function describeInteropMatrix(security: MatrixSecurity): void {
     const serverFeatures = { compressedRequest: false, compressedResponse: false };
 
     beforeAll(async () => {
-      server = await startGrpcJsServer(security.grpcJsServerTls);
+      server = await startGrpcJsServer(options.grpcJsServerTls);
       channel = channelOf(server.address);
       client = createClient(TestService, channel);
     });
@@ -73,13 +76,13 @@ export function describeInteropMatrix(security: MatrixSecurity): void {
     }
   });
 
-  describe(`grpc-js client -> grpckit server${security.suffix}`, () => {
+  describe(`grpc-js client -> grpckit server${options.suffix}`, () => {
     let server: InteropServer;
     let clients: GrpcJsClients;
 
     beforeAll(async () => {
-      server = await startInteropServer({ useTls: security.grpckitServerTls });
-      clients = createGrpcJsClients(server.address, security.grpcJsClientTls);
+      server = await startInteropServer({ useTls: options.grpckitServerTls, transport: transport() });
+      clients = createGrpcJsClients(server.address, options.grpcJsClientTls);
     });
     afterAll(async () => {
       clients?.close();

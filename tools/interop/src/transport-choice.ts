@@ -1,0 +1,37 @@
+/**
+ * The HTTP/2 transports the interop server and client can run on, by the name the
+ * `--transport` flag takes: "http2" (node:http2, @grpckit/transport-http2) and "h2"
+ * (grpckit's own HTTP/2, @grpckit/transport-h2). The default is named here and
+ * nowhere else.
+ */
+import type { TransportBuilder } from "@grpckit/core";
+import { h2Transport } from "@grpckit/transport-h2";
+import { http2Transport } from "@grpckit/transport-http2";
+
+const builders = {
+  h2: () => h2Transport(),
+  http2: () => http2Transport(),
+} satisfies Record<string, () => TransportBuilder>;
+
+/** A name `--transport` takes. */
+export type TransportName = keyof typeof builders;
+
+/** Every name `--transport` takes, sorted. */
+export const transportNames: readonly TransportName[] = (Object.keys(builders) as TransportName[]).sort();
+
+/** The transport used when none is named. */
+export const defaultTransportName: TransportName = "http2";
+
+/** True when `name` is one of {@link transportNames}. */
+export function isTransportName(name: string): name is TransportName {
+  return Object.hasOwn(builders, name);
+}
+
+/**
+ * A new transport builder for `name`, the default one when `name` is undefined.
+ * Throws an Error listing the known names when `name` is not one of them.
+ */
+export function transportFor(name: string = defaultTransportName): TransportBuilder {
+  if (!isTransportName(name)) throw new Error(`unknown transport ${JSON.stringify(name)} (known: ${transportNames.join(", ")})`);
+  return builders[name]();
+}
