@@ -47,6 +47,24 @@ export { identityCompressor, gzipCompressor, deflateCompressor, type Compressor 
 // Plug-in seams and registries
 export * from "./transport.js";
 export { formatBoundAddress, formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "./transport-address.js";
+// Keepalive (gRFC A8) and connection management (A9), shared by every transport.
+export {
+  keepaliveLimits,
+  maxTimerMs,
+  resolveClientKeepalive,
+  resolveEnforcement,
+  resolveServerKeepalive,
+  withJitter,
+  type ClientKeepalive,
+  type ClientKeepaliveOptions,
+  type KeepaliveEnforcement,
+  type KeepaliveEnforcementOptions,
+  type KeepaliveLimits,
+  type ServerKeepalive,
+  type ServerKeepaliveOptions,
+} from "./keepalive-options.js";
+export { KeepalivePinger, type KeepalivePingerOptions, type KeepaliveTarget } from "./keepalive-pinger.js";
+export { PingEnforcement, tooManyPings } from "./ping-enforcement.js";
 export * from "./credentials.js";
 export { bearerToken, combineCallCredentials, type CallCredentials, type CallCredentialsContext } from "./call-credentials.js";
 export type { Address, Endpoint, Resolver, ResolverBuilder, ResolverBuildOptions, ResolverClientConn, ResolverState } from "./resolver.js";

@@ -17,15 +17,16 @@ import {
   type Http2Headers,
   type Http2Settings,
   type Peer,
+  KeepalivePinger,
+  tooManyPings,
+  type ClientKeepalive,
 } from "@grpckit/core";
 import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import { formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "@grpckit/core";
 import { ClientStream, type ClientStreamHost } from "./client-stream.js";
-import type { ClientKeepalive } from "./keepalive-options.js";
-import { KeepalivePinger } from "./keepalive-pinger.js";
-import { tooManyPings } from "./ping-enforcement.js";
+import { pingOver } from "./server-connection-manager.js";
 import { sessionWindows, toNodeSettings } from "./settings.js";
 
 /** node:http2 session options the builder passes to every client connection. */
@@ -219,7 +220,7 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
     });
     const keepalive = sessionOptions.keepalive;
     if (keepalive.timeMs !== Infinity) {
-      this.keepalive = new KeepalivePinger(session, this, {
+      this.keepalive = new KeepalivePinger(pingOver(session), this, {
         timeMs: keepalive.timeMs,
         timeoutMs: keepalive.timeoutMs,
         permitWithoutCalls: keepalive.permitWithoutCalls,

@@ -2,8 +2,6 @@
  * The transport builder: core's TransportBuilder on node:http2, with the settings,
  * node:http2 session options and keepalive every connection and listener starts from.
  */
-import type { Http2Settings, TransportBuilder } from "@grpckit/core";
-import { connectHttp2 } from "./client-transport.js";
 import {
   keepaliveLimits,
   resolveClientKeepalive,
@@ -11,10 +9,13 @@ import {
   resolveServerKeepalive,
   type ClientKeepalive,
   type ClientKeepaliveOptions,
+  type Http2Settings,
   type KeepaliveEnforcementOptions,
   type KeepaliveLimits,
   type ServerKeepaliveOptions,
-} from "./keepalive-options.js";
+  type TransportBuilder,
+} from "@grpckit/core";
+import { connectHttp2 } from "./client-transport.js";
 import type { ConnectionManagement } from "./server-connection-manager.js";
 import { defaultMaxResetsPerSecond } from "./reset-flood-guard.js";
 import { listenHttp2 } from "./server-listener.js";

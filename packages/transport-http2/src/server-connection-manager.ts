@@ -11,22 +11,23 @@
  * before it read the GOAWAY is refused (REFUSED_STREAM): the server never saw it, so
  * the client may send it again on its next connection.
  */
-import { Http2ErrorCode } from "@grpckit/core";
-import type { ServerHttp2Session } from "node:http2";
-import { maxTimerMs, type KeepaliveEnforcement, type ServerKeepalive } from "./keepalive-options.js";
-import { KeepalivePinger } from "./keepalive-pinger.js";
-import { PingEnforcement, tooManyPings } from "./ping-enforcement.js";
+import type { Http2Session, ServerHttp2Session } from "node:http2";
+import {
+  Http2ErrorCode,
+  KeepalivePinger,
+  PingEnforcement,
+  maxTimerMs,
+  tooManyPings,
+  withJitter,
+  type KeepaliveEnforcement,
+  type ServerKeepalive,
+} from "@grpckit/core";
 import type { ServerConnection } from "./server-stream.js";
 
 /** The server-side keepalive settings of a listener. */
 export interface ConnectionManagement {
   readonly keepalive: ServerKeepalive;
   readonly enforcement: KeepaliveEnforcement;
-}
-
-/** A duration made 10% longer or shorter at random, as A9 asks of max age. */
-export function withJitter(ms: number): number {
-  return ms + ms * 0.1 * (2 * Math.random() - 1);
 }
 
 export class ServerConnectionManager {
@@ -48,7 +49,7 @@ export class ServerConnectionManager {
     this.enforcement = new PingEnforcement(config.enforcement);
     session.on("ping", this.onPing);
     session.once("close", () => this.stop());
-    this.pinger = new KeepalivePinger(session, conn, {
+    this.pinger = new KeepalivePinger(pingOver(session), conn, {
       timeMs: keepalive.timeMs,
       timeoutMs: keepalive.timeoutMs,
       permitWithoutCalls: true,
@@ -134,6 +135,18 @@ export class ServerConnectionManager {
     this.stop();
     session.destroy(error, code);
   }
+}
+
+/** Sends a PING on a node:http2 session for the keepalive loop; false when node refuses it. */
+export function pingOver(session: Http2Session): (onAck: (error: Error | null) => void) => boolean {
+  return (onAck) => {
+    if (session.destroyed || session.closed) return false;
+    try {
+      return session.ping(onAck);
+    } catch {
+      return false;
+    }
+  };
 }
 
 function timer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {

@@ -112,3 +112,8 @@ export function resolveEnforcement(options: KeepaliveEnforcementOptions | undefi
  * timers are armed in steps of at most this.
  */
 export const maxTimerMs = 0x7fffffff;
+
+/** A duration made 10% longer or shorter at random, as A9 asks of max age. */
+export function withJitter(ms: number): number {
+  return ms + ms * 0.1 * (2 * Math.random() - 1);
+}

@@ -6,7 +6,6 @@
  * costs one timer per connection and nothing per message: a PING goes out between
  * `timeMs` and twice that after the last read.
  */
-import type { Http2Session } from "node:http2";
 import { maxTimerMs } from "./keepalive-options.js";
 
 /** What the loop watches on its connection. */
@@ -34,7 +33,8 @@ export class KeepalivePinger {
   dormant = false;
 
   constructor(
-    private readonly session: Http2Session,
+    /** Sends a PING and calls `onAck` when it is answered (or with an error); false when it cannot be sent now. */
+    private readonly sendPing: (onAck: (error: Error | null) => void) => boolean,
     private readonly target: KeepaliveTarget,
     private readonly options: KeepalivePingerOptions,
   ) {
@@ -78,16 +78,14 @@ export class KeepalivePinger {
       this.dormant = true;
       return;
     }
-    const session = this.session;
-    if (session.destroyed || session.closed) return;
     let sent: boolean;
     try {
-      sent = session.ping(this.onAck);
+      sent = this.sendPing(this.onAck);
     } catch {
       sent = false;
     }
     if (!sent) {
-      // node refuses a PING while too many are unanswered: they are their own liveness check.
+      // A transport may refuse a PING while too many are unanswered: they are their own liveness check.
       this.arm(this.options.timeMs);
       return;
     }

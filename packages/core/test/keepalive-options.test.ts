@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { http2Transport } from "../src/index.js";
-import { keepaliveLimits, resolveClientKeepalive, resolveEnforcement, resolveServerKeepalive } from "../src/keepalive-options.js";
-import { withJitter } from "../src/server-connection-manager.js";
+import { keepaliveLimits, resolveClientKeepalive, resolveEnforcement, resolveServerKeepalive, withJitter } from "../src/keepalive-options.js";
 
 describe("keepalive options", () => {
   it("client keepalive is off by default, with a 20 s timeout and no pings without calls", () => {
@@ -28,10 +26,10 @@ describe("keepalive options", () => {
     expect(resolveEnforcement(undefined)).toEqual({ minTimeMs: 5 * 60 * 1000, permitWithoutCalls: false });
   });
 
-  it("a transport with a negative or NaN duration is refused when made", () => {
-    expect(() => http2Transport({ keepalive: { timeMs: -1 } })).toThrow(/keepalive.timeMs/);
-    expect(() => http2Transport({ keepalive: { timeoutMs: Number.NaN } })).toThrow(/keepalive.timeoutMs/);
-    expect(() => http2Transport({ serverKeepalive: { maxConnectionAgeMs: 0 } })).toThrow(/maxConnectionAgeMs/);
+  it("a negative, zero or NaN duration is refused with a message naming the option", () => {
+    expect(() => resolveClientKeepalive({ timeMs: -1 }, keepaliveLimits)).toThrow(/keepalive.timeMs/);
+    expect(() => resolveClientKeepalive({ timeoutMs: Number.NaN }, keepaliveLimits)).toThrow(/keepalive.timeoutMs/);
+    expect(() => resolveServerKeepalive({ maxConnectionAgeMs: 0 }, keepaliveLimits)).toThrow(/maxConnectionAgeMs/);
   });
 
   it("max connection age is jittered by at most 10% either way", () => {
