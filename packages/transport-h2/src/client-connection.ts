@@ -179,7 +179,7 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
     for (const stream of waiting) this.closeStream(stream, ErrorCode.REFUSED_STREAM, undefined);
     for (const stream of [...this.streams.values()]) {
       if (stream.id > lastStreamId) {
-        stream.discardInbox();
+        this.dropInbox(stream);
         this.closeStream(stream, ErrorCode.REFUSED_STREAM, undefined);
       }
     }

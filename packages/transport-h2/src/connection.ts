@@ -198,17 +198,21 @@ export abstract class H2Connection implements FrameHandler {
     if (!this.recvWindow.receive(flowLength)) {
       return this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, `DATA beyond the connection's flow-control window (${flowLength} bytes, ${this.recvWindow.size} allowed)`);
     }
-    // The connection window is returned at once; each stream's waits for its reader.
-    const connIncrement = this.recvWindow.release(flowLength);
-    if (connIncrement > 0) this.out.push(windowUpdateFrame(0, connIncrement));
+    // Windows are returned as core consumes the data, so a reader that stops stops the
+    // peer: a stream after its window, the connection after the connection window.
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
+      this.releaseConnection(flowLength);
       if (this.isIdle(streamId)) return this.connectionError(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${streamId}`);
       if (!this.resetByUs.has(streamId)) this.resetStreamId(streamId, ErrorCode.STREAM_CLOSED);
       return;
     }
-    if (stream.remoteEnded) return this.streamError(stream, ErrorCode.STREAM_CLOSED, `DATA on stream ${streamId} after its END_STREAM`);
+    if (stream.remoteEnded) {
+      this.releaseConnection(flowLength);
+      return this.streamError(stream, ErrorCode.STREAM_CLOSED, `DATA on stream ${streamId} after its END_STREAM`);
+    }
     if (!stream.recvWindow.receive(flowLength)) {
+      this.releaseConnection(flowLength);
       return this.streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, `DATA beyond stream ${streamId}'s flow-control window`);
     }
     if (data.byteLength === 0 && !endStream && !this.emptyDataLimit.take()) {
@@ -263,7 +267,7 @@ export abstract class H2Connection implements FrameHandler {
     }
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
-    stream.discardInbox();
+    this.dropInbox(stream);
     this.closeStream(stream, this.peerResetCode(stream, code), undefined);
   }
 
@@ -416,7 +420,7 @@ export abstract class H2Connection implements FrameHandler {
       this.out.push(rstStreamFrame(stream.id, code));
       this.rememberReset(stream.id);
     }
-    stream.discardInbox();
+    this.dropInbox(stream);
     this.closeStream(stream, code, error);
   }
 
@@ -442,10 +446,23 @@ export abstract class H2Connection implements FrameHandler {
     return this.resetByUs.has(streamId);
   }
 
-  /** Core consumed `n` bytes of `stream`: return them to the peer's window. */
+  /** Core consumed `n` bytes of `stream`: return them to the peer's windows. */
   releaseStream(stream: H2Stream, n: number): void {
     const increment = stream.recvWindow.release(n);
     if (increment > 0 && !stream.remoteEnded && !stream.closed) this.out.push(windowUpdateFrame(stream.id, increment));
+    this.releaseConnection(n);
+  }
+
+  /** `n` received bytes are consumed or dropped: return them to the connection window. */
+  private releaseConnection(n: number): void {
+    const increment = this.recvWindow.release(n);
+    if (increment > 0 && !this.closed) this.out.push(windowUpdateFrame(0, increment));
+  }
+
+  /** Drops what `stream` holds for delivery, giving its bytes back to the connection window. */
+  protected dropInbox(stream: H2Stream): void {
+    const dropped = stream.discardInbox();
+    if (dropped > 0) this.releaseConnection(dropped);
   }
 
   /** The peer sent END_STREAM on `stream`. */
@@ -615,7 +632,7 @@ export abstract class H2Connection implements FrameHandler {
   protected failStreams(): void {
     const error = this.failure ?? this.describeFailure("the connection closed");
     for (const stream of [...this.streams.values()]) {
-      stream.discardInbox();
+      this.dropInbox(stream);
       this.closeStream(stream, ErrorCode.CANCEL, error);
     }
   }

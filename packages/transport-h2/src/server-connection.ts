@@ -144,7 +144,7 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
       return;
     }
     this.resetStreamId(stream.id, ErrorCode.NO_ERROR);
-    stream.discardInbox();
+    this.dropInbox(stream);
     this.closeStream(stream, undefined, undefined);
   }
 

@@ -81,9 +81,14 @@ export abstract class H2Stream {
     else close();
   }
 
-  /** Drops what waits for delivery (the stream was reset). */
-  discardInbox(): void {
+  /** Drops what waits for delivery (the stream was reset); returns the DATA bytes dropped. */
+  discardInbox(): number {
+    const inbox = this.inbox;
+    if (inbox === undefined) return 0;
     this.inbox = undefined;
+    let bytes = 0;
+    for (const item of inbox) if (typeof item !== "function") bytes += item.byteLength;
+    return bytes;
   }
 
   pause(): void {
