@@ -19,7 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "seam-h2",
-          include: ["packages/transport-http2/test/{streams,flow-control,connection,settings}.test.ts"],
+          include: ["packages/transport-http2/test/{streams,flow-control,connection,settings,keepalive,connection-management}.test.ts"],
           env: { GRPCKIT_TEST_TRANSPORT: "h2" },
         },
       },

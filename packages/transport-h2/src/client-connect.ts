@@ -8,6 +8,7 @@ import {
   formatHostPort,
   formatUnixPath,
   parseTransportAddress,
+  type ClientKeepalive,
   type ClientTransport,
   type ClientTransportOptions,
   type HandshakeResult,
@@ -19,7 +20,14 @@ import { H2ClientConnection } from "./client-connection.js";
 import type { FloodLimits, LocalSettings } from "./connection.js";
 
 /** Connects to `address` and resolves once the server's SETTINGS arrived. */
-export function connectH2(address: string, options: ClientTransportOptions, local: LocalSettings, limits: FloodLimits): Promise<ClientTransport> {
+export function connectH2(
+  address: string,
+  options: ClientTransportOptions,
+  local: LocalSettings,
+  limits: FloodLimits,
+  keepalive: ClientKeepalive,
+  onTooManyPings: () => void,
+): Promise<ClientTransport> {
   let target: NetAddress;
   try {
     target = parseTransportAddress(address);
@@ -111,6 +119,8 @@ export function connectH2(address: string, options: ClientTransportOptions, loca
               if (timer !== undefined) clearTimeout(timer);
               resolve(connection!);
             },
+            keepalive,
+            onTooManyPings,
           );
         },
         (e: unknown) => {

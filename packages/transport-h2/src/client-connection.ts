@@ -12,6 +12,9 @@ import {
   type FlowControlWindows,
   type Http2Headers,
   type Peer,
+  KeepalivePinger,
+  tooManyPings,
+  type ClientKeepalive,
 } from "@grpckit/core";
 import type { Duplex } from "node:stream";
 import { H2Connection, type FloodLimits, type LocalSettings } from "./connection.js";
@@ -31,6 +34,7 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
   private goawayCode: number | undefined;
   private closedByUs = false;
   private settingsSeen = false;
+  private readonly keepalive: KeepalivePinger | undefined;
 
   constructor(
     socket: Duplex,
@@ -41,9 +45,35 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
     private readonly options: ClientTransportOptions,
     /** The server's first SETTINGS arrived: the connection is ready. */
     private readonly onReady: () => void,
+    keepalive: ClientKeepalive,
+    /** The server sent GOAWAY ENHANCE_YOUR_CALM "too_many_pings". */
+    private readonly onTooManyPings: () => void,
   ) {
     super(socket, local, limits, false);
     this.start(connectionPreface);
+    if (keepalive.timeMs !== Infinity) {
+      this.keepalive = new KeepalivePinger(
+        (onAck) => {
+          this.ping().then(
+            () => onAck(null),
+            (e: Error) => onAck(e),
+          );
+          return true;
+        },
+        this,
+        {
+          timeMs: keepalive.timeMs,
+          timeoutMs: keepalive.timeoutMs,
+          permitWithoutCalls: keepalive.permitWithoutCalls,
+          onTimeout: () => this.abort(`keepalive ping not acknowledged within ${keepalive.timeoutMs} ms`),
+        },
+      );
+    }
+  }
+
+  /** Our streams open now. */
+  get openStreams(): number {
+    return this.localOpen;
   }
 
   flowControl(): FlowControlWindows | undefined {
@@ -71,6 +101,7 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
       throw this.failure ?? new Error(`connection to ${this.peer.address} is closed`);
     }
     const stream = new H2ClientStream(this, headers, listener);
+    if (this.keepalive?.dormant === true) this.keepalive.streamOpened();
     if (this.waiting.length === 0 && this.localOpen < this.remoteSettings.maxConcurrentStreams) this.startStream(stream);
     else this.waiting.push(stream);
     return stream;
@@ -168,6 +199,7 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
   protected goawayReceived(lastStreamId: number, code: number, debug: string): void {
     const first = this.goawayCode === undefined;
     this.goawayCode = code;
+    if (code === ErrorCode.ENHANCE_YOUR_CALM && debug === tooManyPings && first) this.onTooManyPings();
     if (code !== ErrorCode.NO_ERROR) {
       this.failure ??= this.describeFailure(`the server sent GOAWAY ${errorName(code)}${debug !== "" ? ` "${debug}"` : ""}`);
     }
@@ -192,6 +224,7 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
   }
 
   protected connectionClosed(): void {
+    this.keepalive?.stop();
     let error: Error | undefined;
     if (this.hadError) error = this.failure;
     else if (this.goawayCode !== undefined) error = this.goawayCode === ErrorCode.NO_ERROR ? undefined : this.failure;

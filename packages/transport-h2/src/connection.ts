@@ -92,8 +92,10 @@ export abstract class H2Connection implements FrameHandler {
   finished = false;
   /** Why the connection ended, when it did not end cleanly. */
   failure: Error | undefined;
-  /** Set on every frame received, for keepalive. */
+  /** Set whenever bytes arrive, for keepalive. */
   received = false;
+  /** Set whenever headers or DATA go out, for keepalive ping enforcement. */
+  sent = false;
 
   private readonly ready = new Set<H2Stream>();
   private readonly resetByUs = new Set<number>();
@@ -373,6 +375,7 @@ export abstract class H2Connection implements FrameHandler {
 
   /** HEADERS (with CONTINUATION as needed) for `stream`, encoded now, so blocks keep their order. */
   protected pushHeaders(streamId: number, headers: Http2Headers, endStream: boolean): void {
+    this.sent = true;
     const encoder = this.encoder;
     encoder.begin();
     encodeHeaders(headers, (name, value) => encoder.field(name, value));
@@ -537,6 +540,7 @@ export abstract class H2Connection implements FrameHandler {
           for (const part of parts) this.out.push(part);
           this.sendWindow.consume(n);
           stream.sendWindow.consume(n);
+          this.sent = true;
           budget -= n;
           progress = true;
           if (last) {
@@ -626,6 +630,20 @@ export abstract class H2Connection implements FrameHandler {
     this.closed = true;
     this.failStreams();
     this.endSocket();
+  }
+
+  /**
+   * Ends the connection now with `message` as its failure. With `code`, a GOAWAY
+   * carrying it (and `debug`) goes out first; without, the socket just closes (the
+   * peer is not answering anyway).
+   */
+  abort(message: string, code?: number, debug?: string): void {
+    if (code !== undefined) return this.connectionError(code, message, debug);
+    if (this.errored || this.finished) return;
+    this.errored = true;
+    this.reader.stop();
+    this.failure = this.describeFailure(message);
+    this.destroySocket();
   }
 
   /** Ends every stream with the connection's failure. */

@@ -2,10 +2,23 @@
  * The transport builder: core's TransportBuilder on grpckit's own HTTP/2, with the
  * settings and flood limits every connection and listener starts from.
  */
-import type { Http2Settings, TransportBuilder } from "@grpckit/core";
+import {
+  keepaliveLimits,
+  resolveClientKeepalive,
+  resolveEnforcement,
+  resolveServerKeepalive,
+  type ClientKeepalive,
+  type ClientKeepaliveOptions,
+  type Http2Settings,
+  type KeepaliveEnforcementOptions,
+  type KeepaliveLimits,
+  type ServerKeepaliveOptions,
+  type TransportBuilder,
+} from "@grpckit/core";
 import { connectH2 } from "./client-connect.js";
 import type { FloodLimits, LocalSettings } from "./connection.js";
 import { defaultInitialWindowSize, maxWindowSize, maxMaxFrameSize, minMaxFrameSize } from "./frame.js";
+import type { ConnectionManagement } from "./server-keepalive.js";
 import { listenH2 } from "./server-listener.js";
 
 /** Options of {@link h2Transport}. */
@@ -26,6 +39,16 @@ export interface H2TransportOptions {
   maxEmptyDataFramesPerSecond?: number;
   /** More CONTINUATION frames than this in one header block end the connection. Default 64. */
   maxContinuationFrames?: number;
+  /**
+   * Client keepalive (gRFC A8) on every connection this transport makes. Off by default.
+   * A GOAWAY ENHANCE_YOUR_CALM "too_many_pings" from a server doubles `timeMs` for
+   * the connections the transport makes afterwards.
+   */
+  keepalive?: ClientKeepaliveOptions;
+  /** Server keepalive and connection management (gRFC A9) on every connection a listener accepts. */
+  serverKeepalive?: ServerKeepaliveOptions;
+  /** How listeners treat the PINGs clients send; clients that ping too often are disconnected. */
+  keepaliveEnforcement?: KeepaliveEnforcementOptions;
 }
 
 const defaults = {
@@ -46,6 +69,14 @@ const defaults = {
  * const channel = createChannel("dns:///api.internal:443", { transport: h2Transport() });
  */
 export function h2Transport(options: H2TransportOptions = {}): TransportBuilder {
+  return createH2Transport(options, keepaliveLimits);
+}
+
+/**
+ * {@link h2Transport} with the smallest keepalive intervals given explicitly. Not
+ * exported from the package: its tests run keepalive in milliseconds.
+ */
+export function createH2Transport(options: H2TransportOptions, keepaliveMinimums: KeepaliveLimits): TransportBuilder {
   const limits: FloodLimits = {
     maxResetsPerSecond: nonNegative("maxResetsPerSecond", options.maxResetsPerSecond ?? 500),
     maxPingsPerSecond: nonNegative("maxPingsPerSecond", options.maxPingsPerSecond ?? 100),
@@ -54,13 +85,22 @@ export function h2Transport(options: H2TransportOptions = {}): TransportBuilder 
     maxContinuationFrames: nonNegative("maxContinuationFrames", options.maxContinuationFrames ?? 64),
   };
   const base = resolveSettings(defaults, options.settings);
+  let keepalive: ClientKeepalive = resolveClientKeepalive(options.keepalive, keepaliveMinimums);
+  const management: ConnectionManagement = {
+    keepalive: resolveServerKeepalive(options.serverKeepalive, keepaliveMinimums),
+    enforcement: resolveEnforcement(options.keepaliveEnforcement),
+  };
+  // As grpc-go's ClientConn does: a server that found our pings too frequent gets half as many.
+  const onTooManyPings = () => {
+    keepalive = { ...keepalive, timeMs: keepalive.timeMs * 2 };
+  };
   return {
     name: "h2",
     connect(address, connectOptions) {
-      return connectH2(address, connectOptions, resolveSettings(base, connectOptions.settings), limits);
+      return connectH2(address, connectOptions, resolveSettings(base, connectOptions.settings), limits, keepalive, onTooManyPings);
     },
     listen(address, listenOptions) {
-      return listenH2(address, listenOptions, resolveSettings(base, listenOptions.settings), limits);
+      return listenH2(address, listenOptions, resolveSettings(base, listenOptions.settings), limits, management);
     },
   };
 }

@@ -3,3 +3,4 @@
  * transport for @grpckit/core, over any duplex socket.
  */
 export { h2Transport, type H2TransportOptions } from "./h2-transport.js";
+export type { ClientKeepaliveOptions, KeepaliveEnforcementOptions, ServerKeepaliveOptions } from "@grpckit/core";

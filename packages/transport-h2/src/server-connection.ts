@@ -16,6 +16,7 @@ import { H2Connection, type FloodLimits, type LocalSettings } from "./connection
 import { ErrorCode } from "./frame.js";
 import { BlockKind, headersFromFields } from "./header-fields.js";
 import type { HpackBlockFault } from "./hpack-decoder.js";
+import { ServerKeepaliveManager, type ConnectionManagement } from "./server-keepalive.js";
 import { H2Stream } from "./stream.js";
 
 /** The largest stream id, the last-stream-id of the first GOAWAY of a graceful drain. */
@@ -33,6 +34,9 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
   /** Streams the client has open (open or half-closed), against our MAX_CONCURRENT_STREAMS. */
   private peerOpen = 0;
   private draining = false;
+  /** When the last stream closed, or when the connection opened (for max idle). */
+  idleSince = Date.now();
+  private readonly manager: ServerKeepaliveManager | undefined;
 
   constructor(
     socket: Duplex,
@@ -41,9 +45,16 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
     readonly peer: Peer,
     readonly localAddress: string | undefined,
     private readonly hooks: ServerConnectionHooks,
+    management: ConnectionManagement | undefined,
   ) {
     super(socket, local, limits, true);
     this.start(undefined);
+    if (management !== undefined) this.manager = new ServerKeepaliveManager(this, management);
+  }
+
+  /** Streams open now. */
+  get openStreams(): number {
+    return this.peerOpen;
   }
 
   flowControl(): FlowControlWindows | undefined {
@@ -149,7 +160,11 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
   }
 
   protected streamClosed(): void {
-    this.peerOpen--;
+    if (--this.peerOpen === 0) this.idleSince = Date.now();
+  }
+
+  protected override pingReceived(): void {
+    this.manager?.onPing();
   }
 
   protected goawayReceived(): void {
@@ -158,6 +173,7 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
   }
 
   protected connectionClosed(): void {
+    this.manager?.stop();
     this.hooks.onClose(this);
   }
 
@@ -166,10 +182,10 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
    * on their way are still taken), a PING, and on its answer GOAWAY with the real last
    * stream id. The connection closes when the streams up to it have finished.
    */
-  drain(): void {
+  drain(reason?: string): void {
     if (this.draining || this.closed) return;
     this.draining = true;
-    this.sendGoaway(maxStreamId, ErrorCode.NO_ERROR);
+    this.sendGoaway(maxStreamId, ErrorCode.NO_ERROR, reason);
     let done = false;
     const finalGoaway = () => {
       if (done || this.finished) return;

@@ -16,9 +16,16 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { FloodLimits, LocalSettings } from "./connection.js";
 import { H2ServerConnection } from "./server-connection.js";
+import type { ConnectionManagement } from "./server-keepalive.js";
 
 /** Listens on `address` and resolves once the port is bound. */
-export function listenH2(address: string, options: ServerTransportOptions, local: LocalSettings, limits: FloodLimits): Promise<TransportListener> {
+export function listenH2(
+  address: string,
+  options: ServerTransportOptions,
+  local: LocalSettings,
+  limits: FloodLimits,
+  management: ConnectionManagement | undefined,
+): Promise<TransportListener> {
   let target: NetAddress;
   try {
     target = parseTransportAddress(address);
@@ -34,7 +41,7 @@ export function listenH2(address: string, options: ServerTransportOptions, local
     const bind = "path" in target ? { path: target.path } : target.host === "" ? { port: target.port } : { host: target.host, port: target.port };
     netServer.listen(bind, () => {
       netServer.off("error", onListenError);
-      resolve(new H2Listener(netServer, formatBoundAddress(netServer.address(), address), options, local, limits));
+      resolve(new H2Listener(netServer, formatBoundAddress(netServer.address(), address), options, local, limits, management));
     });
   });
 }
@@ -57,6 +64,7 @@ class H2Listener implements TransportListener {
     private readonly options: ServerTransportOptions,
     private readonly local: LocalSettings,
     private readonly limits: FloodLimits,
+    private readonly management: ConnectionManagement | undefined,
   ) {
     this.netClosed = new Promise((resolve) => netServer.once("close", () => resolve()));
     // Errors after listening belong to single connections; they are handled there.
@@ -103,7 +111,7 @@ class H2Listener implements TransportListener {
         const connection = new H2ServerConnection(secured, this.local, this.limits, { address: peerAddress, authInfo: hs.authInfo }, localAddress, {
           onStream: this.options.onStream,
           onClose: (c) => this.connectionClosed(c),
-        });
+        }, this.management);
         this.connections.add(connection);
         this.options.onConnection?.(connection);
       },

@@ -16,9 +16,8 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { EchoService } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl } from "../../core/test/support/echo-service.js";
-import { createHttp2Transport } from "../src/http2-transport.js";
 import type { ServerKeepaliveOptions } from "../src/index.js";
-import { delay, within } from "./harness.js";
+import { delay, transportWith, within } from "./harness.js";
 
 const cleanups: (() => unknown)[] = [];
 
@@ -36,7 +35,7 @@ interface ManagedServer {
 
 /** An echo server whose transport manages connections as `serverKeepalive` says, recording them. */
 async function managedServer(serverKeepalive: ServerKeepaliveOptions): Promise<ManagedServer> {
-  const inner = createHttp2Transport({ serverKeepalive }, { minClientTimeMs: 0, minServerTimeMs: 0 });
+  const inner = transportWith({ serverKeepalive }, { minClientTimeMs: 0, minServerTimeMs: 0 });
   const connections: ServerConnection[] = [];
   const closed: ServerConnection[] = [];
   const recording: TransportBuilder = {
@@ -64,7 +63,7 @@ async function managedServer(serverKeepalive: ServerKeepaliveOptions): Promise<M
 
 function clientOf(address: string) {
   const channel: Channel = createChannel(address, {
-    transport: createHttp2Transport({}, { minClientTimeMs: 0, minServerTimeMs: 0 }),
+    transport: transportWith({}, { minClientTimeMs: 0, minServerTimeMs: 0 }),
     backoff: { baseDelayMs: 50, maxDelayMs: 200 },
   });
   cleanups.push(() => channel.close());

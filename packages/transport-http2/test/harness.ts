@@ -8,17 +8,29 @@ import {
   type ServerStreamListener,
   type ServerTransportOptions,
   type ServerTransportStream,
+  type KeepaliveLimits,
+  type TransportBuilder,
   type TransportListener,
 } from "@grpckit/core";
 import { http2Transport } from "@grpckit/transport-http2";
 
 import { h2Transport } from "../../transport-h2/src/index.js";
+import { createH2Transport } from "../../transport-h2/src/h2-transport.js";
+import { createHttp2Transport, type Http2TransportOptions } from "../src/http2-transport.js";
 
 /**
  * The transport under test. These seam tests hold for any transport: the root vitest
  * config runs them a second time with GRPCKIT_TEST_TRANSPORT=h2, on grpckit's own HTTP/2.
  */
 export const transport = process.env.GRPCKIT_TEST_TRANSPORT === "h2" ? h2Transport() : http2Transport();
+
+/** The options both transports take for keepalive and connection management. */
+export type ManagementOptions = Pick<Http2TransportOptions, "keepalive" | "serverKeepalive" | "keepaliveEnforcement">;
+
+/** The transport under test with keepalive options and the smallest intervals given (tests run in ms). */
+export function transportWith(options: ManagementOptions, limits: KeepaliveLimits): TransportBuilder {
+  return process.env.GRPCKIT_TEST_TRANSPORT === "h2" ? createH2Transport(options, limits) : createHttp2Transport(options, limits);
+}
 export const insecure = insecureCredentials();
 
 /** Resolves with a value, or rejects after `ms` saying what was awaited. */

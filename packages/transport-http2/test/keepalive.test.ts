@@ -11,6 +11,7 @@ import {
   createServer,
   Http2ErrorCode,
   insecureCredentials,
+  keepaliveLimits,
   type Channel,
   type ClientTransport,
   type Server,
@@ -20,10 +21,8 @@ import http2 from "node:http2";
 import { afterEach, describe, expect, it } from "vitest";
 import { EchoService } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl } from "../../core/test/support/echo-service.js";
-import { createHttp2Transport, type Http2TransportOptions } from "../src/http2-transport.js";
-import { http2Transport } from "../src/index.js";
 import { startBlackholeProxy } from "./blackhole-proxy.js";
-import { ClientRecorder, delay, requestHeaders, within } from "./harness.js";
+import { ClientRecorder, delay, requestHeaders, transportWith, within, type ManagementOptions } from "./harness.js";
 
 const noMinimum = { minClientTimeMs: 0, minServerTimeMs: 0 };
 const insecure = insecureCredentials();
@@ -33,8 +32,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function fastTransport(options: Http2TransportOptions): TransportBuilder {
-  return createHttp2Transport(options, noMinimum);
+function fastTransport(options: ManagementOptions): TransportBuilder {
+  return transportWith(options, noMinimum);
 }
 
 interface Connection {
@@ -106,7 +105,7 @@ function channelTo(address: string, transport: TransportBuilder): Channel {
 
 describe("client keepalive", () => {
   it("a call on a connection that went silent fails UNAVAILABLE with the keepalive reason, and the next call reconnects", async () => {
-    const serverAddress = await echoServer(http2Transport({ keepaliveEnforcement: { minTimeMs: 0, permitWithoutCalls: true } }));
+    const serverAddress = await echoServer(transportWith({ keepaliveEnforcement: { minTimeMs: 0, permitWithoutCalls: true } }, keepaliveLimits));
     const proxy = await startBlackholeProxy(serverAddress);
     cleanups.push(() => proxy.close());
     const timeMs = 300;
@@ -153,7 +152,7 @@ describe("client keepalive", () => {
 
   it("raises a keepalive time below 10 s to 10 s", async () => {
     const server = await startPingServer();
-    await connectWith(http2Transport({ keepalive: { timeMs: 100, permitWithoutCalls: true } }), server.address);
+    await connectWith(transportWith({ keepalive: { timeMs: 100, permitWithoutCalls: true } }, keepaliveLimits), server.address);
     await delay(600);
     expect(server.sessions).toHaveLength(1);
     expect(server.sessions[0]!.pings).toHaveLength(0);
@@ -202,7 +201,7 @@ describe("keepalive enforcement", () => {
   }
 
   it("a client pinging without calls is sent GOAWAY ENHANCE_YOUR_CALM with too_many_pings and disconnected on its third strike", async () => {
-    const c = await rawClient(http2Transport());
+    const c = await rawClient(transportWith({}, keepaliveLimits));
     const acked: boolean[] = [];
     for (let i = 0; i < 3; i++) acked.push(await c.ping());
     expect(acked).toEqual([true, true, true]);
@@ -213,7 +212,7 @@ describe("keepalive enforcement", () => {
   });
 
   it("pings no closer together than minTimeMs during a call earn no strike", async () => {
-    const c = await rawClient(http2Transport({ keepaliveEnforcement: { minTimeMs: 50 } }));
+    const c = await rawClient(transportWith({ keepaliveEnforcement: { minTimeMs: 50 } }, keepaliveLimits));
     const stream = c.session.request({ ":method": "POST", ":path": "/grpckit.test.Echo/Call" }, { endStream: false });
     stream.on("error", () => {});
     for (let i = 0; i < 5; i++) {
@@ -224,7 +223,7 @@ describe("keepalive enforcement", () => {
   });
 
   it("pings closer together than minTimeMs during a call are struck", async () => {
-    const c = await rawClient(http2Transport({ keepaliveEnforcement: { minTimeMs: 1000 } }));
+    const c = await rawClient(transportWith({ keepaliveEnforcement: { minTimeMs: 1000 } }, keepaliveLimits));
     const stream = c.session.request({ ":method": "POST", ":path": "/grpckit.test.Echo/Call" }, { endStream: false });
     stream.on("error", () => {});
     for (let i = 0; i < 4; i++) void c.ping();
@@ -232,7 +231,7 @@ describe("keepalive enforcement", () => {
   });
 
   it("with permitWithoutCalls, pings without calls at minTimeMs earn no strike", async () => {
-    const c = await rawClient(http2Transport({ keepaliveEnforcement: { minTimeMs: 50, permitWithoutCalls: true } }));
+    const c = await rawClient(transportWith({ keepaliveEnforcement: { minTimeMs: 50, permitWithoutCalls: true } }, keepaliveLimits));
     for (let i = 0; i < 5; i++) {
       await delay(80);
       expect(await c.ping()).toBe(true);
@@ -241,7 +240,7 @@ describe("keepalive enforcement", () => {
   });
 
   it("a grpckit client whose keepalive is too frequent for the server gets GOAWAY ENHANCE_YOUR_CALM", async () => {
-    const listener = await http2Transport().listen("127.0.0.1:0", { credentials: insecure, onStream: () => {} });
+    const listener = await transportWith({}, keepaliveLimits).listen("127.0.0.1:0", { credentials: insecure, onStream: () => {} });
     cleanups.push(() => listener.close());
     const c = await connectWith(fastTransport({ keepalive: { timeMs: 50, timeoutMs: 5000, permitWithoutCalls: true } }), listener.address);
     const error = await within(c.closed, 5000, "the connection to close");
@@ -266,7 +265,7 @@ describe("server keepalive", () => {
     cleanups.push(() => listener.close());
     const proxy = await startBlackholeProxy(listener.address);
     cleanups.push(() => proxy.close());
-    await connectWith(http2Transport(), proxy.address);
+    await connectWith(transportWith({}, keepaliveLimits), proxy.address);
     await delay(300);
     expect(closedConnections).toHaveLength(0);
     proxy.blackhole();
