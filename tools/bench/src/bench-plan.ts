@@ -63,12 +63,12 @@ export interface BenchPlan {
 /** The directory results go to by default: tools/bench/results. */
 export const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
 
-const USAGE = `usage: node tools/bench/dist/main.js [--smoke] [--out DIR] [--libs grpckit,grpc-js,raw]
+const USAGE = `usage: node tools/bench/dist/main.js [--smoke] [--out DIR] [--libs grpckit,grpckit-h2,grpc-js,raw]
        [--requests N | --duration SECONDS] [--calls N] [--messages N]
 
   --smoke        a few hundred requests per server; results go to a temporary directory
   --out DIR      write latest.json and latest.md to DIR (default tools/bench/results)
-  --libs LIST    only these implementations
+  --libs LIST    only these implementations (grpckit: on transport-http2; grpckit-h2: on transport-h2)
   --requests N   h2load measures N requests (-n) instead of a fixed duration
   --duration S   h2load measures for S seconds (-D, default 10)
   --calls N      client unary calls per run (both concurrencies, and the channelz client runs)

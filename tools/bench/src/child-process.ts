@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
+import type { CpuTime } from "./cpu-time.js";
 import { residentMemory } from "./proc-status.js";
 import type { MemorySnapshot } from "./memory-snapshot.js";
 
@@ -121,6 +122,12 @@ export class ServerProcess {
   async memory(): Promise<MemorySnapshot> {
     this.child.stdin!.write("memory\n");
     return JSON.parse(await this.output.next(10_000, `${this.name} memory`)) as MemorySnapshot;
+  }
+
+  /** The server process's CPU time so far (user + system, every thread). */
+  async cpuTime(): Promise<CpuTime> {
+    this.child.stdin!.write("cpu\n");
+    return JSON.parse(await this.output.next(10_000, `${this.name} cpu`)) as CpuTime;
   }
 
   /** The calls channelz recorded in the server process (0 when it is off). */

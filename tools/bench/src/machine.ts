@@ -29,6 +29,7 @@ export function machineInfo(): MachineInfo {
 export const MEASURED_PACKAGES = [
   "@grpckit/core",
   "@grpckit/transport-http2",
+  "@grpckit/transport-h2",
   "@grpc/grpc-js",
   "@grpc/proto-loader",
   "@bufbuild/protobuf",

@@ -1,8 +1,9 @@
 /**
- * The side-by-side benchmark: grpckit against @grpc/grpc-js and a bare node:http2
- * handler, servers under h2load, clients against one raw server, one-stream
- * throughput, memory per connection and per stream, and grpckit with channelz off
- * and on. Writes latest.json and latest.md (tools/bench/results/, or a temporary
+ * The side-by-side benchmark: grpckit on transport-http2 and on transport-h2 against
+ * @grpc/grpc-js and a bare node:http2 handler, servers under h2load (with their CPU
+ * time per call), clients against one raw server, one-stream throughput, memory per
+ * connection and per stream, issue 11's targets, and grpckit with channelz off and on.
+ * Writes latest.json and latest.md (tools/bench/results/, or a temporary
  * directory with --smoke) and prints the Markdown.
  *
  *   npm run bench                               the full run
@@ -24,6 +25,7 @@ import { serverUnaryPhase } from "./phases/server-unary.js";
 import { streamingPhase } from "./phases/streaming.js";
 import type { BenchContext } from "./phases/bench-context.js";
 import { computeChannelzRatios, computeRatios, type BenchReport, type ChannelzRow, type Failure } from "./report.js";
+import { computeTargets } from "./targets.js";
 
 const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
@@ -74,6 +76,7 @@ async function main(): Promise<number> {
     }
     const { outDir: chosenOutDir, ...planShown } = plan;
     const revision = sourceRevision();
+    const ratios = computeRatios({ serverUnary, clientUnary, streaming });
     const report: BenchReport = {
       mode: plan.mode,
       date,
@@ -86,7 +89,8 @@ async function main(): Promise<number> {
       clientUnary,
       streaming,
       memory,
-      ratios: computeRatios({ serverUnary, clientUnary, streaming }),
+      ratios,
+      targets: computeTargets(ratios),
       channelz,
       channelzRatios: computeChannelzRatios(channelz),
       failures,

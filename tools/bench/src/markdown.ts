@@ -1,6 +1,7 @@
 /** The bench report as a Markdown page (tools/bench/results/latest.md). */
 import { LIBRARY_LABEL } from "./libraries.js";
 import { messageSizeLabel, type BenchReport, type Ratio } from "./report.js";
+import type { Target } from "./targets.js";
 
 const MIB = 1024 * 1024;
 
@@ -29,18 +30,36 @@ function ratio(value: number | undefined): string {
   return value === undefined ? "" : `${fixed(value, 2)}×`;
 }
 
-function ratioTable(ratios: Ratio[], withLatency: boolean): string {
-  const header = ["load", "grpckit ÷", "throughput", ...(withLatency ? ["p50", "p99"] : []), "peak RSS"];
+function ratioTable(ratios: Ratio[], withLatency: boolean, withCpu = false): string {
+  const header = ["load", "ratio", "throughput", ...(withLatency ? ["p50", "p99"] : []), ...(withCpu ? ["CPU per call"] : []), "peak RSS"];
   return table(
     header,
     ratios.map((r) => [
       r.row,
-      LIBRARY_LABEL[r.versus],
+      `${LIBRARY_LABEL[r.library]} ÷ ${LIBRARY_LABEL[r.versus]}`,
       ratio(r.throughput),
       ...(withLatency ? [ratio(r.p50), ratio(r.p99)] : []),
+      ...(withCpu ? [ratio(r.cpuPerCall)] : []),
       ratio(r.peakRss),
     ]),
   );
+}
+
+/** "at least 4×", "at most 0.25×", "below 1×". */
+function goal(target: Target): string {
+  return `${target.comparison} ${target.bound}×`;
+}
+
+function targetTable(targets: Target[]): string {
+  return table(
+    ["target", "goal", `${LIBRARY_LABEL["grpckit-h2"]} ÷ ${LIBRARY_LABEL["grpc-js"]}`, "result"],
+    targets.map((t) => [t.measure, goal(t), t.ratio === undefined ? "not measured" : ratio(t.ratio), t.met ? "met" : "not met"]),
+  );
+}
+
+/** Microseconds with one decimal. */
+function micros(value: number): string {
+  return fixed(value, 1);
 }
 
 /** Renders `report` as Markdown. */
@@ -59,24 +78,34 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.revision !== undefined) out.push(`- source revision: ${report.revision}`);
   out.push("");
 
+  out.push(`## Issue 11 targets: ${LIBRARY_LABEL["grpckit-h2"]} against ${LIBRARY_LABEL["grpc-js"]}`);
+  out.push("");
+  out.push(`Each target bounds the ratio ${LIBRARY_LABEL["grpckit-h2"]} ÷ ${LIBRARY_LABEL["grpc-js"]} on one row of the tables below.`);
+  out.push("");
+  out.push(targetTable(report.targets));
+  out.push("");
+
   const rounds = Math.max(1, ...report.serverUnary.map((row) => row.roundsRequestsPerSecond?.length ?? 1));
   out.push("## Servers under h2load: unary echo of a 100-byte message");
   out.push("");
   out.push(`Each server is its own process on 127.0.0.1, loaded by h2load (one thread), ${load}. `
     + "Latency is h2load's per-request time (--log-file); peak RSS is the server's VmHWM. "
+    + "CPU per call is the server process's CPU time (user + system, every thread) during the measured run "
+    + "divided by the requests h2load completed; it holds whether the server or h2load is the limit. "
     + "The check column is a node:http2 sample sent after the load: answers with grpc-status 0 and a byte-exact echo."
     + (rounds > 1
       ? ` Each server ran ${rounds} times, the servers taking turns; each row is the median run, and the last column lists every run's requests/s.`
       : ""));
   out.push("");
   out.push(table(
-    ["load", "server", "requests/s", "p50 ms", "p99 ms", "peak RSS MiB", "h2load 2xx / done", "check", ...(rounds > 1 ? ["every run, requests/s"] : [])],
+    ["load", "server", "requests/s", "p50 ms", "p99 ms", "CPU µs per call", "peak RSS MiB", "h2load 2xx / done", "check", ...(rounds > 1 ? ["every run, requests/s"] : [])],
     report.serverUnary.map((row) => [
       row.load,
       LIBRARY_LABEL[row.server],
       count(row.requestsPerSecond),
       fixed(row.p50Ms, 3),
       fixed(row.p99Ms, 3),
+      micros(row.cpuMicrosPerCall),
       mib(row.peakRssBytes),
       `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
       `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0, ${row.check.echoed}/${row.check.requests} echoed`,
@@ -84,7 +113,7 @@ export function renderMarkdown(report: BenchReport): string {
     ]),
   ));
   out.push("");
-  out.push(ratioTable(report.ratios.filter((r) => r.table === "server unary"), true));
+  out.push(ratioTable(report.ratios.filter((r) => r.table === "server unary"), true, true));
   out.push("");
 
   out.push("## Clients: unary echo against the raw node:http2 server");
@@ -154,9 +183,9 @@ export function renderMarkdown(report: BenchReport): string {
   ));
   out.push("");
 
-  out.push("## Channelz: grpckit with channelz off and on");
+  out.push(`## Channelz: ${LIBRARY_LABEL.grpckit} with channelz off and on`);
   out.push("");
-  out.push("The grpckit server under the server-unary h2load load and settings, and the grpckit client "
+  out.push("The grpckit server (on transport-http2) under the server-unary h2load load and settings, and its client "
     + "against the raw node:http2 server, each run once as is and once with `enableChannelz()` called "
     + "before the server or the first channel is created. The last column is the calls channelz counted "
     + "in the process, warm-up and sample included: 0 when it is off.");

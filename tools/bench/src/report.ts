@@ -1,9 +1,10 @@
-/** The bench report: every measured row, the grpckit ratios, and the run's context. */
+/** The bench report: every measured row, the grpckit ratios, the issue 11 targets, and the run's context. */
 import type { BenchPlan } from "./bench-plan.js";
 import type { EchoCheckResult } from "./echo-check.js";
 import type { H2loadResult } from "./h2load.js";
-import type { Library } from "./libraries.js";
+import { BASELINE_LIBRARIES, GRPCKIT_LIBRARIES, type Library } from "./libraries.js";
 import type { MachineInfo } from "./machine.js";
+import type { Target } from "./targets.js";
 
 /** One server under h2load at one load shape. */
 export interface ServerUnaryRow {
@@ -15,6 +16,10 @@ export interface ServerUnaryRow {
   p99Ms: number;
   /** VmHWM of the server process after warm-up and measurement. */
   peakRssBytes: number;
+  /** The server process's CPU time (user + system, every thread) during the measured h2load run. */
+  cpuMicros: number;
+  /** cpuMicros divided by the requests h2load completed in that run. */
+  cpuMicrosPerCall: number;
   h2load: H2loadResult;
   /** The node:http2 sample sent after the load. */
   check: EchoCheckResult;
@@ -88,16 +93,20 @@ export interface ChannelzRatio {
   peakRss: number;
 }
 
-/** grpckit divided by another implementation on the same row (above 1 means grpckit's number is higher). */
+/** A grpckit library divided by another implementation on the same row (above 1 means grpckit's number is higher). */
 export interface Ratio {
   table: "server unary" | "client unary" | "streaming";
   /** The row's load: "-c 8 -m 16", "100 in flight", "100 B". */
   row: string;
+  /** The grpckit library divided: "grpckit" (transport-http2) or "grpckit-h2" (transport-h2). */
+  library: Library;
   versus: Library;
   /** Throughput ratio: requests, calls or messages per second. */
   throughput: number;
   p50?: number;
   p99?: number;
+  /** Server CPU time per call (server unary only). */
+  cpuPerCall?: number;
   peakRss: number;
 }
 
@@ -121,44 +130,66 @@ export interface BenchReport {
   streaming: StreamingRow[];
   memory: MemoryRow[];
   ratios: Ratio[];
+  /** Issue 11's targets for grpckit on transport-h2 against grpc-js, met or not. */
+  targets: Target[];
   channelz: ChannelzRow[];
   channelzRatios: ChannelzRatio[];
   failures: Failure[];
 }
 
-/** The grpckit/grpc-js and grpckit/raw ratios for every row where both were measured. */
+/** Numbers a ratio divides; absent ones are left out of the ratio. */
+interface RatioMeasure {
+  throughput: number;
+  p50?: number;
+  p99?: number;
+  cpuPerCall?: number;
+  peakRss: number;
+}
+
+/**
+ * Each grpckit library (on transport-http2 and on transport-h2) divided by grpc-js and
+ * by raw node:http2, for every row where both were measured.
+ */
 export function computeRatios(report: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming">): Ratio[] {
   const ratios: Ratio[] = [];
-  const versus: Library[] = ["grpc-js", "raw"];
+  const divide = (a: number | undefined, b: number | undefined): number | undefined =>
+    a !== undefined && b !== undefined ? a / b : undefined;
   const add = <T>(
     table: Ratio["table"],
     rows: T[],
     rowKey: (row: T) => string,
     library: (row: T) => Library,
-    measure: (row: T) => { throughput: number; p50?: number; p99?: number; peakRss: number },
+    measure: (row: T) => RatioMeasure,
   ): void => {
     for (const key of [...new Set(rows.map(rowKey))]) {
-      const ours = rows.find((row) => rowKey(row) === key && library(row) === "grpckit");
-      if (ours === undefined) continue;
-      for (const other of versus) {
-        const theirs = rows.find((row) => rowKey(row) === key && library(row) === other);
-        if (theirs === undefined) continue;
-        const a = measure(ours);
-        const b = measure(theirs);
-        ratios.push({
-          table,
-          row: key,
-          versus: other,
-          throughput: a.throughput / b.throughput,
-          ...(a.p50 !== undefined && b.p50 !== undefined ? { p50: a.p50 / b.p50 } : {}),
-          ...(a.p99 !== undefined && b.p99 !== undefined ? { p99: a.p99 / b.p99 } : {}),
-          peakRss: a.peakRss / b.peakRss,
-        });
+      for (const ourLibrary of GRPCKIT_LIBRARIES) {
+        const ours = rows.find((row) => rowKey(row) === key && library(row) === ourLibrary);
+        if (ours === undefined) continue;
+        for (const other of BASELINE_LIBRARIES) {
+          const theirs = rows.find((row) => rowKey(row) === key && library(row) === other);
+          if (theirs === undefined) continue;
+          const a = measure(ours);
+          const b = measure(theirs);
+          const p50 = divide(a.p50, b.p50);
+          const p99 = divide(a.p99, b.p99);
+          const cpuPerCall = divide(a.cpuPerCall, b.cpuPerCall);
+          ratios.push({
+            table,
+            row: key,
+            library: ourLibrary,
+            versus: other,
+            throughput: a.throughput / b.throughput,
+            ...(p50 !== undefined ? { p50 } : {}),
+            ...(p99 !== undefined ? { p99 } : {}),
+            ...(cpuPerCall !== undefined ? { cpuPerCall } : {}),
+            peakRss: a.peakRss / b.peakRss,
+          });
+        }
       }
     }
   };
   add("server unary", report.serverUnary, (row) => row.load, (row) => row.server, (row) => ({
-    throughput: row.requestsPerSecond, p50: row.p50Ms, p99: row.p99Ms, peakRss: row.peakRssBytes,
+    throughput: row.requestsPerSecond, p50: row.p50Ms, p99: row.p99Ms, cpuPerCall: row.cpuMicrosPerCall, peakRss: row.peakRssBytes,
   }));
   add("client unary", report.clientUnary, (row) => `${row.inFlight} in flight`, (row) => row.client, (row) => ({
     throughput: row.callsPerSecond, p50: row.p50Ms, p99: row.p99Ms, peakRss: row.peakRssBytes,

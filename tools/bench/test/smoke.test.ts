@@ -8,7 +8,7 @@ import type { BenchReport } from "../src/report.js";
 
 const benchDir = fileURLToPath(new URL("..", import.meta.url));
 const mainScript = join(benchDir, "dist", "main.js");
-const libraries = ["grpckit", "grpc-js", "raw"] as const;
+const libraries = ["grpckit", "grpckit-h2", "grpc-js", "raw"] as const;
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -82,7 +82,15 @@ describe("the bench in smoke mode", () => {
     }
   });
 
+  it("every server reported its CPU time over the measured run, divided by the requests h2load completed", () => {
+    for (const row of report.serverUnary) {
+      expect(row.cpuMicros, `${row.server} at ${row.load}`).toBeGreaterThan(0);
+      expect(row.cpuMicrosPerCall).toBeCloseTo(row.cpuMicros / row.h2load.done, 6);
+    }
+  });
+
   it("every server's sampled answers carry grpc-status 0 and echo the request", () => {
+    expect(new Set(report.serverUnary.map((row) => row.server))).toEqual(new Set(libraries));
     for (const row of report.serverUnary) {
       expect(row.check.grpcStatuses, row.server).toEqual(["0"]);
       expect(row.check.grpcStatusOk).toBe(row.check.requests);
@@ -153,21 +161,36 @@ describe("the bench in smoke mode", () => {
       expect(ratio!.throughput).toBeCloseTo(on.throughput / off.throughput, 10);
       expect(ratio!.p99).toBeCloseTo(on.p99Ms / off.p99Ms, 10);
     }
-    expect(markdown).toContain("## Channelz: grpckit with channelz off and on");
+    expect(markdown).toContain("## Channelz: grpckit on transport-http2 with channelz off and on");
   });
 
-  it("reports grpckit against grpc-js and against raw node:http2 for every throughput row", () => {
+  it("reports grpckit on transport-http2 and on transport-h2 against grpc-js and against raw node:http2 for every throughput row", () => {
     const expected = [
       ...["-c 8 -m 16", "-c 1 -m 1"].map((row) => ["server unary", row]),
       ...["1 in flight", "100 in flight"].map((row) => ["client unary", row]),
       ...["100 B", "64 KiB"].map((row) => ["streaming", row]),
     ];
     for (const [table, row] of expected) {
-      for (const versus of ["grpc-js", "raw"]) {
-        const ratio = report.ratios.find((r) => r.table === table && r.row === row && r.versus === versus);
-        expect(ratio, `${table} ${row} vs ${versus}`).toBeDefined();
-        expect(ratio!.throughput).toBeGreaterThan(0);
+      for (const library of ["grpckit", "grpckit-h2"]) {
+        for (const versus of ["grpc-js", "raw"]) {
+          const ratio = report.ratios.find((r) => r.table === table && r.row === row && r.library === library && r.versus === versus);
+          expect(ratio, `${table} ${row}: ${library} vs ${versus}`).toBeDefined();
+          expect(ratio!.throughput).toBeGreaterThan(0);
+          if (table === "server unary") expect(ratio!.cpuPerCall).toBeGreaterThan(0);
+        }
       }
+    }
+    expect(report.ratios).toHaveLength(expected.length * 4);
+  });
+
+  it("reports every issue 11 target with its grpckit on transport-h2 ÷ grpc-js ratio, met or not met", () => {
+    expect(report.targets).toHaveLength(8);
+    for (const target of report.targets) {
+      expect(target.ratio, target.measure).toBeGreaterThan(0);
+      expect(typeof target.met).toBe("boolean");
+      const line = markdown.split("\n").find((l) => l.startsWith(`| ${target.measure} |`));
+      expect(line, target.measure).toBeDefined();
+      expect(line!.endsWith(` | ${target.met ? "met" : "not met"} |`), line).toBe(true);
     }
   });
 
@@ -176,10 +199,11 @@ describe("the bench in smoke mode", () => {
     expect(markdown).toContain(`${report.machine.cores} cores`);
     expect(markdown).toContain(process.version);
     expect(markdown).toContain(`@grpc/grpc-js ${report.packages["@grpc/grpc-js"]}`);
+    expect(markdown).toContain(`@grpckit/transport-h2 ${report.packages["@grpckit/transport-h2"]}`);
     const tableRows = markdown.split("\n").filter((line) => /^\| (-c |\d+ \||\d+ in flight \||\d+ (B|KiB) \||server \||client \|)/.test(line));
     const measurements = report.serverUnary.length + report.clientUnary.length + report.streaming.length
       + report.memory.length + report.channelz.length;
-    expect(measurements).toBe(2 * 3 + 2 * 3 + 2 * 3 + 2 * 3 + 2 * 2);
+    expect(measurements).toBe(2 * 4 + 2 * 4 + 2 * 4 + 2 * 4 + 2 * 2);
     expect(tableRows.length).toBe(measurements + report.ratios.length + report.channelzRatios.length);
   });
 });

@@ -1,12 +1,14 @@
 /**
  * Servers under h2load: each server process in turn gets a warm-up and a measured run
- * of unary echo calls, then a node:http2 sample that checks the answers.
+ * of unary echo calls, with its CPU time read before and after the measured run, then
+ * a node:http2 sample that checks the answers.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchMessage, ECHO_PATH, SMALL_MESSAGE_BYTES } from "../bench-message.js";
 import type { LoadShape } from "../bench-plan.js";
 import { ServerProcess } from "../child-process.js";
+import { cpuMicrosBetween, cpuMicrosPerCall } from "../cpu-time.js";
 import { checkEcho } from "../echo-check.js";
 import { runH2load } from "../h2load.js";
 import { LIBRARY_LABEL, serverScript, type Library } from "../libraries.js";
@@ -36,7 +38,8 @@ export interface ServerMeasurement {
 
 /**
  * Starts `library`'s server (with `serverArgs`), warms it up, measures it under h2load
- * at `shape` with the plan's server-unary duration, and checks a sample of answers.
+ * at `shape` with the plan's server-unary duration (and the server's CPU time over that
+ * run), and checks a sample of answers.
  * A failed check or failed h2load requests are recorded under `phase`; the caller
  * stops the returned server.
  */
@@ -60,6 +63,7 @@ export async function measureServer(
       context.workDir,
       `h2load-${library}${variant === "" ? "" : `-${variant}`}-c${shape.connections}-m${shape.streams}.log`,
     );
+    const cpuBefore = await server.cpuTime();
     const result = await runH2load({
       ...base,
       ...(settings.durationSeconds !== undefined
@@ -67,6 +71,7 @@ export async function measureServer(
         : { requests: Math.max(settings.requests ?? 0, shape.connections) }),
       logFile,
     });
+    const cpuAfter = await server.cpuTime();
     const peakRssBytes = server.peakRssBytes();
     const check = await checkEcho(server.address, body.frame, settings.checkRequests);
     if (check.grpcStatusOk !== check.requests || check.echoed !== check.requests) {
@@ -88,6 +93,8 @@ export async function measureServer(
         p50Ms: result.latency?.p50Ms ?? Number.NaN,
         p99Ms: result.latency?.p99Ms ?? Number.NaN,
         peakRssBytes,
+        cpuMicros: cpuMicrosBetween(cpuBefore, cpuAfter),
+        cpuMicrosPerCall: cpuMicrosPerCall(cpuBefore, cpuAfter, result.done),
         h2load: result,
         check,
       },

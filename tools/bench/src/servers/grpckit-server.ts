@@ -1,34 +1,5 @@
-/**
- * The bench echo service on a grpckit server over @grpckit/transport-http2. With
- * `--channelz`, channelz is enabled before the server is created, so every connection
- * and call is recorded.
- */
-import { channelzRegistry, createServer, enableChannelz } from "@grpckit/core";
+/** The bench echo service on a grpckit server over @grpckit/transport-http2 (node:http2). */
 import { http2Transport } from "@grpckit/transport-http2";
-import { EchoService } from "../gen/bench/v1/echo_pb.js";
-import { listenPort, serveControl } from "./server-control.js";
+import { runGrpckitServer } from "./grpckit-echo-server.js";
 
-if (process.argv.includes("--channelz")) enableChannelz();
-
-const server = createServer({ transport: http2Transport() });
-server.addService(EchoService, {
-  echo(request) {
-    return { payload: request.payload };
-  },
-  async *echoStream(requests) {
-    for await (const request of requests) yield { payload: request.payload };
-  },
-});
-
-/** Calls channelz counted on this process's servers; 0 while channelz is off. */
-function channelzCalls(): number {
-  let calls = 0;
-  for (const recorded of channelzRegistry()?.serverList(0, Number.MAX_SAFE_INTEGER).items ?? []) {
-    calls += recorded.calls.callsStarted;
-  }
-  return calls;
-}
-
-const { address, port } = await server.listen(`127.0.0.1:${listenPort()}`);
-if (port === undefined) throw new Error(`grpckit server bound ${address}, which has no port`);
-serveControl(port, () => server.shutdown(), channelzCalls);
+await runGrpckitServer(http2Transport());

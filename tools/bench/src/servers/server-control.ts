@@ -1,12 +1,14 @@
 /**
  * What every bench server process shares with the driver: it reads `--port`, prints the
  * bound port on stdout once it accepts connections, answers "memory" on stdin with a
- * settled memory snapshot (one JSON line), answers "channelz" with the calls channelz
+ * settled memory snapshot (one JSON line), answers "cpu" with the process's CPU time so
+ * far (`{"userMicros": U, "systemMicros": S}`), answers "channelz" with the calls channelz
  * recorded (`{"calls": N}`, 0 for a server without channelz), and stops on "stop" or
  * when stdin closes (the driver went away). Started by hand, with stdin not a pipe, it runs until killed.
  */
 import { fstatSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { processCpuTime } from "../cpu-time.js";
 import { settledMemory } from "../memory-snapshot.js";
 
 /** The address a bench server listens on: 127.0.0.1 and the port given with --port (0 by default). */
@@ -39,6 +41,8 @@ export function serveControl(port: number, stop: () => Promise<void> | void, cha
     const command = line.trim();
     if (command === "memory") {
       void settledMemory().then((snapshot) => process.stdout.write(`${JSON.stringify(snapshot)}\n`));
+    } else if (command === "cpu") {
+      process.stdout.write(`${JSON.stringify(processCpuTime())}\n`);
     } else if (command === "channelz") {
       process.stdout.write(`${JSON.stringify({ calls: channelzCalls?.() ?? 0 })}\n`);
     } else if (command === "stop") {
