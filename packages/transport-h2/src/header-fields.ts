@@ -62,18 +62,13 @@ export function headersFromFields(fields: readonly string[], kind: BlockKind): H
   return headers;
 }
 
-/** Why a field value is not allowed (RFC 9113 section 8.2.1), or "" when it is. */
+/** Bytes a field value may not hold anywhere, or at its ends (RFC 9113 section 8.2.1). */
+const forbiddenInValue = /[\0\r\n]|^[ \t]|[ \t]$/;
+
+/** Why a field value is not allowed, or "" when it is. */
 function invalidValue(value: string): string {
-  const n = value.length;
-  if (n === 0) return "";
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(n - 1);
-  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) return "starts or ends with whitespace";
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) return "holds NUL, CR or LF";
-  }
-  return "";
+  if (!forbiddenInValue.test(value)) return "";
+  return /[\0\r\n]/.test(value) ? "holds NUL, CR or LF" : "starts or ends with whitespace";
 }
 
 /**
