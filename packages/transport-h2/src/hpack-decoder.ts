@@ -31,9 +31,12 @@ export type HpackBlockFault = "invalid-name" | "header-list-too-large";
 /** Receives each decoded field; `sensitive` for never-indexed literals. */
 export type HpackFieldHandler = (name: string, value: string, sensitive: boolean) => void;
 
-/** Bytes that may not appear in an HTTP/2 field name: 0x00-0x20, A-Z, 0x7f-0xff. */
+/**
+ * Bytes that may not appear in an HTTP/2 field name: 0x00-0x20, A-Z, 0x7f-0xff, and
+ * ":" except as a pseudo-header's first byte.
+ */
 const forbiddenInName = new Uint8Array(256);
-for (let c = 0; c < 256; c++) if (c <= 0x20 || (c >= 0x41 && c <= 0x5a) || c >= 0x7f) forbiddenInName[c] = 1;
+for (let c = 0; c < 256; c++) if (c <= 0x20 || (c >= 0x41 && c <= 0x5a) || c >= 0x7f || c === 0x3a) forbiddenInName[c] = 1;
 
 /**
  * Decodes the header blocks of one connection, in the order they arrive.
@@ -253,8 +256,9 @@ export class HpackDecoder {
 const emptyBuffer = Buffer.alloc(0);
 
 function validName(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) if (forbiddenInName[name.charCodeAt(i)] === 1) return false;
+  const start = name.charCodeAt(0) === 0x3a ? 1 : 0;
+  if (name.length === start) return false;
+  for (let i = start; i < name.length; i++) if (forbiddenInName[name.charCodeAt(i)] === 1) return false;
   return true;
 }
 
