@@ -1,15 +1,16 @@
 /**
- * The soak server process: the echo service on a grpckit server over
- * @grpckit/transport-http2 at 127.0.0.1:0, driven over stdin and stdout (see
- * server-messages.ts). After "shutdown" it reports what it still holds, then releases
- * stdin and exits on its own: a handle left behind would keep it running.
+ * The soak server process: the echo service on a grpckit server at 127.0.0.1:0, over
+ * the transport its `--transport=NAME` argument names (http2 when none), driven over
+ * stdin and stdout (see server-messages.ts). After "shutdown" it reports what it still
+ * holds, then releases stdin and exits on its own: a handle left behind would keep it
+ * running.
  */
 import { createInterface } from "node:readline";
 import { Code, createServer, GrpcError } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
 import { leftoverResources, stdioBaseline } from "./active-resources.js";
 import { EchoService } from "./gen/soak/v1/echo_pb.js";
 import type { ServerCommand, ServerLine, SettledMemory } from "./server-messages.js";
+import { defaultTransportName, isTransportName, transportFor } from "./transport-choice.js";
 
 function send(line: ServerLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -25,10 +26,13 @@ async function settledMemory(): Promise<SettledMemory> {
   return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
 }
 
+const transportName = process.argv.find((arg) => arg.startsWith("--transport="))?.slice("--transport=".length) ?? defaultTransportName;
+if (!isTransportName(transportName)) throw new Error(`unknown transport "${transportName}"`);
+
 const commands = createInterface({ input: process.stdin });
 const baseline = stdioBaseline();
 
-const server = createServer({ transport: http2Transport() });
+const server = createServer({ transport: transportFor(transportName) });
 server.addService(EchoService, {
   echo(request) {
     return request;

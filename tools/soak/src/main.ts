@@ -7,12 +7,12 @@
  *
  *   npm run soak                                                 the full run
  *   node tools/soak/dist/main.js --calls 20000 --streams 500     a shorter one
+ *   node tools/soak/dist/main.js --transport=h2                  on grpckit's own HTTP/2
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { createChannel, createClient, type Channel } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
 import { leftoverResources, stdioBaseline } from "./active-resources.js";
 import { EchoService } from "./gen/soak/v1/echo_pb.js";
 import { renderMarkdown } from "./markdown.js";
@@ -21,6 +21,7 @@ import { ServerProcess } from "./server-process.js";
 import { evaluateChecks, type ShutdownResult, type SoakReport } from "./soak-report.js";
 import { parseOptions, WARMUP_FRACTION, type SoakOptions } from "./soak-options.js";
 import { runStreamPhase, type StreamResult } from "./stream-phase.js";
+import { transportFor, type TransportName } from "./transport-choice.js";
 import { runUnaryPhase, type UnaryResult } from "./unary-phase.js";
 
 /** How long past the time limit calls in flight may take before their channels are closed. */
@@ -36,8 +37,8 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function openChannels(target: string, count: number): Channel[] {
-  const transport = http2Transport();
+function openChannels(target: string, count: number, transportName: TransportName): Channel[] {
+  const transport = transportFor(transportName);
   return Array.from({ length: count }, () => createChannel(target, { transport }));
 }
 
@@ -70,16 +71,16 @@ async function soak(options: SoakOptions, baseline: ReturnType<typeof stdioBasel
   };
   let server: ServerProcess;
   try {
-    server = await ServerProcess.start();
+    server = await ServerProcess.start(options.transport);
   } catch (error) {
     return { ...about, rssSamples: [], serverRssPeak: 0, errors: [`server start: ${errorMessage(error)}`] };
   }
-  log(`server pid ${server.pid} listening on 127.0.0.1:${server.port}`);
+  log(`server pid ${server.pid} listening on 127.0.0.1:${server.port}, transport ${options.transport}`);
   const sampler = new RssSampler(server.pid);
   sampler.start();
   const target = `127.0.0.1:${server.port}`;
-  const unaryChannels = openChannels(target, options.channels);
-  const streamChannels = openChannels(target, options.streamChannels);
+  const unaryChannels = openChannels(target, options.channels, options.transport);
+  const streamChannels = openChannels(target, options.streamChannels, options.transport);
   const allChannels = [...unaryChannels, ...streamChannels];
   try {
     unary = await bounded(unaryChannels, deadline, () =>

@@ -1,5 +1,6 @@
 /** The soak report as Markdown: the figures, then the targets. */
 import { resourceText, type SoakReport } from "./soak-report.js";
+import { transportPackages } from "./transport-choice.js";
 
 const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
 const count = (n: number): string => n.toLocaleString("en-US");
@@ -42,7 +43,7 @@ export function renderMarkdown(report: SoakReport): string {
     `${report.date}; Node ${report.node}; ${report.machine.cpuModel}, ${report.machine.cores} cores, ${mib(report.machine.memoryBytes)}.`,
     `${count(options.calls)} unary calls, ${options.concurrency} in flight over ${options.channels} channels; ` +
       `${count(options.streams)} bidi streams over ${options.streamChannels} channels, ${options.messages} messages each; ` +
-      `${options.payloadBytes}-byte payloads; server on @grpckit/transport-http2 in its own process.`,
+      `${options.payloadBytes}-byte payloads; server and client on ${transportPackages[options.transport]}, the server in its own process.`,
     "",
     "| measure | value |",
     "| --- | --- |",

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { ServerLine, SettledMemory, ShutdownReport } from "./server-messages.js";
+import type { TransportName } from "./transport-choice.js";
 
 const serverScript = fileURLToPath(new URL("./echo-server.js", import.meta.url));
 const startTimeoutMs = 15_000;
@@ -37,9 +38,9 @@ export class ServerProcess {
     });
   }
 
-  /** Starts the server and resolves once it listens. */
-  static async start(): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ["--expose-gc", serverScript], { stdio: ["pipe", "pipe", "pipe"] });
+  /** Starts the server on `transport` and resolves once it listens. */
+  static async start(transport: TransportName): Promise<ServerProcess> {
+    const child = spawn(process.execPath, ["--expose-gc", serverScript, `--transport=${transport}`], { stdio: ["pipe", "pipe", "pipe"] });
     const server = new ServerProcess(child);
     try {
       const line = await server.next(startTimeoutMs, "start");

@@ -3,6 +3,7 @@
  * command line. The defaults are the full run (`npm run soak`); the flags scale it down.
  */
 import { fileURLToPath } from "node:url";
+import { defaultTransportName, isTransportName, transportNames, type TransportName } from "./transport-choice.js";
 
 export interface SoakOptions {
   /** Unary calls in phase 1. */
@@ -23,6 +24,8 @@ export interface SoakOptions {
   growthTargetPercent: number;
   /** The whole run stops issuing work after this many seconds; a phase cut short fails. */
   maxSeconds: number;
+  /** The HTTP/2 transport of both the server process and the client channels. */
+  transport: TransportName;
   /** Where latest.json and latest.md are written. */
   outDir: string;
 }
@@ -43,6 +46,7 @@ export const defaultOptions: SoakOptions = {
   payloadBytes: 100,
   growthTargetPercent: 10,
   maxSeconds: 1200,
+  transport: defaultTransportName,
   outDir: RESULTS_DIR,
 };
 
@@ -57,7 +61,10 @@ export const USAGE = `usage: node tools/soak/dist/main.js [options]
   --payload-bytes N     payload of every message (default ${defaultOptions.payloadBytes})
   --growth-target PCT   largest RSS growth after warm-up that passes (default ${defaultOptions.growthTargetPercent})
   --max-seconds S       stop issuing work after S seconds; a phase cut short fails (default ${defaultOptions.maxSeconds})
-  --out DIR             write latest.json and latest.md to DIR (default tools/soak/results)`;
+  --transport NAME      HTTP/2 of the server and the client: ${transportNames.join(" or ")} (default ${defaultTransportName})
+  --out DIR             write latest.json and latest.md to DIR (default tools/soak/results)
+
+Every option may also be written --option=value.`;
 
 const integerFlags = {
   "--calls": "calls",
@@ -69,15 +76,19 @@ const integerFlags = {
   "--payload-bytes": "payloadBytes",
 } as const satisfies Record<string, keyof SoakOptions>;
 
-/** Parses the command line; throws with the usage text on an unknown flag or a bad value. */
+/**
+ * Parses the command line (`--option value` or `--option=value`); throws with the usage
+ * text on an unknown flag or a bad value.
+ */
 export function parseOptions(argv: readonly string[]): SoakOptions {
   const options: SoakOptions = { ...defaultOptions };
   for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--help" || flag === "-h") throw new Error(USAGE);
-    const value = argv[i + 1];
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") throw new Error(USAGE);
+    const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = equals === -1 ? arg : arg.slice(0, equals);
+    const value = equals === -1 ? argv[++i] : arg.slice(equals + 1);
     if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-    i++;
     if (flag in integerFlags) {
       const key = integerFlags[flag as keyof typeof integerFlags];
       const minimum = key === "payloadBytes" ? 0 : 1;
@@ -86,6 +97,9 @@ export function parseOptions(argv: readonly string[]): SoakOptions {
       options.growthTargetPercent = parseNumber(flag, value, 0, false);
     } else if (flag === "--max-seconds") {
       options.maxSeconds = parseNumber(flag, value, 0, false);
+    } else if (flag === "--transport") {
+      if (!isTransportName(value)) throw new Error(`--transport wants ${transportNames.join(" or ")}, not "${value}"\n${USAGE}`);
+      options.transport = value;
     } else if (flag === "--out") {
       options.outDir = value;
     } else {

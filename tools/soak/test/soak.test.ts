@@ -113,10 +113,35 @@ describe("a small soak run", () => {
 
   it("prints the same summary table it writes to latest.md", () => {
     expect(run.stdout).toBe(run.markdown);
+    expect(run.report.options.transport).toBe("http2");
+    expect(run.markdown).toContain("server and client on @grpckit/transport-http2");
     for (const row of ["| unary calls | 400 of 400 (40 warm-up), 0 failed |", "| streams ok | 50 ", "| leftover resources, client | nothing |"]) {
       expect(run.markdown).toContain(row);
     }
     expect(run.markdown).toMatch(/^# grpckit soak run \(passed\)/);
+  });
+});
+
+describe("a small soak run on transport-h2 (--transport=h2)", () => {
+  let run: Run;
+
+  beforeAll(async () => {
+    run = await runSoak(newOutDir(), [...smallRun, "--transport=h2"]);
+  }, 40_000);
+
+  it("meets every target, exits with code 0 and leaves nothing running", () => {
+    expect(run.report.checks.filter((check) => !check.passed)).toEqual([]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.report.unary!.succeeded).toBe(400);
+    expect(run.report.streams!.ok).toBe(50);
+    expect(run.report.shutdown!.serverLeftover).toEqual([]);
+    expect(run.report.shutdown!.clientLeftover).toEqual([]);
+  });
+
+  it("runs the server and the client on transport-h2 and says so in the report", () => {
+    expect(run.report.options.transport).toBe("h2");
+    expect(run.stderr).toContain("transport h2");
+    expect(run.markdown).toContain("server and client on @grpckit/transport-h2");
   });
 });
 
