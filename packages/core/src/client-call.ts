@@ -7,7 +7,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
-import { EnvelopeDecoder, encodeEnvelope } from "./envelope.js";
+import { EnvelopeDecoder, encodeEnvelope, envelopeHeader, envelopeHeaderBytes, separateHeaderBytes } from "./envelope.js";
 import { GrpcError, codeName } from "./grpc-error.js";
 import { encodeTimeout } from "./grpc-timeout.js";
 import { markReceivedCompressed, isMarkedUncompressed } from "./message-marks.js";
@@ -296,7 +296,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       for (const chunk of pending) {
         writable = this.stream.write(chunk);
         this.holdUnanswered(chunk);
-        this.czSocket?.messageSent();
+        // A large message is held as its bare header and then itself: count it once.
+        if (!isBareHeader(chunk)) this.czSocket?.messageSent();
       }
     }
     if (this.halfClosePending) this.endStream();
@@ -366,16 +367,25 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   private sendFrame(data: Uint8Array, compressed: boolean): Promise<void> {
     if (this.closed || this.overSendLimit(data)) return Promise.resolve();
-    const frame = encodeEnvelope(data, compressed);
+    // A large message goes out as it is, after its header: no second copy of it.
+    const large = data.byteLength >= separateHeaderBytes;
+    const frame = large ? envelopeHeader(data.byteLength, compressed) : encodeEnvelope(data, compressed);
     this.opts.stats?.messageSent?.(data.byteLength);
     if (this.stream === undefined) {
       // Hold the sender until the stream exists, so at most one message waits here.
-      (this.pending ??= []).push(frame);
+      const pending = (this.pending ??= []);
+      pending.push(frame);
+      if (large) pending.push(data);
       return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
     }
     this.czSocket?.messageSent();
     this.holdUnanswered(frame);
-    if (this.stream.write(frame)) return Promise.resolve();
+    let written = this.stream.write(frame);
+    if (large) {
+      this.holdUnanswered(data);
+      written = this.stream.write(data);
+    }
+    if (written) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
@@ -400,9 +410,17 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (this.overSendLimit(data)) return;
     this.czSocket?.messageSent();
     this.opts.stats?.messageSent?.(data.byteLength);
+    this.endWritten = true;
+    if (data.byteLength >= separateHeaderBytes) {
+      const header = envelopeHeader(data.byteLength, false);
+      this.holdUnanswered(header);
+      this.holdUnanswered(data);
+      stream.write(header);
+      stream.end(data);
+      return;
+    }
     const frame = encodeEnvelope(data, false);
     this.holdUnanswered(frame);
-    this.endWritten = true;
     stream.end(frame);
   }
 
@@ -654,4 +672,9 @@ function headersToMetadataSafe(headers: Http2Headers): Metadata {
 
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A 5-byte header announcing a non-empty message, held apart from the message it heads. */
+function isBareHeader(chunk: Uint8Array): boolean {
+  return chunk.byteLength === envelopeHeaderBytes && (chunk[1] | chunk[2] | chunk[3] | chunk[4]) !== 0;
 }

@@ -25,6 +25,20 @@ export function encodeEnvelope(data: Uint8Array, compressed: boolean): Uint8Arra
 }
 
 /**
+ * Messages at least this large are written as their 5-byte header followed by the
+ * message itself, rather than copied into one new buffer.
+ */
+export const separateHeaderBytes = 16 * 1024;
+
+/** The 5-byte frame header of a message of `length` bytes. */
+export function envelopeHeader(length: number, compressed: boolean): Uint8Array {
+  const header = Buffer.allocUnsafe(envelopeHeaderBytes);
+  header[0] = compressed ? flagCompressed : 0;
+  header.writeUInt32BE(length, 1);
+  return header;
+}
+
+/**
  * Splits a stream of DATA chunks into messages, whatever the chunk boundaries.
  * A message that lies whole inside one chunk is handed out as a view of that chunk
  * (no copy); a message split across chunks is joined into one buffer allocated when

@@ -117,6 +117,11 @@ export function http2ErrorName(code: number): string {
  * says what happened rather than a bare code.
  */
 export function statusForReset(rstCode: number | undefined, error: Error | undefined): GrpcError {
+  if (error !== undefined && rstCode === Http2ErrorCode.PROTOCOL_ERROR) {
+    // The transport found the exchange malformed (a response it cannot accept, a request
+    // it cannot send) and says how.
+    return new GrpcError(Code.INTERNAL, error.message, { cause: error });
+  }
   if (error !== undefined && (rstCode === undefined || rstCode === Http2ErrorCode.INTERNAL_ERROR || rstCode === Http2ErrorCode.CANCEL)) {
     return new GrpcError(Code.UNAVAILABLE, `connection failed: ${error.message}`, { cause: error });
   }

@@ -10,7 +10,7 @@ import { startCallStats, type CallStats, type StatsHandler } from "./stats.js";
 import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import { parseAcceptEncoding, type Compressor } from "./compression.js";
-import { EnvelopeDecoder, encodeEnvelope } from "./envelope.js";
+import { EnvelopeDecoder, encodeEnvelope, envelopeHeader, separateHeaderBytes } from "./envelope.js";
 import { GrpcError } from "./grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
 import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js";
@@ -449,7 +449,15 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.writeHeaders();
     this.czSocket?.messageSent();
     this.stats?.messageSent?.(data.byteLength);
-    if (this.stream.write(encodeEnvelope(data, compressed))) return undefined;
+    let written: boolean;
+    if (data.byteLength < separateHeaderBytes) {
+      written = this.stream.write(encodeEnvelope(data, compressed));
+    } else {
+      // A large message goes out as it is, after its header: no second copy of it.
+      this.stream.write(envelopeHeader(data.byteLength, compressed));
+      written = this.stream.write(data);
+    }
+    if (written) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
