@@ -108,6 +108,13 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
   }
 
   private startStream(stream: H2ClientStream): void {
+    const oversize = this.headerListOverLimit(stream.peekRequestHeaders());
+    if (oversize > 0) {
+      const limit = this.remoteSettings.maxHeaderListSize;
+      const error = new Error(`request header list of ${oversize} bytes is larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE of ${limit}`);
+      this.closeStream(stream, ErrorCode.PROTOCOL_ERROR, error);
+      return;
+    }
     if (this.nextStreamId > maxStreamId) {
       // Stream ids are spent: this connection takes no more; core opens a new one.
       this.close();
@@ -265,6 +272,11 @@ export class H2ClientStream extends H2Stream implements ClientTransportStream {
   ) {
     super(conn.localInitialWindowSize);
     this.requestHeaders = requestHeaders;
+  }
+
+  /** The request headers, before they are sent. */
+  peekRequestHeaders(): Http2Headers {
+    return this.requestHeaders!;
   }
 
   /** The request headers, once, when the stream's HEADERS go out. */

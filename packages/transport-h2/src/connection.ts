@@ -26,7 +26,7 @@ import {
 } from "./frame.js";
 import { FrameReader, type FrameHandler } from "./frame-reader.js";
 import { ReceiveWindow, SendWindow } from "./flow-control.js";
-import { encodeHeaders } from "./header-fields.js";
+import { encodeHeaders, headerListSize } from "./header-fields.js";
 import { HpackDecoder, type HpackBlockFault } from "./hpack-decoder.js";
 import { HpackEncoder } from "./hpack-encoder.js";
 import { RateLimit } from "./rate-limit.js";
@@ -376,15 +376,41 @@ export abstract class H2Connection implements FrameHandler {
   /** HEADERS (with CONTINUATION as needed) for `stream`, encoded now, so blocks keep their order. */
   protected pushHeaders(streamId: number, headers: Http2Headers, endStream: boolean): void {
     this.sent = true;
-    const encoder = this.encoder;
-    encoder.begin();
-    encodeHeaders(headers, (name, value) => encoder.field(name, value));
-    this.out.push(headersFrames(streamId, encoder.end(), endStream, this.remoteSettings.maxFrameSize));
+    this.encoder.begin();
+    encodeHeaders(headers, this.addField);
+    this.out.push(headersFrames(streamId, this.encoder.end(), endStream, this.remoteSettings.maxFrameSize));
+  }
+
+  private readonly addField = (name: string, value: string): void => this.encoder.field(name, value);
+
+  /** The size of `headers` when it is over the peer's SETTINGS_MAX_HEADER_LIST_SIZE, else 0. */
+  protected headerListOverLimit(headers: Http2Headers): number {
+    const limit = this.remoteSettings.maxHeaderListSize;
+    if (limit === Infinity) return 0;
+    const size = headerListSize(headers);
+    return size > limit ? size : 0;
+  }
+
+  /**
+   * What a server sends instead of response headers or trailers the client would not
+   * accept: a status saying so, which fits any sane limit.
+   */
+  private oversizeResponse(size: number, trailersOnly: boolean): Http2Headers {
+    const status: Http2Headers = {
+      "grpc-status": "13",
+      "grpc-message": `response header list of ${size} bytes is larger than the client's SETTINGS_MAX_HEADER_LIST_SIZE of ${this.remoteSettings.maxHeaderListSize}`,
+    };
+    return trailersOnly ? { ":status": 200, "content-type": "application/grpc", ...status } : status;
   }
 
   /** Sends response or request headers; with `endStream` the stream's sending side ends. */
   sendHeaders(stream: H2Stream, headers: Http2Headers, endStream: boolean): void {
     if (stream.closed || stream.localEnded) return;
+    const oversize = this.headerListOverLimit(headers);
+    if (oversize > 0) {
+      headers = this.oversizeResponse(oversize, true);
+      endStream = true;
+    }
     this.pushHeaders(stream.id, headers, endStream);
     if (endStream) {
       stream.localEnded = true;
@@ -396,12 +422,17 @@ export abstract class H2Connection implements FrameHandler {
   /** Queues DATA on `stream`; false when the caller should wait for the stream's drain. */
   writeData(stream: H2Stream, data: Uint8Array): boolean {
     if (stream.closed || stream.localEnded) return true;
-    const ok = stream.enqueue(data);
+    const ok = stream.enqueue(data, this.highWater(stream));
     if (stream.id !== 0 && stream.queuedBytes > 0) {
       this.ready.add(stream);
       if (this.out.writable) this.out.schedule();
     }
     return ok;
+  }
+
+  /** How much may wait on `stream` before its writer is told to wait: see streamHighWaterMark. */
+  private highWater(stream: H2Stream): number {
+    return Math.max(streamHighWaterMark, Math.min(stream.sendWindow.size, this.sendWindow.size));
   }
 
   /** Ends the sending side after the queued DATA, with trailers or with END_STREAM on DATA. */
@@ -429,7 +460,7 @@ export abstract class H2Connection implements FrameHandler {
 
   /** A stream error (RFC 9113 section 5.4.2) found while reading. */
   protected streamError(stream: H2Stream, code: number, message: string): void {
-    this.resetStream(stream, code, this.describeFailure(`stream ${stream.id}: ${message}`));
+    this.resetStream(stream, code, new Error(`HTTP/2 stream ${stream.id}: ${message}`));
   }
 
   /** Resets a stream id that has no stream object (refused, or closed already). */
@@ -548,12 +579,14 @@ export abstract class H2Connection implements FrameHandler {
             stream.localEndSent = true;
           }
         }
-        if (stream.needDrain && stream.queuedBytes < streamHighWaterMark) (drained ??= []).push(stream);
+        if (stream.needDrain && stream.queuedBytes < this.highWater(stream)) (drained ??= []).push(stream);
         if (stream.queuedBytes > 0) continue;
         ready.delete(stream);
         if (stream.trailersQueued !== undefined) {
-          const trailers = stream.trailersQueued;
+          let trailers = stream.trailersQueued;
           stream.trailersQueued = undefined;
+          const oversize = this.headerListOverLimit(trailers);
+          if (oversize > 0) trailers = this.oversizeResponse(oversize, false);
           this.pushHeaders(stream.id, trailers, true);
           stream.localEndSent = true;
         } else if (stream.endQueued) {

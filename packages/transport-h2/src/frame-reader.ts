@@ -38,7 +38,10 @@ export interface FrameReaderOptions {
 }
 
 export class FrameReader {
-  private pending: Buffer | undefined;
+  /** A frame begun in an earlier chunk: its pieces, their size, and the frame's whole size once its header is known (else 0). */
+  private pendingParts: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingTotal = 0;
   private prefaceLeft: number;
   private firstFrameSeen = false;
   private failed = false;
@@ -64,14 +67,12 @@ export class FrameReader {
 
   push(chunk: Buffer): void {
     if (this.failed) return;
-    let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = undefined;
     let offset = 0;
     if (this.prefaceLeft > 0) {
       const start = connectionPreface.byteLength - this.prefaceLeft;
-      const n = Math.min(this.prefaceLeft, buf.byteLength);
+      const n = Math.min(this.prefaceLeft, chunk.byteLength);
       for (let i = 0; i < n; i++) {
-        if (buf[i] !== connectionPreface[start + i]) {
+        if (chunk[i] !== connectionPreface[start + i]) {
           this.fail(ErrorCode.PROTOCOL_ERROR, "the connection did not start with the HTTP/2 client preface");
           return;
         }
@@ -79,6 +80,58 @@ export class FrameReader {
       this.prefaceLeft -= n;
       offset = n;
     }
+    if (this.pendingBytes > 0) {
+      offset = this.completePending(chunk, offset);
+      if (offset < 0) return;
+    }
+    this.parse(chunk, offset);
+  }
+
+  /**
+   * Adds what the frame begun in an earlier chunk still needs, and dispatches it when
+   * complete: only that frame's bytes are joined, never the rest of the chunk. Returns
+   * where the chunk continues, or -1 when it was used up.
+   */
+  private completePending(chunk: Buffer, offset: number): number {
+    if (this.pendingBytes < frameHeaderLength) {
+      const take = Math.min(frameHeaderLength - this.pendingBytes, chunk.byteLength - offset);
+      this.pendingParts.push(chunk.subarray(offset, offset + take));
+      this.pendingBytes += take;
+      offset += take;
+      if (this.pendingBytes < frameHeaderLength) return -1;
+      const head = Buffer.concat(this.pendingParts, this.pendingBytes);
+      this.pendingParts = [head];
+      if (!this.startPending(head)) return -1;
+    }
+    const need = this.pendingTotal - this.pendingBytes;
+    const available = chunk.byteLength - offset;
+    if (available < need) {
+      if (available > 0) this.pendingParts.push(chunk.subarray(offset));
+      this.pendingBytes += available;
+      return -1;
+    }
+    this.pendingParts.push(chunk.subarray(offset, offset + need));
+    const frame = Buffer.concat(this.pendingParts, this.pendingTotal);
+    this.pendingParts = [];
+    this.pendingBytes = 0;
+    this.pendingTotal = 0;
+    this.parse(frame, 0);
+    return this.failed ? -1 : offset + need;
+  }
+
+  /** Reads the length of a pending frame from its header; false after a connection error. */
+  private startPending(head: Buffer): boolean {
+    const length = (head[0] << 16) | (head[1] << 8) | head[2];
+    if (length > this.options.maxFrameSize) {
+      this.fail(ErrorCode.FRAME_SIZE_ERROR, `a frame of ${length} bytes exceeds SETTINGS_MAX_FRAME_SIZE ${this.options.maxFrameSize}`);
+      return false;
+    }
+    this.pendingTotal = frameHeaderLength + length;
+    return true;
+  }
+
+  /** Dispatches every whole frame in `buf` from `offset`; a partial one at the end waits for more. */
+  private parse(buf: Buffer, offset: number): void {
     while (!this.failed) {
       if (buf.byteLength - offset < frameHeaderLength) break;
       const length = (buf[offset] << 16) | (buf[offset + 1] << 8) | buf[offset + 2];
@@ -94,20 +147,26 @@ export class FrameReader {
       offset += frameHeaderLength + length;
       this.dispatch(type, flags, streamId, payload);
     }
-    if (offset < buf.byteLength && !this.failed) this.pending = buf.subarray(offset);
+    if (this.failed || offset >= buf.byteLength) return;
+    // The rest is kept as a view: socket chunks are not reused, so nothing is copied until the frame is whole.
+    const rest = buf.subarray(offset);
+    this.pendingParts = [rest];
+    this.pendingBytes = rest.byteLength;
+    this.pendingTotal = 0;
+    if (rest.byteLength >= frameHeaderLength) this.startPending(rest);
   }
 
   /** Stops reading: later input, and the rest of the current chunk, are ignored. */
   stop(): void {
     this.failed = true;
-    this.pending = undefined;
+    this.pendingParts = [];
     this.fragments = [];
   }
 
   private fail(code: number, message: string): void {
     if (this.failed) return;
     this.failed = true;
-    this.pending = undefined;
+    this.pendingParts = [];
     this.fragments = [];
     this.handler.onConnectionError(code, message);
   }

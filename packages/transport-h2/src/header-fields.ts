@@ -93,3 +93,16 @@ export function encodeHeaders(headers: Http2Headers, field: (name: string, value
     else for (const v of value) field(name, v);
   }
 }
+
+/** The list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it: name + value + 32 per field. */
+export function headerListSize(headers: Http2Headers): number {
+  let size = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === "string") size += name.length + value.length + 32;
+    else if (typeof value === "number") size += name.length + String(value).length + 32;
+    else for (const v of value) size += name.length + v.length + 32;
+  }
+  return size;
+}

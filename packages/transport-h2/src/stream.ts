@@ -7,8 +7,13 @@
 import type { Http2Headers } from "@grpckit/core";
 import { ReceiveWindow, SendWindow } from "./flow-control.js";
 
-/** `write` returns false once this many bytes wait to be sent on a stream. */
-export const streamHighWaterMark = 128 * 1024;
+/**
+ * `write` returns false once this many bytes wait to be sent on a stream, or more when
+ * the flow-control windows would take more at once: what the peer accepts now is
+ * queued, so a fast stream moves a window per event-loop turn, and a peer that stops
+ * reading leaves at most this much waiting.
+ */
+export const streamHighWaterMark = 64 * 1024;
 
 /** Something received that waits behind paused reading: DATA, or a later event. */
 type Inbound = Buffer | (() => void);
@@ -124,14 +129,14 @@ export abstract class H2Stream {
     }
   }
 
-  /** Queues DATA to send; true while less than the high-water mark waits. */
-  enqueue(data: Uint8Array): boolean {
+  /** Queues DATA to send; true while less than `highWater` bytes wait. */
+  enqueue(data: Uint8Array, highWater: number): boolean {
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (buf.byteLength > 0) {
       this.queue.push(buf);
       this.queuedBytes += buf.byteLength;
     }
-    if (this.queuedBytes < streamHighWaterMark) return true;
+    if (this.queuedBytes < highWater) return true;
     this.needDrain = true;
     return false;
   }

@@ -4,7 +4,7 @@
  * many calls at once, cancellation, deadlines and a graceful shutdown.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Code, GrpcError, createChannel, createClient, createServer, type Channel, type Server } from "@grpckit/core";
+import { Code, GrpcError, Metadata, createChannel, createClient, createServer, registerTransport, type Channel, type Server } from "@grpckit/core";
 import { h2Transport } from "../src/index.js";
 import { EchoService } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl, type EchoLog } from "../../core/test/support/echo-service.js";
@@ -20,16 +20,16 @@ afterEach(() => {
   channels = [];
 });
 
-async function serve(log?: EchoLog): Promise<{ server: Server; target: string }> {
-  const server = createServer({ transport, maxReceiveMessageBytes: 32 << 20 });
+async function serve(log?: EchoLog, serverTransport = transport): Promise<{ server: Server; target: string }> {
+  const server = createServer({ transport: serverTransport, maxReceiveMessageBytes: 32 << 20 });
   server.addService(EchoService, echoImpl(log));
   const { port } = await server.listen("127.0.0.1:0");
   servers.push(server);
   return { server, target: `127.0.0.1:${port}` };
 }
 
-function clientFor(target: string) {
-  const channel = createChannel(target, { transport });
+function clientFor(target: string, clientTransport = transport) {
+  const channel = createChannel(target, { transport: clientTransport });
   channels.push(channel);
   return createClient(EchoService, channel);
 }
@@ -119,5 +119,47 @@ describe("calls over transport-h2", () => {
     const err = await client.echo({ message: "after" }, { timeoutMs: 1000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GrpcError);
     expect([Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED]).toContain((err as GrpcError).code);
+  });
+
+  it("refuses to send request headers over the server's SETTINGS_MAX_HEADER_LIST_SIZE, with INTERNAL naming both sizes", async () => {
+    const log: EchoLog = { aborted: [], contexts: [] };
+    const { target } = await serve(log, h2Transport({ settings: { maxHeaderListSize: 1024 } }));
+    const client = clientFor(target);
+    const metadata = new Metadata();
+    metadata.set("x-large", "v".repeat(2000));
+    const err = await client.echo({ message: "x" }, { metadata }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GrpcError);
+    expect((err as GrpcError).code).toBe(Code.INTERNAL);
+    expect((err as GrpcError).message).toMatch(/request header list of \d+ bytes is larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE of 1024/);
+    expect(log.contexts).toHaveLength(0);
+    expect((await client.echo({ message: "small" })).message).toBe("small");
+  });
+
+  it("replaces response trailers over the client's SETTINGS_MAX_HEADER_LIST_SIZE with INTERNAL naming the limit", async () => {
+    const server = createServer({ transport });
+    server.addService(EchoService, {
+      ...echoImpl(),
+      async echo(req, ctx) {
+        ctx.responseTrailer.set("x-large", "t".repeat(3000));
+        return { message: req.message };
+      },
+    });
+    const { port } = await server.listen("127.0.0.1:0");
+    servers.push(server);
+    const client = clientFor(`127.0.0.1:${port}`, h2Transport({ settings: { maxHeaderListSize: 2048 } }));
+    const err = await client.echo({ message: "x" }).catch((e: unknown) => e);
+    expect((err as GrpcError).code).toBe(Code.INTERNAL);
+    expect((err as GrpcError).message).toContain("larger than the client's SETTINGS_MAX_HEADER_LIST_SIZE of 2048");
+  });
+
+  it("is chosen by its registered name, \"h2\"", async () => {
+    registerTransport(h2Transport());
+    const server = createServer({ transport: "h2" });
+    server.addService(EchoService, echoImpl());
+    const { port } = await server.listen("127.0.0.1:0");
+    servers.push(server);
+    const channel = createChannel(`127.0.0.1:${port}`, { transport: "h2" });
+    channels.push(channel);
+    expect((await createClient(EchoService, channel).echo({ message: "by name" })).message).toBe("by name");
   });
 });
