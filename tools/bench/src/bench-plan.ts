@@ -34,11 +34,14 @@ export interface BenchPlan {
      */
     rounds: number;
   };
+  /** Every client's unary runs, against each of the servers in CLIENT_UNARY_SERVERS (report.ts). */
   clientUnary: {
     runs: { concurrency: number; calls: number; warmupCalls: number }[];
   };
   streaming: {
     runs: { messageBytes: number; messages: number; warmupMessages: number }[];
+    /** Each library's stream is measured this many times, the libraries taking turns; the median run is reported. */
+    rounds: number;
   };
   /**
    * grpckit with channelz off and on: the server at `serverShape` (with the
@@ -159,6 +162,7 @@ function fullPlan(): BenchPlan {
         { messageBytes: SMALL_MESSAGE_BYTES, messages: 200_000, warmupMessages: 20_000 },
         { messageBytes: LARGE_MESSAGE_BYTES, messages: 5_000, warmupMessages: 500 },
       ],
+      rounds: 3,
     },
     channelz: {
       serverShape: { connections: 8, streams: 16 },
@@ -195,6 +199,7 @@ function smokePlan(): BenchPlan {
         { messageBytes: SMALL_MESSAGE_BYTES, messages: 300, warmupMessages: 30 },
         { messageBytes: LARGE_MESSAGE_BYTES, messages: 20, warmupMessages: 2 },
       ],
+      rounds: 3,
     },
     channelz: {
       serverShape: { connections: 8, streams: 16 },

@@ -1,6 +1,7 @@
 /**
  * A process's CPU time (user + system, every thread: JavaScript, garbage collection,
- * libuv), and the CPU time a server spent per call between two readings.
+ * libuv), and the CPU time per call between two readings: a server's, read over its
+ * control channel, or a client process's own.
  */
 
 /** CPU time used by a process since it started, in microseconds. */

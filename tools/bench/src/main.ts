@@ -1,8 +1,10 @@
 /**
  * The side-by-side benchmark: grpckit on transport-http2 and on transport-h2 against
  * @grpc/grpc-js and a bare node:http2 handler, servers under h2load (with their CPU
- * time per call), clients against one raw server, one-stream throughput, memory per
- * connection and per stream, issue 11's targets, and grpckit with channelz off and on.
+ * time per call), clients (with their CPU time per call) against the raw server and
+ * against the grpckit on transport-h2 server, one-stream throughput (median of three
+ * runs), memory per connection and per stream, issue 11's targets, and grpckit with
+ * channelz off and on.
  * Writes latest.json and latest.md (tools/bench/results/, or a temporary
  * directory with --smoke) and prints the Markdown.
  *

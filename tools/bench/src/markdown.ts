@@ -1,6 +1,6 @@
 /** The bench report as a Markdown page (tools/bench/results/latest.md). */
 import { LIBRARY_LABEL } from "./libraries.js";
-import { messageSizeLabel, type BenchReport, type Ratio } from "./report.js";
+import { CLIENT_UNARY_SERVERS, clientUnaryTable, messageSizeLabel, type BenchReport, type ClientUnaryServer, type Ratio } from "./report.js";
 import type { Target } from "./targets.js";
 
 const MIB = 1024 * 1024;
@@ -56,6 +56,21 @@ function targetTable(targets: Target[]): string {
     targets.map((t) => [t.measure, goal(t), t.ratio === undefined ? "not measured" : ratio(t.ratio), t.met ? "met" : "not met"]),
   );
 }
+
+/** Why each client table uses its server. */
+const CLIENT_TABLE_TEXT: Record<ClientUnaryServer, string> = {
+  raw: "Every client is its own process with one connection to the same raw node:http2 echo server, the least "
+    + "a node:http2 server can do. With 100 calls in flight that server can be the limit for the fastest clients "
+    + "(compare its CPU per call in the server table with theirs below), so calls/s here understates them. ",
+  "grpckit-h2": "Every client is its own process with one connection to the same grpckit on transport-h2 echo server, "
+    + "the fastest server in the bench (the least CPU per call in the server table), so that a fast client, not the "
+    + "server, is the limit; every client meets the same server, so the comparison stays fair. "
+    + "Issue 11's client calls/s and client CPU targets are read from this table. ",
+};
+
+const CLIENT_TABLE_COMMON_TEXT = "Latency is measured per call in the client. CPU per call is the client process's "
+  + "CPU time (user + system, every thread) over the measured calls divided by the calls; it is the client's own "
+  + "cost whichever process is the limit.";
 
 /** Microseconds with one decimal. */
 function micros(value: number): string {
@@ -116,36 +131,42 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(ratioTable(report.ratios.filter((r) => r.table === "server unary"), true, true));
   out.push("");
 
-  out.push("## Clients: unary echo against the raw node:http2 server");
-  out.push("");
-  out.push("Each client is its own process with one connection to the same raw node:http2 echo server, "
-    + "so the server is not the limit. Latency is measured per call in the client.");
-  out.push("");
-  out.push(table(
-    ["in flight", "client", "calls", "calls/s", "p50 ms", "p99 ms", "peak RSS MiB", "errors"],
-    report.clientUnary.map((row) => [
-      String(row.inFlight),
-      LIBRARY_LABEL[row.client],
-      count(row.calls),
-      count(row.callsPerSecond),
-      fixed(row.p50Ms, 3),
-      fixed(row.p99Ms, 3),
-      mib(row.peakRssBytes),
-      String(row.errors),
-    ]),
-  ));
-  out.push("");
-  out.push(ratioTable(report.ratios.filter((r) => r.table === "client unary"), true));
-  out.push("");
+  for (const server of CLIENT_UNARY_SERVERS) {
+    out.push(`## Clients: unary echo against the ${LIBRARY_LABEL[server]} server`);
+    out.push("");
+    out.push(CLIENT_TABLE_TEXT[server] + CLIENT_TABLE_COMMON_TEXT);
+    out.push("");
+    out.push(table(
+      ["in flight", "client", "calls", "calls/s", "p50 ms", "p99 ms", "CPU µs per call", "peak RSS MiB", "errors"],
+      report.clientUnary.filter((row) => row.server === server).map((row) => [
+        String(row.inFlight),
+        LIBRARY_LABEL[row.client],
+        count(row.calls),
+        count(row.callsPerSecond),
+        fixed(row.p50Ms, 3),
+        fixed(row.p99Ms, 3),
+        micros(row.cpuMicrosPerCall),
+        mib(row.peakRssBytes),
+        String(row.errors),
+      ]),
+    ));
+    out.push("");
+    out.push(ratioTable(report.ratios.filter((r) => r.table === clientUnaryTable(server)), true, true));
+    out.push("");
+  }
 
   out.push("## Streaming: messages echoed over one bidi stream");
   out.push("");
+  const streamRounds = Math.max(1, ...report.streaming.map((row) => row.roundsMessagesPerSecond?.length ?? 1));
   out.push("Each library's own client against its own server (raw: node:http2 client against the raw server), "
     + "so a row measures both ends of one implementation. The client writes as fast as flow control lets it "
-    + "and the time runs until the last echo and the OK status arrive.");
+    + "and the time runs until the last echo and the OK status arrive."
+    + (streamRounds > 1
+      ? ` Each library ran ${streamRounds} times, the libraries taking turns; each row is the median run, and the last column lists every run's messages/s.`
+      : ""));
   out.push("");
   out.push(table(
-    ["message", "client and server", "messages", "messages/s", "MiB/s", "client peak RSS MiB", "server peak RSS MiB"],
+    ["message", "client and server", "messages", "messages/s", "MiB/s", "client peak RSS MiB", "server peak RSS MiB", ...(streamRounds > 1 ? ["every run, messages/s"] : [])],
     report.streaming.map((row) => [
       messageSizeLabel(row.messageBytes),
       LIBRARY_LABEL[row.library],
@@ -154,6 +175,7 @@ export function renderMarkdown(report: BenchReport): string {
       fixed(row.mebibytesPerSecond, 1),
       mib(row.clientPeakRssBytes),
       mib(row.serverPeakRssBytes),
+      ...(streamRounds > 1 ? [(row.roundsMessagesPerSecond ?? []).map(count).join(", ")] : []),
     ]),
   ));
   out.push("");

@@ -27,8 +27,18 @@ export interface ServerUnaryRow {
   roundsRequestsPerSecond?: number[];
 }
 
-/** One client making unary calls to the raw node:http2 server. */
+/**
+ * The servers every client makes its unary calls to, one table each: raw node:http2 (the
+ * ceiling for a node:http2 server) and grpckit on transport-h2 (the fastest server in the
+ * bench, so that with 100 calls in flight the client, not the server, is the limit).
+ */
+export const CLIENT_UNARY_SERVERS = ["raw", "grpckit-h2"] as const;
+export type ClientUnaryServer = (typeof CLIENT_UNARY_SERVERS)[number];
+
+/** One client making unary calls to one of the CLIENT_UNARY_SERVERS. */
 export interface ClientUnaryRow {
+  /** The server the client called. */
+  server: ClientUnaryServer;
   inFlight: number;
   client: Library;
   calls: number;
@@ -37,6 +47,10 @@ export interface ClientUnaryRow {
   callsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** The client process's CPU time (user + system, every thread) over the measured calls. */
+  cpuMicros: number;
+  /** cpuMicros divided by the measured calls. */
+  cpuMicrosPerCall: number;
   peakRssBytes: number;
 }
 
@@ -49,6 +63,8 @@ export interface StreamingRow {
   mebibytesPerSecond: number;
   clientPeakRssBytes: number;
   serverPeakRssBytes: number;
+  /** Messages/s of every round, in order; the row is the median round. */
+  roundsMessagesPerSecond?: number[];
 }
 
 /** Memory held per idle connection and per open stream, on a server or a client. */
@@ -95,7 +111,8 @@ export interface ChannelzRatio {
 
 /** A grpckit library divided by another implementation on the same row (above 1 means grpckit's number is higher). */
 export interface Ratio {
-  table: "server unary" | "client unary" | "streaming";
+  /** "client unary" is against the raw node:http2 server, "client unary, grpckit-h2 server" against grpckit on transport-h2. */
+  table: "server unary" | "client unary" | "client unary, grpckit-h2 server" | "streaming";
   /** The row's load: "-c 8 -m 16", "100 in flight", "100 B". */
   row: string;
   /** The grpckit library divided: "grpckit" (transport-http2) or "grpckit-h2" (transport-h2). */
@@ -105,7 +122,7 @@ export interface Ratio {
   throughput: number;
   p50?: number;
   p99?: number;
-  /** Server CPU time per call (server unary only). */
+  /** CPU time per call of the server (server unary) or of the client (client unary). */
   cpuPerCall?: number;
   peakRss: number;
 }
@@ -191,9 +208,11 @@ export function computeRatios(report: Pick<BenchReport, "serverUnary" | "clientU
   add("server unary", report.serverUnary, (row) => row.load, (row) => row.server, (row) => ({
     throughput: row.requestsPerSecond, p50: row.p50Ms, p99: row.p99Ms, cpuPerCall: row.cpuMicrosPerCall, peakRss: row.peakRssBytes,
   }));
-  add("client unary", report.clientUnary, (row) => `${row.inFlight} in flight`, (row) => row.client, (row) => ({
-    throughput: row.callsPerSecond, p50: row.p50Ms, p99: row.p99Ms, peakRss: row.peakRssBytes,
-  }));
+  for (const server of CLIENT_UNARY_SERVERS) {
+    add(clientUnaryTable(server), report.clientUnary.filter((row) => row.server === server), (row) => `${row.inFlight} in flight`, (row) => row.client, (row) => ({
+      throughput: row.callsPerSecond, p50: row.p50Ms, p99: row.p99Ms, cpuPerCall: row.cpuMicrosPerCall, peakRss: row.peakRssBytes,
+    }));
+  }
   add("streaming", report.streaming, (row) => messageSizeLabel(row.messageBytes), (row) => row.library, (row) => ({
     throughput: row.messagesPerSecond, peakRss: row.clientPeakRssBytes + row.serverPeakRssBytes,
   }));
@@ -217,6 +236,11 @@ export function computeChannelzRatios(rows: readonly ChannelzRow[]): ChannelzRat
     });
   }
   return ratios;
+}
+
+/** The ratio table of the clients' unary calls to `server`. */
+export function clientUnaryTable(server: ClientUnaryServer): Ratio["table"] {
+  return server === "raw" ? "client unary" : `client unary, ${server} server`;
 }
 
 /** "100 B", "64 KiB". */

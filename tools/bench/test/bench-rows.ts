@@ -1,5 +1,6 @@
 import type { Library } from "../src/libraries.js";
-import type { ClientUnaryRow, ServerUnaryRow, StreamingRow } from "../src/report.js";
+import { computeRatios, type BenchReport, type ClientUnaryRow, type ClientUnaryServer, type ServerUnaryRow, type StreamingRow } from "../src/report.js";
+import { computeTargets } from "../src/targets.js";
 
 /** A server unary row with the given numbers; the h2load counts and check are filler. */
 export function serverRow(
@@ -21,13 +22,14 @@ export function serverRow(
   };
 }
 
-/** A client unary row with the given numbers. */
+/** A client unary row with the given numbers, against the raw server unless `server` says otherwise. */
 export function clientRow(
   client: Library,
   inFlight: number,
-  numbers: { callsPerSecond: number; p99Ms?: number; peakRssBytes?: number },
+  numbers: { callsPerSecond: number; p99Ms?: number; cpuMicrosPerCall?: number; peakRssBytes?: number; server?: ClientUnaryServer },
 ): ClientUnaryRow {
   return {
+    server: numbers.server ?? "raw",
     inFlight,
     client,
     calls: 1000,
@@ -35,12 +37,14 @@ export function clientRow(
     callsPerSecond: numbers.callsPerSecond,
     p50Ms: 1,
     p99Ms: numbers.p99Ms ?? 2,
+    cpuMicros: (numbers.cpuMicrosPerCall ?? 40) * 1000,
+    cpuMicrosPerCall: numbers.cpuMicrosPerCall ?? 40,
     peakRssBytes: numbers.peakRssBytes ?? 100 << 20,
   };
 }
 
-/** A streaming row with the given messages/s. */
-export function streamingRow(library: Library, messageBytes: number, messagesPerSecond: number): StreamingRow {
+/** A streaming row with the given messages/s (of the median run, when `rounds` lists every run). */
+export function streamingRow(library: Library, messageBytes: number, messagesPerSecond: number, rounds?: number[]): StreamingRow {
   return {
     messageBytes,
     library,
@@ -49,5 +53,35 @@ export function streamingRow(library: Library, messageBytes: number, messagesPer
     mebibytesPerSecond: (messagesPerSecond * messageBytes) / (1024 * 1024),
     clientPeakRssBytes: 60 << 20,
     serverPeakRssBytes: 60 << 20,
+    ...(rounds !== undefined ? { roundsMessagesPerSecond: rounds } : {}),
+  };
+}
+
+/** A full report of `rows`, with their ratios and targets, and filler for the run's context. */
+export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming">): BenchReport {
+  const ratios = computeRatios(rows);
+  return {
+    mode: "full",
+    date: "2026-11-24T00:00:00.000Z",
+    machine: { cpuModel: "test CPU", cores: 2, totalMemoryBytes: 4 << 30, os: "Linux", node: "v20.20.2" },
+    h2load: "h2load nghttp2/1.52.0",
+    packages: {},
+    plan: {
+      mode: "full",
+      libraries: ["grpckit-h2", "grpc-js"],
+      serverUnary: { shapes: [], warmupRequests: 10, durationSeconds: 1, checkRequests: 1, rounds: 1 },
+      clientUnary: { runs: [] },
+      streaming: { runs: [], rounds: 1 },
+      channelz: { serverShape: { connections: 8, streams: 16 }, client: { concurrency: 100, calls: 1, warmupCalls: 1 } },
+      memory: { connections: 1, streams: 1, streamConnections: 1 },
+      clientTimeoutMs: 1000,
+    },
+    ...rows,
+    memory: [],
+    ratios,
+    targets: computeTargets(ratios),
+    channelz: [],
+    channelzRatios: [],
+    failures: [],
   };
 }

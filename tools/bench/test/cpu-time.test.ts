@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cpuMicrosBetween, cpuMicrosPerCall, processCpuTime } from "../src/cpu-time.js";
 
-describe("server CPU time per call", () => {
+describe("CPU time per call, of a server or of a client process", () => {
   it("is the user plus system time between two readings divided by the calls completed", () => {
     const before = { userMicros: 1_000_000, systemMicros: 200_000 };
     const after = { userMicros: 1_600_000, systemMicros: 400_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { medianRun } from "../src/phases/server-unary.js";
+import { medianRun } from "../src/median-run.js";
 
 describe("medianRun", () => {
   it("keeps the run with the middle throughput, whatever the order", () => {

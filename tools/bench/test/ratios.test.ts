@@ -41,3 +41,31 @@ describe("ratios of the grpckit rows", () => {
     expect(ratios).toHaveLength(4 + 1 + 1);
   });
 });
+
+describe("ratios of the clients against each server", () => {
+  const report = {
+    serverUnary: [],
+    clientUnary: [
+      clientRow("grpckit-h2", 100, { callsPerSecond: 27_000, cpuMicrosPerCall: 11 }),
+      clientRow("grpc-js", 100, { callsPerSecond: 9_000, cpuMicrosPerCall: 44 }),
+      clientRow("raw", 100, { callsPerSecond: 18_000, cpuMicrosPerCall: 22 }),
+      clientRow("grpckit-h2", 100, { callsPerSecond: 60_000, cpuMicrosPerCall: 10, server: "grpckit-h2" }),
+      clientRow("grpc-js", 100, { callsPerSecond: 12_000, cpuMicrosPerCall: 50, server: "grpckit-h2" }),
+    ],
+    streaming: [],
+  };
+  const ratios = computeRatios(report);
+  const find = (table: string, library: string, versus: string) =>
+    ratios.find((r) => r.table === table && r.row === "100 in flight" && r.library === library && r.versus === versus);
+
+  it("divides the clients' CPU time per call as well as their calls/s", () => {
+    expect(find("client unary", "grpckit-h2", "grpc-js")).toMatchObject({ throughput: 3, cpuPerCall: 0.25 });
+    expect(find("client unary", "grpckit-h2", "raw")).toMatchObject({ throughput: 1.5, cpuPerCall: 0.5 });
+  });
+
+  it("divides clients against the grpckit-h2 server only by clients against that same server", () => {
+    expect(find("client unary, grpckit-h2 server", "grpckit-h2", "grpc-js")).toMatchObject({ throughput: 5, cpuPerCall: 0.2 });
+    expect(find("client unary, grpckit-h2 server", "grpckit-h2", "raw")).toBeUndefined();
+    expect(ratios).toHaveLength(3);
+  });
+});

@@ -99,23 +99,36 @@ describe("the bench in smoke mode", () => {
     }
   });
 
-  it("every client completed its unary calls with 1 and with 100 in flight, all with grpc-status 0", () => {
-    for (const inFlight of [1, 100]) {
-      for (const client of libraries) {
-        const row = report.clientUnary.find((r) => r.inFlight === inFlight && r.client === client);
-        expect(row, `${client} with ${inFlight} in flight`).toBeDefined();
-        expect(row!.errors, row!.firstError).toBe(0);
-        expect(row!.callsPerSecond).toBeGreaterThan(0);
+  it("every client completed its unary calls with 1 and with 100 in flight against the raw server and the grpckit-h2 server, all with grpc-status 0", () => {
+    for (const server of ["raw", "grpckit-h2"] as const) {
+      for (const inFlight of [1, 100]) {
+        for (const client of libraries) {
+          const row = report.clientUnary.find((r) => r.server === server && r.inFlight === inFlight && r.client === client);
+          expect(row, `${client} with ${inFlight} in flight against ${server}`).toBeDefined();
+          expect(row!.errors, row!.firstError).toBe(0);
+          expect(row!.callsPerSecond).toBeGreaterThan(0);
+        }
       }
+    }
+    expect(report.clientUnary).toHaveLength(2 * 2 * libraries.length);
+  });
+
+  it("every client reported its own CPU time over the measured calls, divided by the calls", () => {
+    for (const row of report.clientUnary) {
+      expect(row.cpuMicros, `${row.client} with ${row.inFlight} in flight against ${row.server}`).toBeGreaterThan(0);
+      expect(row.cpuMicrosPerCall).toBeCloseTo(row.cpuMicros / row.calls, 6);
     }
   });
 
-  it("every library echoed 100-byte and 64 KiB messages over one bidi stream", () => {
+  it("every library echoed 100-byte and 64 KiB messages over one bidi stream, three times, reporting the median run", () => {
     for (const messageBytes of [100, 65536]) {
       for (const library of libraries) {
         const row = report.streaming.find((r) => r.messageBytes === messageBytes && r.library === library);
         expect(row, `${library} ${messageBytes}`).toBeDefined();
         expect(row!.messagesPerSecond).toBeGreaterThan(0);
+        const runs = row!.roundsMessagesPerSecond!;
+        expect(runs).toHaveLength(3);
+        expect(row!.messagesPerSecond).toBe([...runs].sort((a, b) => a - b)[1]);
       }
     }
   });
@@ -168,6 +181,7 @@ describe("the bench in smoke mode", () => {
     const expected = [
       ...["-c 8 -m 16", "-c 1 -m 1"].map((row) => ["server unary", row]),
       ...["1 in flight", "100 in flight"].map((row) => ["client unary", row]),
+      ...["1 in flight", "100 in flight"].map((row) => ["client unary, grpckit-h2 server", row]),
       ...["100 B", "64 KiB"].map((row) => ["streaming", row]),
     ];
     for (const [table, row] of expected) {
@@ -176,7 +190,7 @@ describe("the bench in smoke mode", () => {
           const ratio = report.ratios.find((r) => r.table === table && r.row === row && r.library === library && r.versus === versus);
           expect(ratio, `${table} ${row}: ${library} vs ${versus}`).toBeDefined();
           expect(ratio!.throughput).toBeGreaterThan(0);
-          if (table === "server unary") expect(ratio!.cpuPerCall).toBeGreaterThan(0);
+          if (table !== "streaming") expect(ratio!.cpuPerCall).toBeGreaterThan(0);
         }
       }
     }
@@ -184,7 +198,7 @@ describe("the bench in smoke mode", () => {
   });
 
   it("reports every issue 11 target with its grpckit on transport-h2 ÷ grpc-js ratio, met or not met", () => {
-    expect(report.targets).toHaveLength(8);
+    expect(report.targets).toHaveLength(9);
     for (const target of report.targets) {
       expect(target.ratio, target.measure).toBeGreaterThan(0);
       expect(typeof target.met).toBe("boolean");
@@ -203,7 +217,28 @@ describe("the bench in smoke mode", () => {
     const tableRows = markdown.split("\n").filter((line) => /^\| (-c |\d+ \||\d+ in flight \||\d+ (B|KiB) \||server \||client \|)/.test(line));
     const measurements = report.serverUnary.length + report.clientUnary.length + report.streaming.length
       + report.memory.length + report.channelz.length;
-    expect(measurements).toBe(2 * 4 + 2 * 4 + 2 * 4 + 2 * 4 + 2 * 2);
+    expect(measurements).toBe(2 * 4 + 2 * 2 * 4 + 2 * 4 + 2 * 4 + 2 * 2);
     expect(tableRows.length).toBe(measurements + report.ratios.length + report.channelzRatios.length);
+  });
+
+  it("the Markdown report has a client table against each server with CPU per call, and every streaming run", () => {
+    for (const heading of [
+      "## Clients: unary echo against the raw node:http2 server",
+      "## Clients: unary echo against the grpckit on transport-h2 server",
+    ]) {
+      const start = markdown.indexOf(heading);
+      expect(start, heading).toBeGreaterThanOrEqual(0);
+      const section = markdown.slice(start, markdown.indexOf("\n## ", start + 1));
+      expect(section).toContain("| in flight | client | calls | calls/s | p50 ms | p99 ms | CPU µs per call | peak RSS MiB | errors |");
+      expect(section).toContain("| load | ratio | throughput | p50 | p99 | CPU per call | peak RSS |");
+      expect(section.split("\n").filter((line) => /^\| (1|100) \| /.test(line))).toHaveLength(2 * libraries.length);
+    }
+    expect(markdown).toContain("| message | client and server | messages | messages/s | MiB/s | client peak RSS MiB | server peak RSS MiB | every run, messages/s |");
+    const streamingLines = markdown.split("\n").filter((line) => /^\| (100 B|64 KiB) \| [^÷]*$/.test(line));
+    expect(streamingLines).toHaveLength(report.streaming.length);
+    for (const [i, row] of report.streaming.entries()) {
+      const everyRun = row.roundsMessagesPerSecond!.map((n) => Math.round(n).toLocaleString("en-US")).join(", ");
+      expect(streamingLines[i].endsWith(` | ${everyRun} |`), streamingLines[i]).toBe(true);
+    }
   });
 });

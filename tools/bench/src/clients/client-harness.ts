@@ -6,6 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { benchMessage, type BenchMessage } from "../bench-message.js";
+import { cpuMicrosBetween, cpuMicrosPerCall, processCpuTime } from "../cpu-time.js";
 import { settledMemory } from "../memory-snapshot.js";
 import { summarize } from "../percentile.js";
 import { residentMemory } from "../proc-status.js";
@@ -130,9 +131,11 @@ async function unaryScenario(connect: ConnectClient, args: ClientArgs, message: 
   const connection = connect(args.target, message);
   if (args.warmup > 0) await unaryRun(connection, args.warmup, args.concurrency, undefined);
   const latencies = new Float64Array(args.count);
+  const cpuBefore = processCpuTime();
   const start = performance.now();
   const { errors, firstError } = await unaryRun(connection, args.count, args.concurrency, latencies);
   const elapsedMs = performance.now() - start;
+  const cpuAfter = processCpuTime();
   const channelzCalls = connection.channelzCalls?.();
   connection.close();
   return {
@@ -144,6 +147,8 @@ async function unaryScenario(connect: ConnectClient, args: ClientArgs, message: 
     elapsedMs,
     callsPerSecond: (args.count / elapsedMs) * 1000,
     ...summarize(latencies, args.count),
+    cpuMicros: cpuMicrosBetween(cpuBefore, cpuAfter),
+    cpuMicrosPerCall: cpuMicrosPerCall(cpuBefore, cpuAfter, args.count),
     peakRssBytes: residentMemory("self").peakRssBytes,
     ...(channelzCalls !== undefined ? { channelzCalls } : {}),
   };

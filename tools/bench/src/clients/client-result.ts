@@ -13,6 +13,10 @@ export interface UnaryClientResult {
   callsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** The client process's CPU time (user + system, every thread) over the measured calls. */
+  cpuMicros: number;
+  /** cpuMicros divided by the measured calls. */
+  cpuMicrosPerCall: number;
   peakRssBytes: number;
   /** Calls channelz recorded in the client process (warm-up included); grpckit only. */
   channelzCalls?: number;

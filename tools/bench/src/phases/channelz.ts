@@ -6,10 +6,11 @@
  */
 import { ServerProcess } from "../child-process.js";
 import { serverScript } from "../libraries.js";
+import { medianRun } from "../median-run.js";
 import type { ChannelzRow } from "../report.js";
 import type { BenchContext } from "./bench-context.js";
 import { runUnaryClient } from "./client-unary.js";
-import { measureServer, medianRun, writeEchoBody } from "./server-unary.js";
+import { measureServer, writeEchoBody } from "./server-unary.js";
 
 const MODES = ["off", "on"] as const;
 

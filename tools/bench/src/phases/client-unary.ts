@@ -1,13 +1,15 @@
 /**
- * Clients making unary echo calls, 1 and 100 in flight, each client its own process
- * against the same raw node:http2 server so the server is not what limits them.
+ * Clients making unary echo calls, 1 and 100 in flight, each client its own process:
+ * every client against the raw node:http2 server, then every client against the
+ * grpckit on transport-h2 server (the fastest one, so it is not what limits a fast
+ * client), with each client's CPU time per call.
  */
 import { SMALL_MESSAGE_BYTES } from "../bench-message.js";
 import type { BenchPlan } from "../bench-plan.js";
 import { runClientProcess, ServerProcess } from "../child-process.js";
 import { clientScript, LIBRARY_LABEL, serverScript, type Library } from "../libraries.js";
 import type { UnaryClientResult } from "../clients/client-result.js";
-import type { ClientUnaryRow } from "../report.js";
+import { CLIENT_UNARY_SERVERS, type ClientUnaryRow } from "../report.js";
 import type { BenchContext } from "./bench-context.js";
 
 /** One client unary run: calls, warm-up calls and how many are in flight. */
@@ -43,32 +45,41 @@ export async function runUnaryClient(
 export async function clientUnaryPhase(context: BenchContext): Promise<ClientUnaryRow[]> {
   const { plan } = context;
   const rows: ClientUnaryRow[] = [];
-  const server = await ServerProcess.start("raw server", serverScript("raw"));
-  try {
-    for (const run of plan.clientUnary.runs) {
-      const phase = `client unary ${run.concurrency} in flight`;
-      for (const library of plan.libraries) {
-        context.log(`client unary, ${run.concurrency} in flight: ${LIBRARY_LABEL[library]}`);
-        try {
-          const result = await runUnaryClient(context, phase, library, server.address, run);
-          rows.push({
-            inFlight: run.concurrency,
-            client: library,
-            calls: result.calls,
-            errors: result.errors,
-            ...(result.firstError !== undefined ? { firstError: result.firstError } : {}),
-            callsPerSecond: result.callsPerSecond,
-            p50Ms: result.p50Ms,
-            p99Ms: result.p99Ms,
-            peakRssBytes: result.peakRssBytes,
-          });
-        } catch (error) {
-          context.fail(phase, library, error);
+  for (const serverLibrary of CLIENT_UNARY_SERVERS) {
+    const against = `${LIBRARY_LABEL[serverLibrary]} server`;
+    let server: ServerProcess | undefined;
+    try {
+      server = await ServerProcess.start(against, serverScript(serverLibrary));
+      for (const run of plan.clientUnary.runs) {
+        const phase = `client unary ${run.concurrency} in flight, ${against}`;
+        for (const library of plan.libraries) {
+          context.log(`client unary, ${run.concurrency} in flight, ${against}: ${LIBRARY_LABEL[library]}`);
+          try {
+            const result = await runUnaryClient(context, phase, library, server.address, run);
+            rows.push({
+              server: serverLibrary,
+              inFlight: run.concurrency,
+              client: library,
+              calls: result.calls,
+              errors: result.errors,
+              ...(result.firstError !== undefined ? { firstError: result.firstError } : {}),
+              callsPerSecond: result.callsPerSecond,
+              p50Ms: result.p50Ms,
+              p99Ms: result.p99Ms,
+              cpuMicros: result.cpuMicros,
+              cpuMicrosPerCall: result.cpuMicrosPerCall,
+              peakRssBytes: result.peakRssBytes,
+            });
+          } catch (error) {
+            context.fail(phase, library, error);
+          }
         }
       }
+    } catch (error) {
+      for (const library of plan.libraries) context.fail(`client unary, ${against}`, library, error);
+    } finally {
+      await server?.stop();
     }
-  } finally {
-    await server.stop();
   }
   return rows;
 }

@@ -12,6 +12,7 @@ import { cpuMicrosBetween, cpuMicrosPerCall } from "../cpu-time.js";
 import { checkEcho } from "../echo-check.js";
 import { runH2load } from "../h2load.js";
 import { LIBRARY_LABEL, serverScript, type Library } from "../libraries.js";
+import { medianRun } from "../median-run.js";
 import type { ServerUnaryRow } from "../report.js";
 import type { BenchContext } from "./bench-context.js";
 
@@ -103,12 +104,6 @@ export async function measureServer(
     await server.stop();
     throw error;
   }
-}
-
-/** The run with the median throughput (the lower middle one of an even count). */
-export function medianRun<T>(runs: readonly T[], throughput: (run: T) => number): T | undefined {
-  const sorted = [...runs].sort((a, b) => throughput(a) - throughput(b));
-  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 export async function serverUnaryPhase(context: BenchContext): Promise<ServerUnaryRow[]> {

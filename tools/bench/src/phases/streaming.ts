@@ -1,44 +1,67 @@
 /**
  * Messages per second over one bidi stream, 100-byte and 64 KiB messages: each
- * library's client against the same library's server (raw: node:http2 at both ends).
+ * library's client against the same library's server (raw: node:http2 at both ends),
+ * in as many rounds as the plan says, the libraries taking turns, keeping each
+ * library's median run.
  */
+import type { BenchPlan } from "../bench-plan.js";
 import { runClientProcess, ServerProcess } from "../child-process.js";
-import { clientScript, LIBRARY_LABEL, serverScript } from "../libraries.js";
+import { clientScript, LIBRARY_LABEL, serverScript, type Library } from "../libraries.js";
 import type { StreamClientResult } from "../clients/client-result.js";
+import { medianRun } from "../median-run.js";
 import { messageSizeLabel, type StreamingRow } from "../report.js";
 import type { BenchContext } from "./bench-context.js";
+
+/** One streaming run: message size, messages measured and warm-up messages. */
+type StreamingRun = BenchPlan["streaming"]["runs"][number];
+
+/** Starts `library`'s server, streams `run`'s messages to it from `library`'s client, and stops the server. */
+async function measureStream(context: BenchContext, library: Library, run: StreamingRun): Promise<StreamingRow> {
+  let server: ServerProcess | undefined;
+  try {
+    server = await ServerProcess.start(`${library} server`, serverScript(library));
+    const result = await runClientProcess<StreamClientResult>(`${library} client`, clientScript(library), [
+      "--target", server.address,
+      "--scenario", "stream",
+      "--size", String(run.messageBytes),
+      "--count", String(run.messages),
+      "--warmup", String(run.warmupMessages),
+    ], context.plan.clientTimeoutMs);
+    return {
+      messageBytes: run.messageBytes,
+      library,
+      messages: result.messages,
+      messagesPerSecond: result.messagesPerSecond,
+      mebibytesPerSecond: result.mebibytesPerSecond,
+      clientPeakRssBytes: result.peakRssBytes,
+      serverPeakRssBytes: server.peakRssBytes(),
+    };
+  } finally {
+    await server?.stop();
+  }
+}
 
 export async function streamingPhase(context: BenchContext): Promise<StreamingRow[]> {
   const { plan } = context;
   const rows: StreamingRow[] = [];
+  const rounds = plan.streaming.rounds;
   for (const run of plan.streaming.runs) {
     const size = messageSizeLabel(run.messageBytes);
-    for (const library of plan.libraries) {
-      context.log(`streaming ${size} messages: ${LIBRARY_LABEL[library]}`);
-      let server: ServerProcess | undefined;
-      try {
-        server = await ServerProcess.start(`${library} server`, serverScript(library));
-        const result = await runClientProcess<StreamClientResult>(`${library} client`, clientScript(library), [
-          "--target", server.address,
-          "--scenario", "stream",
-          "--size", String(run.messageBytes),
-          "--count", String(run.messages),
-          "--warmup", String(run.warmupMessages),
-        ], plan.clientTimeoutMs);
-        rows.push({
-          messageBytes: run.messageBytes,
-          library,
-          messages: result.messages,
-          messagesPerSecond: result.messagesPerSecond,
-          mebibytesPerSecond: result.mebibytesPerSecond,
-          clientPeakRssBytes: result.peakRssBytes,
-          serverPeakRssBytes: server.peakRssBytes(),
-        });
-      } catch (error) {
-        context.fail(`streaming ${size}`, library, error);
-      } finally {
-        await server?.stop();
+    const runs = new Map<Library, StreamingRow[]>(plan.libraries.map((library) => [library, []]));
+    for (let round = 1; round <= rounds; round++) {
+      for (const library of plan.libraries) {
+        context.log(`streaming ${size} messages: ${LIBRARY_LABEL[library]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`);
+        try {
+          runs.get(library)!.push(await measureStream(context, library, run));
+        } catch (error) {
+          context.fail(`streaming ${size}`, library, error);
+        }
       }
+    }
+    for (const library of plan.libraries) {
+      const measured = runs.get(library)!;
+      const median = medianRun(measured, (row) => row.messagesPerSecond);
+      if (median !== undefined) rows.push({ ...median, roundsMessagesPerSecond: measured.map((row) => row.messagesPerSecond) });
     }
   }
   return rows;
