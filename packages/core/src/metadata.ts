@@ -220,13 +220,16 @@ const reservedOnReceive = new Set([
 export function metadataToHeaders(md: Metadata, into: Http2Headers): void {
   for (const [key, slot] of slotsOf(md)) {
     if (reservedOnSend.has(key) || (key.startsWith("grpc-") && key !== "grpc-retry-pushback-ms")) continue;
+    let value: string | string[];
     if (Array.isArray(slot)) {
-      const values = new Array<string>(slot.length);
-      for (let i = 0; i < slot.length; i++) values[i] = toText(slot[i]);
-      into[key] = values;
+      value = new Array<string>(slot.length);
+      for (let i = 0; i < slot.length; i++) value[i] = toText(slot[i]);
     } else {
-      into[key] = toText(slot);
+      value = toText(slot);
     }
+    // "__proto__" is a valid key; assigned, it would set the object's prototype instead.
+    if (key === "__proto__") Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+    else into[key] = value;
   }
 }
 

@@ -7,6 +7,15 @@ import type { Http2Headers } from "../src/transport.js";
 const bytes = (...b: number[]) => new Uint8Array(b);
 
 describe("Metadata", () => {
+  it("keeps a \"__proto__\" key through metadataToHeaders and headersToMetadata", () => {
+    const sent = new Metadata();
+    sent.set("__proto__", "kept");
+    const headers: Http2Headers = {};
+    metadataToHeaders(sent, headers);
+    expect(Object.keys(headers)).toContain("__proto__");
+    expect(headersToMetadata(headers).get("__proto__")).toBe("kept");
+  });
+
   it("treats keys case-insensitively and reports them lowercase", () => {
     const md = new Metadata();
     md.set("X-Request-ID", "42");
