@@ -1,10 +1,10 @@
 /**
  * The demo: starts a Greeter server with the admin services on a loopback port, calls
- * it with each of the four RPC kinds over real HTTP/2, shows an error status, asks the
- * admin services about the server, and shuts down.
+ * it with each of the four RPC kinds over real HTTP/2 (transport-h2), shows an error
+ * status, asks the admin services about the server, and shuts down.
  */
 import { Code, GrpcError, createChannel, createClient, createServer } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
+import { h2Transport } from "@grpckit/transport-h2";
 import { addAdminServices } from "@grpckit/admin";
 import { ChannelzService } from "@grpckit/channelz";
 import { HealthService, ServingStatus, servingStatusName } from "@grpckit/health";
@@ -15,7 +15,7 @@ async function* names(...list: string[]) {
   for (const name of list) yield { name };
 }
 
-const transport = http2Transport();
+const transport = h2Transport();
 const server = createServer({ transport });
 server.addService(Greeter, greeter);
 const admin = addAdminServices(server);

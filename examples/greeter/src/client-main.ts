@@ -3,14 +3,14 @@
  * (defaults: localhost:50051, world). Exits with status 1 when a call fails.
  */
 import { GrpcError, codeName, createChannel, createClient } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
+import { h2Transport } from "@grpckit/transport-h2";
 import { greet } from "./client.js";
 import { Greeter } from "./gen/greeter/v1/greeter_pb.js";
 
 const target = process.argv[2] ?? "localhost:50051";
 const name = process.argv[3] ?? "world";
 
-const channel = createChannel(target, { transport: http2Transport() });
+const channel = createChannel(target, { transport: h2Transport() });
 try {
   await greet(createClient(Greeter, channel), name, console.log);
 } catch (e) {

@@ -4,11 +4,11 @@
  * and shuts down.
  */
 import { GrpcError, codeName, createChannel, createClient, createServer } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
+import { h2Transport } from "@grpckit/transport-h2";
 import { greet } from "./client.js";
 import { Greeter, greeter } from "./server.js";
 
-const transport = http2Transport();
+const transport = h2Transport();
 const server = createServer({ transport });
 server.addService(Greeter, greeter);
 const { address } = await server.listen("127.0.0.1:0");

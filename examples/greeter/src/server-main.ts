@@ -3,11 +3,11 @@
  * listens on every interface until Ctrl-C, then drains the calls in flight and exits.
  */
 import { createServer } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
+import { h2Transport } from "@grpckit/transport-h2";
 import { Greeter, greeter } from "./server.js";
 
 const port = process.argv[2] ?? "50051";
-const server = createServer({ transport: http2Transport() });
+const server = createServer({ transport: h2Transport() });
 server.addService(Greeter, greeter);
 const { address } = await server.listen(`:${port}`);
 console.log(`Greeter listening on ${address}; Ctrl-C to stop`);

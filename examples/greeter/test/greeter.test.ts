@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, GrpcError, createChannel, createClient, createServer, type Channel, type Client, type Server } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
+import { h2Transport } from "@grpckit/transport-h2";
 import { greet } from "../src/client.js";
 import { Greeter, greeter, greetings } from "../src/server.js";
 
-const transport = http2Transport();
+const transport = h2Transport();
 let server: Server;
 let channel: Channel;
 let client: Client<typeof Greeter>;

@@ -3,12 +3,12 @@
  * one call of each of the four RPC kinds over real HTTP/2, and shuts down.
  */
 import { createChannel, createClient, createServer } from "@grpckit/core";
-import { http2Transport } from "@grpckit/transport-http2";
+import { h2Transport } from "@grpckit/transport-h2";
 import { tour } from "./client.js";
 import { features } from "./feature-db.js";
 import { RouteGuide, routeGuide } from "./server.js";
 
-const transport = http2Transport();
+const transport = h2Transport();
 const server = createServer({ transport });
 server.addService(RouteGuide, routeGuide(features));
 const { address } = await server.listen("127.0.0.1:0");

@@ -30,7 +30,7 @@ import { parseServiceConfig, type ParsedServiceConfig, type ServiceConfig } from
 import type { ClientTransport, Http2Settings, TransportBuilder } from "./transport.js";
 
 export interface ChannelOptions {
-  /** The transport: a builder (`http2Transport()`), a registered name, or the first registered. */
+  /** The transport: a builder (`h2Transport()`), a registered name, or the first registered. */
   transport?: TransportBuilder | string;
   /** Transport credentials; insecure (plaintext h2c) by default. */
   credentials?: ChannelCredentials;
@@ -425,7 +425,7 @@ export class Channel implements ClientConnection {
  * Creates a channel to `target` ("host:port", "dns:///name:443", "unix:///path", ...).
  *
  * @example
- * const channel = createChannel("localhost:50051", { transport: http2Transport() });
+ * const channel = createChannel("localhost:50051", { transport: h2Transport() });
  * const client = createClient(GreeterService, channel);
  */
 export function createChannel(target: string, options?: ChannelOptions): Channel {

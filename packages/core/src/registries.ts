@@ -57,7 +57,7 @@ export function resolveTransport(t: TransportBuilder | string | undefined): Tran
   const first = transportRegistry.names()[0];
   if (first === undefined) {
     throw new Error(
-      "no transport registered: pass { transport: http2Transport() } from @grpckit/transport-http2, or call registerTransport() once",
+      "no transport registered: pass { transport: h2Transport() } from @grpckit/transport-h2, or call registerTransport() once",
     );
   }
   return transportRegistry.mustGet(first);

@@ -36,7 +36,7 @@ type HandlerFor<M> = M extends { methodKind: "unary"; input: infer I extends Des
 export type ServiceImpl<S extends DescService> = { [K in keyof S["method"]]?: HandlerFor<S["method"][K]> };
 
 export interface ServerOptions {
-  /** The transport: a builder (`http2Transport()`), a registered name, or the first registered. */
+  /** The transport: a builder (`h2Transport()`), a registered name, or the first registered. */
   transport?: TransportBuilder | string;
   /** Transport credentials; insecure (plaintext h2c) by default. */
   credentials?: ServerCredentials;
@@ -289,7 +289,7 @@ function unimplemented(path: string, services: ReadonlyMap<string, unknown>): Gr
  * Creates a server.
  *
  * @example
- * const server = createServer({ transport: http2Transport() });
+ * const server = createServer({ transport: h2Transport() });
  * server.addService(GreeterService, { sayHello: (req) => ({ message: `Hello ${req.name}` }) });
  * await server.listen("127.0.0.1:50051");
  */

@@ -1,8 +1,9 @@
 /**
  * The transport seam: what core asks of an HTTP/2 implementation. A transport moves
  * headers and raw DATA bytes for one stream; core owns everything gRPC (framing,
- * grpc-status, metadata, deadlines). transport-http2 implements this on node:http2,
- * the in-memory transport without sockets, and other packages may add their own.
+ * grpc-status, metadata, deadlines). transport-h2 implements this on grpckit's own
+ * HTTP/2, transport-http2 on node:http2, the in-memory transport without sockets, and
+ * other packages may add their own.
  */
 import type { Duplex } from "node:stream";
 import type { ChannelCredentials, ServerCredentials, AuthInfo } from "./credentials.js";

@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as z from "zod";
 import { Registry, parseBuilderConfig, type ConfigurableBuilder } from "../src/registry.js";
+import { resolveTransport } from "../src/registries.js";
 
 interface Thing {
   readonly name: string;
@@ -92,5 +93,15 @@ describe("parseBuilderConfig", () => {
   it("passes the config through when the builder has no schema", () => {
     const raw = { anything: true };
     expect(parseBuilderConfig({ name: "plain" }, raw)).toBe(raw);
+  });
+});
+
+describe("resolveTransport", () => {
+  it("with no transport given or registered, throws an error suggesting h2Transport() from @grpckit/transport-h2", () => {
+    expect(() => resolveTransport(undefined)).toThrow(
+      new Error(
+        "no transport registered: pass { transport: h2Transport() } from @grpckit/transport-h2, or call registerTransport() once",
+      ),
+    );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The HTTP/2 transports the interop server and client can run on, by the name the
- * `--transport` flag takes: "http2" (node:http2, @grpckit/transport-http2) and "h2"
- * (grpckit's own HTTP/2, @grpckit/transport-h2). The default is named here and
+ * `--transport` flag takes: "h2" (grpckit's own HTTP/2, @grpckit/transport-h2) and
+ * "http2" (node:http2, @grpckit/transport-http2). The default is named here and
  * nowhere else.
  */
 import type { TransportBuilder } from "@grpckit/core";
@@ -20,7 +20,7 @@ export type TransportName = keyof typeof builders;
 export const transportNames: readonly TransportName[] = (Object.keys(builders) as TransportName[]).sort();
 
 /** The transport used when none is named. */
-export const defaultTransportName: TransportName = "http2";
+export const defaultTransportName: TransportName = "h2";
 
 /** True when `name` is one of {@link transportNames}. */
 export function isTransportName(name: string): name is TransportName {

@@ -61,9 +61,9 @@ describe("--transport", () => {
     expect(transportFor("http2").name).toBe("http2");
   });
 
-  it("falls back to the node:http2 transport when no name is given", () => {
-    expect(defaultTransportName).toBe("http2");
-    expect(transportFor(undefined).name).toBe("http2");
+  it("falls back to grpckit's own HTTP/2 transport (h2) when no name is given", () => {
+    expect(defaultTransportName).toBe("h2");
+    expect(transportFor(undefined).name).toBe("h2");
   });
 
   it("rejects an unknown name, an empty one and a differently cased one, listing the known names", () => {

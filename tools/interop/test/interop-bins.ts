@@ -47,7 +47,7 @@ export async function startServerBin(port: number, extraArgs: string[] = []): Pr
 /** A started server binary and the line it printed when it began listening. */
 export interface ListeningServerBin {
   child: ChildProcess;
-  /** "interop server listening on [::]:43567 (transport http2)" */
+  /** "interop server listening on [::]:43567 (transport h2)" */
   banner: string;
 }
 

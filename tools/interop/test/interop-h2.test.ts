@@ -68,10 +68,10 @@ describe("the interop binaries on transport-h2", () => {
     expect(result.code).toBe(0);
   });
 
-  it("interop-server without --transport runs on node:http2 and says so", async () => {
+  it("interop-server without --transport runs on transport-h2 and says so", async () => {
     const server = await startServerBinListening(await freePort());
     children.push(server.child);
-    expect(server.banner).toMatch(/^interop server listening on .+ \(transport http2\)$/);
+    expect(server.banner).toMatch(/^interop server listening on .+ \(transport h2\)$/);
   });
 
   it("interop-server and interop-client reject an unknown --transport with exit 2, listing h2 and http2", async () => {

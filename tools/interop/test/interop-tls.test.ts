@@ -1,11 +1,13 @@
 /**
- * The gRPC interop test matrix over TLS with the interop test certificates: every
- * client case in three pairings (grpckit and @grpc/grpc-js on either side), and the
- * binaries run with --use_tls as the official interop runner runs them.
+ * The gRPC interop test matrix over TLS with the interop test certificates and
+ * transport-http2 (node:http2) on every grpckit side: every client case in three
+ * pairings (grpckit and @grpc/grpc-js on either side), and the binaries run with
+ * --use_tls --transport=http2 as the official interop runner runs them.
  */
 import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { tlsChannelCredentials } from "@grpckit/credentials-tls";
+import { http2Transport } from "@grpckit/transport-http2";
 import { testCaseNames } from "../src/case-parameters.js";
 import {
   defaultServerHostOverride,
@@ -20,7 +22,8 @@ import { describeInteropMatrix } from "./interop-matrix.js";
 const ca = readPem(testCaFile);
 
 describeInteropMatrix({
-  suffix: " over TLS",
+  suffix: " on transport-http2 over TLS",
+  grpckitTransport: () => http2Transport(),
   grpckitServerTls: true,
   // The test certificate names 127.0.0.1; grpc-js's side checks the override name instead.
   grpckitClientCredentials: () => tlsChannelCredentials({ ca }),
@@ -28,17 +31,18 @@ describeInteropMatrix({
   grpcJsClientTls: { ca, serverHostOverride: defaultServerHostOverride },
 });
 
-describe("the interop binaries over TLS", () => {
+describe("the interop binaries on transport-http2 over TLS", () => {
   const children: ChildProcess[] = [];
 
   afterEach(() => stopAll(children));
 
   it("interop-client --use_tls --use_test_ca --server_host_override=foo.test.google.fr passes every case against interop-server --use_tls and exits 0", async () => {
     const port = await freePort();
-    children.push(await startServerBin(port, ["--use_tls=true"]));
+    children.push(await startServerBin(port, ["--use_tls=true", "--transport=http2"]));
     const result = await run(clientBin, [
       "--server_host=127.0.0.1",
       `--server_port=${port}`,
+      "--transport=http2",
       "--use_tls=true",
       "--use_test_ca=true",
       `--server_host_override=${defaultServerHostOverride}`,
@@ -52,26 +56,27 @@ describe("the interop binaries over TLS", () => {
 
   it("interop-client --use_tls --ca_file trusts that CA for an interop-server given --tls_cert_file and --tls_key_file", async () => {
     const port = await freePort();
-    children.push(await startServerBin(port, ["--use_tls=true", `--tls_cert_file=${testServerCertFile}`, `--tls_key_file=${testServerKeyFile}`]));
-    const result = await run(clientBin, [`--server_port=${port}`, "--use_tls=true", `--ca_file=${testCaFile}`, "--test_case=large_unary"]);
+    children.push(await startServerBin(port, ["--use_tls=true", `--tls_cert_file=${testServerCertFile}`, `--tls_key_file=${testServerKeyFile}`, "--transport=http2"]));
+    const result = await run(clientBin, [`--server_port=${port}`, "--use_tls=true", `--ca_file=${testCaFile}`, "--transport=http2", "--test_case=large_unary"]);
     expect(result.stdout).toBe("PASS large_unary\n");
     expect(result.code).toBe(0);
   });
 
   it("interop-client --use_tls without a CA rejects the test server's certificate and exits 1", async () => {
     const port = await freePort();
-    children.push(await startServerBin(port, ["--use_tls=true"]));
-    const result = await run(clientBin, ["--server_host=127.0.0.1", `--server_port=${port}`, "--use_tls=true", "--test_case=empty_unary"]);
+    children.push(await startServerBin(port, ["--use_tls=true", "--transport=http2"]));
+    const result = await run(clientBin, ["--server_host=127.0.0.1", `--server_port=${port}`, "--use_tls=true", "--transport=http2", "--test_case=empty_unary"]);
     expect(result.stdout).toMatch(/^FAIL empty_unary: .*not trusted/m);
     expect(result.code).toBe(1);
   });
 
   it("interop-client --use_tls --use_test_ca fails a case when --server_host_override names a host the certificate lacks", async () => {
     const port = await freePort();
-    children.push(await startServerBin(port, ["--use_tls=true"]));
+    children.push(await startServerBin(port, ["--use_tls=true", "--transport=http2"]));
     const result = await run(clientBin, [
       "--server_host=127.0.0.1",
       `--server_port=${port}`,
+      "--transport=http2",
       "--use_tls=true",
       "--use_test_ca=true",
       "--server_host_override=example.com",

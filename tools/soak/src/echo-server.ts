@@ -1,6 +1,6 @@
 /**
  * The soak server process: the echo service on a grpckit server at 127.0.0.1:0, over
- * the transport its `--transport=NAME` argument names (http2 when none), driven over
+ * the transport its `--transport=NAME` argument names (h2 when none), driven over
  * stdin and stdout (see server-messages.ts). After "shutdown" it reports what it still
  * holds, then releases stdin and exits on its own: a handle left behind would keep it
  * running.

@@ -7,7 +7,7 @@
  *
  *   npm run soak                                                 the full run
  *   node tools/soak/dist/main.js --calls 20000 --streams 500     a shorter one
- *   node tools/soak/dist/main.js --transport=h2                  on grpckit's own HTTP/2
+ *   node tools/soak/dist/main.js --transport=http2               on node:http2
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";

@@ -1,7 +1,7 @@
 /**
  * The HTTP/2 transports a soak run can put its server and its client on, by the name
- * `--transport` takes: "http2" (node:http2, @grpckit/transport-http2) and "h2"
- * (grpckit's own HTTP/2, @grpckit/transport-h2).
+ * `--transport` takes: "h2" (grpckit's own HTTP/2, @grpckit/transport-h2), the default,
+ * and "http2" (node:http2, @grpckit/transport-http2).
  */
 import type { TransportBuilder } from "@grpckit/core";
 import { h2Transport } from "@grpckit/transport-h2";
@@ -19,7 +19,7 @@ export type TransportName = keyof typeof builders;
 export const transportNames: readonly TransportName[] = (Object.keys(builders) as TransportName[]).sort();
 
 /** The transport of a run that names none. */
-export const defaultTransportName: TransportName = "http2";
+export const defaultTransportName: TransportName = "h2";
 
 /** The npm package each transport comes from, for the report. */
 export const transportPackages: Record<TransportName, string> = {

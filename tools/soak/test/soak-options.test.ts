@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { defaultOptions, parseOptions } from "../src/soak-options.js";
 
 describe("the soak's --transport option", () => {
-  it("defaults to node:http2 (http2)", () => {
-    expect(parseOptions([]).transport).toBe("http2");
-    expect(defaultOptions.transport).toBe("http2");
+  it("defaults to grpckit's own HTTP/2 (h2)", () => {
+    expect(parseOptions([]).transport).toBe("h2");
+    expect(defaultOptions.transport).toBe("h2");
   });
 
   it("takes h2 and http2, written --transport=NAME or --transport NAME", () => {
@@ -20,7 +20,7 @@ describe("the soak's --transport option", () => {
   });
 
   it("is listed in the usage text", () => {
-    expect(() => parseOptions(["--help"])).toThrow(/--transport NAME .*h2 or http2 \(default http2\)/);
+    expect(() => parseOptions(["--help"])).toThrow(/--transport NAME .*h2 or http2 \(default h2\)/);
   });
 });
 

@@ -69,7 +69,7 @@ afterAll(() => {
   for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("a small soak run", () => {
+describe("a small soak run with no --transport", () => {
   let run: Run;
 
   beforeAll(async () => {
@@ -113,20 +113,24 @@ describe("a small soak run", () => {
 
   it("prints the same summary table it writes to latest.md", () => {
     expect(run.stdout).toBe(run.markdown);
-    expect(run.report.options.transport).toBe("http2");
-    expect(run.markdown).toContain("server and client on @grpckit/transport-http2");
     for (const row of ["| unary calls | 400 of 400 (40 warm-up), 0 failed |", "| streams ok | 50 ", "| leftover resources, client | nothing |"]) {
       expect(run.markdown).toContain(row);
     }
     expect(run.markdown).toMatch(/^# grpckit soak run \(passed\)/);
   });
+
+  it("runs the server and the client on transport-h2, the default, and says so in the report", () => {
+    expect(run.report.options.transport).toBe("h2");
+    expect(run.stderr).toContain("transport h2");
+    expect(run.markdown).toContain("server and client on @grpckit/transport-h2");
+  });
 });
 
-describe("a small soak run on transport-h2 (--transport=h2)", () => {
+describe("a small soak run on transport-http2 (--transport=http2)", () => {
   let run: Run;
 
   beforeAll(async () => {
-    run = await runSoak(newOutDir(), [...smallRun, "--transport=h2"]);
+    run = await runSoak(newOutDir(), [...smallRun, "--transport=http2"]);
   }, 40_000);
 
   it("meets every target, exits with code 0 and leaves nothing running", () => {
@@ -138,10 +142,10 @@ describe("a small soak run on transport-h2 (--transport=h2)", () => {
     expect(run.report.shutdown!.clientLeftover).toEqual([]);
   });
 
-  it("runs the server and the client on transport-h2 and says so in the report", () => {
-    expect(run.report.options.transport).toBe("h2");
-    expect(run.stderr).toContain("transport h2");
-    expect(run.markdown).toContain("server and client on @grpckit/transport-h2");
+  it("runs the server and the client on transport-http2 and says so in the report", () => {
+    expect(run.report.options.transport).toBe("http2");
+    expect(run.stderr).toContain("transport http2");
+    expect(run.markdown).toContain("server and client on @grpckit/transport-http2");
   });
 });
 
