@@ -64,6 +64,8 @@ const closeLingerMs = 1_000;
 const maxStalledControlBytes = 1 << 20;
 /** DATA bytes produced per flush, so one busy stream cannot hold the socket for long. */
 const flushBudget = 1 << 20;
+/** Queued pieces smaller than this are copied into their DATA frame rather than sent as views. */
+const smallPieceBytes = 1024;
 /** Stream ids remembered after we reset them, whose in-flight frames are ignored. */
 const rememberedResets = 1024;
 
@@ -564,11 +566,7 @@ export abstract class H2Connection implements FrameHandler {
           const n = Math.min(this.sendWindow.size, stream.sendWindow.size, this.remoteSettings.maxFrameSize, stream.queuedBytes, budget);
           if (n <= 0) continue;
           const last = n === stream.queuedBytes && stream.endQueued;
-          const header = Buffer.allocUnsafe(frameHeaderLength);
-          writeFrameHeader(header, 0, n, FrameType.DATA, last ? Flag.END_STREAM : 0, stream.id);
-          const parts: Buffer[] = [header];
-          stream.take(n, parts);
-          for (const part of parts) this.out.push(part);
+          this.pushData(stream, n, last);
           this.sendWindow.consume(n);
           stream.sendWindow.consume(n);
           this.sent = true;
@@ -607,6 +605,43 @@ export abstract class H2Connection implements FrameHandler {
       }
     }
   };
+
+  /**
+   * One DATA frame of `n` queued bytes of `stream`. Large pieces go out as views after
+   * the frame header, never copied; a frame made only of small pieces (many small
+   * messages) is joined into one buffer, so the socket gets a few writes, not one per
+   * message.
+   */
+  private pushData(stream: H2Stream, n: number, endStream: boolean): void {
+    const parts = this.dataParts;
+    stream.take(n, parts);
+    let small = true;
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i].byteLength >= smallPieceBytes) {
+        small = false;
+        break;
+      }
+    }
+    const flags = endStream ? Flag.END_STREAM : 0;
+    if (small) {
+      const frame = Buffer.allocUnsafe(frameHeaderLength + n);
+      writeFrameHeader(frame, 0, n, FrameType.DATA, flags, stream.id);
+      let o = frameHeaderLength;
+      for (let i = 0; i < parts.length; i++) {
+        frame.set(parts[i], o);
+        o += parts[i].byteLength;
+      }
+      this.out.push(frame);
+    } else {
+      const header = Buffer.allocUnsafe(frameHeaderLength);
+      writeFrameHeader(header, 0, n, FrameType.DATA, flags, stream.id);
+      this.out.push(header);
+      for (let i = 0; i < parts.length; i++) this.out.push(parts[i]);
+    }
+    parts.length = 0;
+  }
+
+  private readonly dataParts: Buffer[] = [];
 
   /** The stream can take writes again. */
   protected abstract deliverDrain(stream: H2Stream): void;

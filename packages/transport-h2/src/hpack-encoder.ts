@@ -44,7 +44,8 @@ const maxCachedStringLength = 1024;
  * ```
  */
 export class HpackEncoder {
-  private buf = Buffer.allocUnsafe(4096);
+  // Grows as needed: gRPC's header blocks are a few hundred bytes, and each connection has one.
+  private buf = Buffer.allocUnsafe(512);
   private pos = 0;
   private readonly table: HpackDynamicTable;
   private readonly cap: number;
