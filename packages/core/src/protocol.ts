@@ -8,7 +8,7 @@ import { GrpcError, codeFromNumber } from "./grpc-error.js";
 import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
 import { decodeGrpcMessage, encodeGrpcMessage } from "./percent-encoding.js";
 import { decodeStatusDetails, encodeStatusDetails } from "./status-details.js";
-import { Http2ErrorCode, type Http2Headers } from "./transport.js";
+import { Http2ErrorCode, sharedHeaders, type Http2Headers } from "./transport.js";
 
 export const H = {
   path: ":path",
@@ -148,4 +148,21 @@ export function firstHeader(headers: Http2Headers, name: string): string | undef
   if (v === undefined) return undefined;
   if (Array.isArray(v)) return v[0];
   return String(v);
+}
+
+const responseHeadersByContentType = new Map<string, Http2Headers>();
+
+/**
+ * The response headers of a call with no header metadata and no compression: one
+ * object per content type, marked `sharedHeaders`, so a transport may encode it once.
+ */
+export function sharedResponseHeaders(contentType: string): Http2Headers {
+  let headers = responseHeadersByContentType.get(contentType);
+  if (headers === undefined) {
+    headers = { [H.status]: 200, [H.contentType]: contentType };
+    Object.defineProperty(headers, sharedHeaders, { value: true });
+    // Content types come from registered codecs, so the map stays small.
+    responseHeadersByContentType.set(contentType, headers);
+  }
+  return headers;
 }

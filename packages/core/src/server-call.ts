@@ -17,7 +17,7 @@ import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js
 import { MessageQueue } from "./message-queue.js";
 import { StepChain } from "./step-chain.js";
 import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
-import { H, writeStatus } from "./protocol.js";
+import { H, sharedResponseHeaders, writeStatus } from "./protocol.js";
 import type { Registry } from "./registry.js";
 import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";
 import { Http2ErrorCode, type Http2Headers, type Peer, type ServerStreamListener, type ServerTransportStream } from "./transport.js";
@@ -163,9 +163,16 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private writeHeaders(): void {
     if (this.headersSent || this.closed) return;
     this.headersSent = true;
+    const plain = this.requestCompressor === undefined && this.sendCompressor === undefined;
+    if (plain && (this._responseHeader === undefined || this._responseHeader.size === 0)) {
+      // The common case: the same headers for every call, so one shared object the
+      // transport may encode once.
+      this.stream.sendHeaders(sharedResponseHeaders(this.contentType), false);
+      return;
+    }
     const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
     // What this server accepts matters to a client that compresses; others are spared it.
-    if (this.requestCompressor !== undefined || this.sendCompressor !== undefined) {
+    if (!plain) {
       h[H.acceptEncoding] = this.host.acceptEncoding;
     }
     if (this.sendCompressor !== undefined) h[H.encoding] = this.sendCompressor.name;

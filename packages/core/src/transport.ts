@@ -11,6 +11,13 @@ import type { ChannelCredentials, ServerCredentials, AuthInfo } from "./credenti
 /** HTTP/2 header block as node:http2 shapes it: lowercase names, pseudo-headers included. */
 export type Http2Headers = Record<string, string | string[] | number | undefined>;
 
+/**
+ * Set (to true) on a header object core passes unchanged for many streams, such as the
+ * response headers of every call without metadata or compression. Such an object is
+ * never changed after it is made, so a transport may cache its encoding.
+ */
+export const sharedHeaders: unique symbol = Symbol.for("grpckit.sharedHeaders");
+
 /** HTTP/2 error codes used by RST_STREAM and GOAWAY (RFC 9113 section 7). */
 export const Http2ErrorCode = {
   NO_ERROR: 0x0,

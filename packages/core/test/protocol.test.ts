@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Code, Metadata } from "../src/index.js";
-import { readStatus } from "../src/protocol.js";
+import { readStatus, sharedResponseHeaders } from "../src/protocol.js";
+import { sharedHeaders } from "../src/transport.js";
 
 describe("reading grpc-status", () => {
   it("takes decimal digits only", () => {
@@ -11,5 +12,16 @@ describe("reading grpc-status", () => {
       expect(err?.code, bad).toBe(Code.UNKNOWN);
       expect(err?.rawMessage).toBe(`server sent an invalid grpc-status "${bad}"`);
     }
+  });
+});
+
+describe("shared response headers", () => {
+  it("are one object per content type, marked for transports to cache, with :status 200", () => {
+    const a = sharedResponseHeaders("application/grpc");
+    expect(sharedResponseHeaders("application/grpc")).toBe(a);
+    expect(sharedResponseHeaders("application/grpc+json")).not.toBe(a);
+    expect(a).toEqual({ ":status": 200, "content-type": "application/grpc" });
+    expect((a as Record<symbol, unknown>)[sharedHeaders]).toBe(true);
+    expect(Object.keys(a)).toEqual([":status", "content-type"]);
   });
 });

@@ -7,7 +7,7 @@
  * Nothing is thrown out of it: a protocol violation ends the stream (RST_STREAM) or
  * the connection (GOAWAY, then the socket closes), with a message saying why.
  */
-import type { Http2Headers } from "@grpckit/core";
+import { sharedHeaders, type Http2Headers } from "@grpckit/core";
 import type { Duplex } from "node:stream";
 import {
   ErrorCode,
@@ -64,6 +64,10 @@ const closeLingerMs = 1_000;
 const maxStalledControlBytes = 1 << 20;
 /** DATA bytes produced per flush, so one busy stream cannot hold the socket for long. */
 const flushBudget = 1 << 20;
+/** Header blocks of core's shared header objects (see `sharedHeaders`), encoded once. */
+const sharedBlocks = new WeakMap<Http2Headers, Buffer>();
+type SharedMarked = Http2Headers & { [sharedHeaders]?: boolean };
+
 /** Queued pieces smaller than this are copied into their DATA frame rather than sent as views. */
 const smallPieceBytes = 1024;
 /** Stream ids remembered after we reset them, whose in-flight frames are ignored. */
@@ -378,6 +382,19 @@ export abstract class H2Connection implements FrameHandler {
   /** HEADERS (with CONTINUATION as needed) for `stream`, encoded now, so blocks keep their order. */
   protected pushHeaders(streamId: number, headers: Http2Headers, endStream: boolean): void {
     this.sent = true;
+    if ((headers as SharedMarked)[sharedHeaders] === true && !this.encoder.sizeUpdatePending) {
+      // Core's shared response headers: encoded once per process, without the dynamic
+      // table, so the same bytes are right on every connection.
+      let block = sharedBlocks.get(headers);
+      if (block === undefined) {
+        const fields: [string, string][] = [];
+        encodeHeaders(headers, (name, value) => fields.push([name, value]));
+        block = this.encoder.encodeStateless(fields);
+        sharedBlocks.set(headers, block);
+      }
+      this.out.push(headersFrames(streamId, block, endStream, this.remoteSettings.maxFrameSize));
+      return;
+    }
     this.encoder.begin();
     encodeHeaders(headers, this.addField);
     this.out.push(headersFrames(streamId, this.encoder.end(), endStream, this.remoteSettings.maxFrameSize));

@@ -110,6 +110,31 @@ export class HpackEncoder {
     return this.end();
   }
 
+  /** True when the next block must begin with a dynamic table size update. */
+  get sizeUpdatePending(): boolean {
+    return this.pendingMin !== -1;
+  }
+
+  /**
+   * Encodes a header list without the dynamic table: exact static-table matches, and
+   * literals that are not indexed. The block means the same whatever the table holds,
+   * so it may be sent again on any connection whose next block needs no size update.
+   * Returns a copy, which the caller may keep.
+   */
+  encodeStateless(fields: readonly (readonly [string, string])[]): Buffer {
+    this.pos = 0;
+    for (let i = 0; i < fields.length; i++) {
+      const [name, value] = fields[i];
+      this.ensure(24 + name.length + value.length);
+      const inStatic = staticName(name);
+      const sensitive = this.policy.get(name) === SENSITIVE;
+      const exact = sensitive ? undefined : inStatic?.values.get(value);
+      if (exact !== undefined) this.pos = writeHpackInteger(this.buf, this.pos, 7, 0x80, exact);
+      else this.literal(sensitive ? 0x10 : 0x00, 4, inStatic?.index ?? 0, name, value);
+    }
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
   /** Starts a header block; fields follow with field(), and end() returns the block. */
   begin(): void {
     this.pos = 0;

@@ -23,6 +23,27 @@ const grpcRequest: Fields = [
 ];
 
 describe("HpackEncoder", () => {
+  it("encodes a block without the dynamic table, which decodes the same whatever the table holds", () => {
+    const encoder = new HpackEncoder();
+    encoder.encode([["x-warm", "up"], ["content-type", "application/grpc+json"]]);
+    const tableBefore = encoder.tableEntries();
+    const fields: [string, string][] = [
+      [":status", "200"],
+      ["content-type", "application/grpc"],
+      ["authorization", "secret"],
+    ];
+    const block = encoder.encodeStateless(fields);
+    expect(encoder.tableEntries()).toEqual(tableBefore);
+    expect(new HpackDecoder().decode(block)).toEqual(fields.flat());
+    const busy = new HpackDecoder();
+    busy.decode(new HpackEncoder().encode([["x-a", "1"], ["x-b", "2"], ["content-type", "application/grpc"]]));
+    expect(busy.decode(block)).toEqual(fields.flat());
+    expect(busy.tableEntries()).toHaveLength(3);
+    // :status 200 is static index 8; authorization stays a never-indexed literal.
+    expect(block[0]).toBe(0x88);
+    expect(block.includes(0x10)).toBe(true);
+  });
+
   it("a field in the static table is one byte", () => {
     const encoder = new HpackEncoder();
     expect(encoder.encode([[":method", "GET"], [":status", "200"], [":path", "/"]]).toString("hex")).toBe("828884");

@@ -734,3 +734,21 @@ describe("graceful drain", () => {
     await Promise.race([shutdown, sleep(2000).then(() => Promise.reject(new Error("server.shutdown() did not resolve")))]);
   });
 });
+
+describe("response headers", () => {
+  it("go out as one block encoded without the dynamic table when a call sets no header metadata", async () => {
+    const peer = await connected();
+    await expectUnaryCallWorks(peer, "first");
+    await expectUnaryCallWorks(peer, "second");
+    const blocks = peer.frames.filter((f) => f.type === "HEADERS" && !f.endStream);
+    expect(blocks).toHaveLength(2);
+    for (const b of blocks) {
+      expect(b.type === "HEADERS" && b.fields).toEqual([
+        [":status", "200"],
+        ["content-type", "application/grpc"],
+      ]);
+    }
+    // Nothing of the response headers entered the peer's table: only trailers did.
+    expect(peer.decoder.tableEntries().map(([name]) => name)).not.toContain("content-type");
+  });
+});
