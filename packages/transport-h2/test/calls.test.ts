@@ -8,6 +8,7 @@ import { Code, GrpcError, Metadata, createChannel, createClient, createServer, r
 import { h2Transport } from "../src/index.js";
 import { EchoService } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl, type EchoLog } from "../../core/test/support/echo-service.js";
+import { heapBytesAllocated } from "./support/heap-allocation.js";
 
 const transport = h2Transport();
 let servers: Server[] = [];
@@ -161,5 +162,24 @@ describe("calls over transport-h2", () => {
     const channel = createChannel(`127.0.0.1:${port}`, { transport: "h2" });
     channels.push(channel);
     expect((await createClient(EchoService, channel).echo({ message: "by name" })).message).toBe("by name");
+  });
+
+  it("allocates a bounded amount of heap per unary call, client and server counted together", async ({ annotate }) => {
+    const { target } = await serve();
+    const client = clientFor(target);
+    const payload = new Uint8Array(98);
+    const run = async (calls: number) => {
+      for (let done = 0; done < calls; done += 100) {
+        await Promise.all(Array.from({ length: 100 }, () => client.echo({ message: "", payload })));
+      }
+    };
+    await run(2_000);
+    const calls = 10_000;
+    const perCall = (await heapBytesAllocated(() => run(calls))) / calls;
+    await annotate(`V8 heap allocated per unary call, client and server in one process: ${Math.round(perCall)} bytes`);
+    // A regression guard, not a speed claim: copying a socket chunk or a header object
+    // per frame would add kilobytes per call.
+    expect(perCall).toBeGreaterThan(0);
+    expect(perCall).toBeLessThan(32 * 1024);
   });
 });

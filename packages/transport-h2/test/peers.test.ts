@@ -278,7 +278,7 @@ describe("a grpckit server on transport-h2, called by independent clients", () =
       expectNoErrors(out);
     });
 
-    it("accepts the server's SETTINGS (1 MiB stream window, 64 KiB header list) and its 16 MiB connection window, and both sides' SETTINGS are ACKed", async () => {
+    it("accepts the server's SETTINGS (1 MiB stream window, 64 KiB header list) and its 16 MiB connection window, and gets its own SETTINGS ACKed", async () => {
       const result = await nghttpPost("settings");
       expect(result.code).toBe(0);
       const out = result.stdout;
@@ -286,7 +286,8 @@ describe("a grpckit server on transport-h2, called by independent clients", () =
       expect(out).toContain("[SETTINGS_INITIAL_WINDOW_SIZE(0x04):1048576]");
       expect(out).toContain("[SETTINGS_MAX_HEADER_LIST_SIZE(0x06):65536]");
       expect(out).toMatch(/recv WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=0>\n\s+\(window_size_increment=16711681\)/);
-      expect(out).toMatch(/send SETTINGS frame <length=0, flags=0x01, stream_id=0>\n\s+; ACK/);
+      // Whether nghttp ACKs ours depends on its timing: a fast answer lets it finish and
+      // close first. The server's ACK of nghttp's SETTINGS is the server's behaviour.
       expect(out).toMatch(/recv SETTINGS frame <length=0, flags=0x01, stream_id=0>\n\s+; ACK/);
       expectNoErrors(out);
     });
