@@ -65,6 +65,7 @@ export {
 } from "./keepalive-options.js";
 export { KeepalivePinger, type KeepalivePingerOptions, type KeepaliveTarget } from "./keepalive-pinger.js";
 export { PingEnforcement, tooManyPings } from "./ping-enforcement.js";
+export { ServerKeepaliveManager, type ConnectionManagement, type ManagedConnection } from "./server-keepalive.js";
 export * from "./credentials.js";
 export { bearerToken, combineCallCredentials, type CallCredentials, type CallCredentialsContext } from "./call-credentials.js";
 export type { Address, Endpoint, Resolver, ResolverBuilder, ResolverBuildOptions, ResolverClientConn, ResolverState } from "./resolver.js";

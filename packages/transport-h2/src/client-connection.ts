@@ -52,22 +52,12 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
     super(socket, local, limits, false);
     this.start(connectionPreface);
     if (keepalive.timeMs !== Infinity) {
-      this.keepalive = new KeepalivePinger(
-        (onAck) => {
-          this.ping().then(
-            () => onAck(null),
-            (e: Error) => onAck(e),
-          );
-          return true;
-        },
-        this,
-        {
-          timeMs: keepalive.timeMs,
-          timeoutMs: keepalive.timeoutMs,
-          permitWithoutCalls: keepalive.permitWithoutCalls,
-          onTimeout: () => this.abort(`keepalive ping not acknowledged within ${keepalive.timeoutMs} ms`),
-        },
-      );
+      this.keepalive = new KeepalivePinger(this.sendPing, this, {
+        timeMs: keepalive.timeMs,
+        timeoutMs: keepalive.timeoutMs,
+        permitWithoutCalls: keepalive.permitWithoutCalls,
+        onTimeout: () => this.abort(`keepalive ping not acknowledged within ${keepalive.timeoutMs} ms`),
+      });
     }
   }
 

@@ -694,6 +694,15 @@ export abstract class H2Connection implements FrameHandler {
     });
   }
 
+  /** A PING for a keepalive loop: `onAck` hears of its answer, or of the connection's end. */
+  readonly sendPing = (onAck: (error: Error | null) => void): boolean => {
+    this.ping().then(
+      () => onAck(null),
+      (e: Error) => onAck(e),
+    );
+    return true;
+  };
+
   // ---- ending ----
 
   /** Sends GOAWAY; the connection takes no streams above `lastStreamId` after it. */

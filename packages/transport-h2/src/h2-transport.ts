@@ -9,6 +9,7 @@ import {
   resolveServerKeepalive,
   type ClientKeepalive,
   type ClientKeepaliveOptions,
+  type ConnectionManagement,
   type Http2Settings,
   type KeepaliveEnforcementOptions,
   type KeepaliveLimits,
@@ -18,7 +19,6 @@ import {
 import { connectH2 } from "./client-connect.js";
 import type { FloodLimits, LocalSettings } from "./connection.js";
 import { defaultInitialWindowSize, maxWindowSize, maxMaxFrameSize, minMaxFrameSize } from "./frame.js";
-import type { ConnectionManagement } from "./server-keepalive.js";
 import { listenH2 } from "./server-listener.js";
 
 /** Options of {@link h2Transport}. */

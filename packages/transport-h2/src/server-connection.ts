@@ -4,6 +4,8 @@
  */
 import {
   Http2ErrorCode,
+  ServerKeepaliveManager,
+  type ConnectionManagement,
   type FlowControlWindows,
   type Http2Headers,
   type Peer,
@@ -16,7 +18,6 @@ import { H2Connection, type FloodLimits, type LocalSettings } from "./connection
 import { ErrorCode } from "./frame.js";
 import { BlockKind, headersFromFields } from "./header-fields.js";
 import type { HpackBlockFault } from "./hpack-decoder.js";
-import { ServerKeepaliveManager, type ConnectionManagement } from "./server-keepalive.js";
 import { H2Stream } from "./stream.js";
 
 /** The largest stream id, the last-stream-id of the first GOAWAY of a graceful drain. */
@@ -91,15 +92,14 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
       stream.contentLength = Number(length);
       if (endStream && stream.contentLength !== 0) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, "content-length without DATA");
     }
-    if (endStream) stream.remoteEnded = true;
+    // The end waits in the stream's inbox until core sets its listener.
+    if (endStream) this.remoteEnd(stream);
     try {
       this.hooks.onStream(stream);
     } catch {
       // A failing stream handler costs that stream, not the connection.
       this.resetStream(stream, ErrorCode.INTERNAL_ERROR);
-      return;
     }
-    if (endStream) stream.inOrder(() => stream.deliverEnd());
   }
 
   /** A second header block on a stream: the request's trailers. */

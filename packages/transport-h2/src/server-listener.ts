@@ -7,6 +7,7 @@ import {
   formatBoundAddress,
   formatHostPort,
   parseTransportAddress,
+  type ConnectionManagement,
   type HandshakeResult,
   type NetAddress,
   type ServerTransportOptions,
@@ -16,7 +17,6 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { FloodLimits, LocalSettings } from "./connection.js";
 import { H2ServerConnection } from "./server-connection.js";
-import type { ConnectionManagement } from "./server-keepalive.js";
 
 /** Listens on `address` and resolves once the port is bound. */
 export function listenH2(

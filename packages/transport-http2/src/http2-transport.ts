@@ -9,6 +9,7 @@ import {
   resolveServerKeepalive,
   type ClientKeepalive,
   type ClientKeepaliveOptions,
+  type ConnectionManagement,
   type Http2Settings,
   type KeepaliveEnforcementOptions,
   type KeepaliveLimits,
@@ -16,7 +17,6 @@ import {
   type TransportBuilder,
 } from "@grpckit/core";
 import { connectHttp2 } from "./client-transport.js";
-import type { ConnectionManagement } from "./server-connection-manager.js";
 import { defaultMaxResetsPerSecond } from "./reset-flood-guard.js";
 import { listenHttp2 } from "./server-listener.js";
 import { defaultMaxSessionMemory, mergeSettings } from "./settings.js";

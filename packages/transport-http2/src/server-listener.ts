@@ -14,8 +14,8 @@ import {
 import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { formatBoundAddress, formatHostPort, parseTransportAddress, type NetAddress } from "@grpckit/core";
-import { ServerConnectionManager, type ConnectionManagement } from "./server-connection-manager.js";
+import { formatBoundAddress, formatHostPort, parseTransportAddress, type ConnectionManagement, type NetAddress } from "@grpckit/core";
+import { manageServerConnection } from "./server-connection-manager.js";
 import { ResetFloodGuard } from "./reset-flood-guard.js";
 import { StalledSessionSweep } from "./stalled-session-sweep.js";
 import { ServerStream, newServerConnection, type ServerConnection } from "./server-stream.js";
@@ -148,7 +148,7 @@ class Http2Listener implements TransportListener {
     const connection = this.accepting ?? newServerConnection({ address: this.address }, undefined);
     connection.flowControl = () => sessionWindows(session);
     this.sessions.set(session, connection);
-    new ServerConnectionManager(session, connection, options.management);
+    manageServerConnection(session, connection, options.management);
     if (options.maxResetsPerSecond !== Infinity) {
       const guard = new ResetFloodGuard(session, options.maxResetsPerSecond, (e) => {
         connection.failure ??= e;

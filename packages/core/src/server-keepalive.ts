@@ -1,17 +1,13 @@
 /**
- * The server's care of one connection: its keepalive PINGs (grpc-go's
- * ServerParameters), the enforcement of the client's PINGs (EnforcementPolicy), and
- * gRFC A9's max idle, max age and age grace. Idle and aged connections are drained
- * with the two GOAWAYs of a graceful shutdown, so no stream on its way is lost.
+ * The server's care of one connection, for any transport: its keepalive PINGs
+ * (grpc-go's ServerParameters), the enforcement of the client's PINGs
+ * (EnforcementPolicy), and gRFC A9's max idle, max age and age grace. A transport
+ * supplies the connection's flags and how to ping, drain and abort it.
  */
-import {
-  KeepalivePinger,
-  PingEnforcement,
-  maxTimerMs,
-  withJitter,
-  type KeepaliveEnforcement,
-  type ServerKeepalive,
-} from "@grpckit/core";
+import { maxTimerMs, withJitter, type KeepaliveEnforcement, type ServerKeepalive } from "./keepalive-options.js";
+import { KeepalivePinger } from "./keepalive-pinger.js";
+import { PingEnforcement, tooManyPings } from "./ping-enforcement.js";
+import { Http2ErrorCode } from "./transport.js";
 
 /** The server-side keepalive settings of a listener. */
 export interface ConnectionManagement {
@@ -27,14 +23,13 @@ export interface ManagedConnection {
   readonly openStreams: number;
   /** When the last stream closed (Date.now()), or when the connection opened. */
   readonly idleSince: number;
-  ping(): Promise<number>;
+  /** Sends a PING, calling `onAck` when it is answered; false when it cannot be sent now. */
+  sendPing(onAck: (error: Error | null) => void): boolean;
   /** Graceful: GOAWAY saying `reason`, open streams finish, then the connection closes. */
   drain(reason: string): void;
-  /** Closes the connection now with `message` as the failure; with `code`, a GOAWAY says so first. */
+  /** Closes the connection now with `message` as the failure; with `code`, a GOAWAY carrying it and `debug` goes first. */
   abort(message: string, code?: number, debug?: string): void;
 }
-
-const ENHANCE_YOUR_CALM = 0xb;
 
 export class ServerKeepaliveManager {
   private readonly pinger: KeepalivePinger;
@@ -51,22 +46,12 @@ export class ServerKeepaliveManager {
   ) {
     const keepalive = config.keepalive;
     this.enforcement = new PingEnforcement(config.enforcement);
-    this.pinger = new KeepalivePinger(
-      (onAck) => {
-        conn.ping().then(
-          () => onAck(null),
-          (e: Error) => onAck(e),
-        );
-        return true;
-      },
-      conn,
-      {
-        timeMs: keepalive.timeMs,
-        timeoutMs: keepalive.timeoutMs,
-        permitWithoutCalls: true,
-        onTimeout: () => conn.abort(`keepalive ping not acknowledged within ${keepalive.timeoutMs} ms`),
-      },
-    );
+    this.pinger = new KeepalivePinger((onAck) => conn.sendPing(onAck), conn, {
+      timeMs: keepalive.timeMs,
+      timeoutMs: keepalive.timeoutMs,
+      permitWithoutCalls: true,
+      onTimeout: () => conn.abort(`keepalive ping not acknowledged within ${keepalive.timeoutMs} ms`),
+    });
     if (keepalive.maxConnectionIdleMs !== Infinity) this.idleTimer = timer(this.onIdleTimer, keepalive.maxConnectionIdleMs);
     if (keepalive.maxConnectionAgeMs !== Infinity) {
       const age = withJitter(keepalive.maxConnectionAgeMs);
@@ -81,7 +66,7 @@ export class ServerKeepaliveManager {
     const forgiven = conn.sent;
     conn.sent = false;
     if (this.enforcement.onPing(Date.now(), conn.openStreams, forgiven)) {
-      conn.abort("the client sent too many pings", ENHANCE_YOUR_CALM, "too_many_pings");
+      conn.abort("the client sent too many pings", Http2ErrorCode.ENHANCE_YOUR_CALM, tooManyPings);
     }
   }
 
