@@ -5,9 +5,10 @@
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
-import type { Codec } from "./codec.js";
+import { serializeMessage, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
-import { EnvelopeDecoder, encodeEnvelope, envelopeHeader, envelopeHeaderBytes, separateHeaderBytes } from "./envelope.js";
+import { EnvelopeDecoder, contiguous, frameChunks } from "./envelope.js";
+import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError, codeName } from "./grpc-error.js";
 import { encodeTimeout } from "./grpc-timeout.js";
 import { markReceivedCompressed, isMarkedUncompressed } from "./message-marks.js";
@@ -127,15 +128,15 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private headersSeen = false;
   private trailer: Metadata = emptyMetadata;
   /** Writes queued while the transport is being picked or the window is full. */
-  /** Frames sent before the stream exists. */
-  private pending: Uint8Array[] | undefined;
+  /** Frames sent before the stream exists, each as the chunks that carry it. */
+  private pending: Uint8Array[][] | undefined;
   private halfClosePending = false;
   /**
    * The frames written before response headers, so a stream the server refused
    * (REFUSED_STREAM: it never reached the application) can be sent again once on a
    * new pick; "overflow" once too much was written to hold.
    */
-  private unanswered: Uint8Array[] | "overflow" | undefined;
+  private unanswered: Uint8Array[][] | "overflow" | undefined;
   private unansweredBytes = 0;
   private endWritten = false;
   private transparentRetryDone = false;
@@ -293,11 +294,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.pending = undefined;
     let writable = true;
     if (pending !== undefined) {
-      for (const chunk of pending) {
-        writable = this.stream.write(chunk);
-        this.holdUnanswered(chunk);
-        // A large message is held as its bare header and then itself: count it once.
-        if (!isBareHeader(chunk)) this.czSocket?.messageSent();
+      for (const frame of pending) {
+        for (const chunk of frame) writable = this.stream.write(chunk);
+        this.holdUnanswered(frame);
+        this.czSocket?.messageSent();
       }
     }
     if (this.halfClosePending) this.endStream();
@@ -319,9 +319,9 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
    */
   send(message: MessageShape<I>): Promise<void> {
     if (this.closed) return Promise.resolve();
-    let data: Uint8Array;
+    let data: Uint8Array | MessagePieces;
     try {
-      data = this.host.codec.encode(this.input, message);
+      data = serializeMessage(this.host.codec, this.input, message);
     } catch (e) {
       this.cancel(new GrpcError(Code.INTERNAL, `failed to serialize request: ${errorMessage(e)}`));
       return Promise.resolve();
@@ -330,7 +330,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (compressor !== undefined && !isMarkedUncompressed(message)) {
       // Compression is async; later frames and the half-close wait their turn.
       const p = (this.sendTail ?? Promise.resolve())
-        .then(() => compressor.compress(data))
+        .then(() => compressor.compress(contiguous(data)))
         .then(
           (c) => this.sendFrame(c, true),
           (e) => this.cancel(new GrpcError(Code.INTERNAL, `failed to compress request: ${errorMessage(e)}`)),
@@ -347,7 +347,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   }
 
   /** Ends the call with RESOURCE_EXHAUSTED when `data` is above the send limit. */
-  private overSendLimit(data: Uint8Array): boolean {
+  private overSendLimit(data: { readonly byteLength: number }): boolean {
     if (data.byteLength <= this.opts.maxSendMessageBytes) return false;
     this.cancel(
       new GrpcError(
@@ -365,26 +365,20 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     });
   }
 
-  private sendFrame(data: Uint8Array, compressed: boolean): Promise<void> {
+  private sendFrame(data: Uint8Array | MessagePieces, compressed: boolean): Promise<void> {
     if (this.closed || this.overSendLimit(data)) return Promise.resolve();
-    // A large message goes out as it is, after its header: no second copy of it.
-    const large = data.byteLength >= separateHeaderBytes;
-    const frame = large ? envelopeHeader(data.byteLength, compressed) : encodeEnvelope(data, compressed);
+    // A large message goes out as it is, after its header: no copy of it.
+    const frame = frameChunks(data, compressed);
     this.opts.stats?.messageSent?.(data.byteLength);
     if (this.stream === undefined) {
       // Hold the sender until the stream exists, so at most one message waits here.
-      const pending = (this.pending ??= []);
-      pending.push(frame);
-      if (large) pending.push(data);
+      (this.pending ??= []).push(frame);
       return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
     }
     this.czSocket?.messageSent();
     this.holdUnanswered(frame);
-    let written = this.stream.write(frame);
-    if (large) {
-      this.holdUnanswered(data);
-      written = this.stream.write(data);
-    }
+    let written = true;
+    for (const chunk of frame) written = this.stream.write(chunk);
     if (written) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
@@ -400,9 +394,9 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.halfClose();
       return;
     }
-    let data: Uint8Array;
+    let data: Uint8Array | MessagePieces;
     try {
-      data = this.host.codec.encode(this.input, message);
+      data = serializeMessage(this.host.codec, this.input, message);
     } catch (e) {
       this.cancel(new GrpcError(Code.INTERNAL, `failed to serialize request: ${errorMessage(e)}`));
       return;
@@ -411,17 +405,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.czSocket?.messageSent();
     this.opts.stats?.messageSent?.(data.byteLength);
     this.endWritten = true;
-    if (data.byteLength >= separateHeaderBytes) {
-      const header = envelopeHeader(data.byteLength, false);
-      this.holdUnanswered(header);
-      this.holdUnanswered(data);
-      stream.write(header);
-      stream.end(data);
-      return;
-    }
-    const frame = encodeEnvelope(data, false);
+    const frame = frameChunks(data, false);
     this.holdUnanswered(frame);
-    stream.end(frame);
+    const last = frame.length - 1;
+    for (let i = 0; i < last; i++) stream.write(frame[i]);
+    stream.end(frame[last]);
   }
 
   private endStream(): void {
@@ -430,10 +418,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   }
 
   /** Holds a frame written before response headers, up to a limit, for a transparent retry. */
-  private holdUnanswered(frame: Uint8Array): void {
+  private holdUnanswered(frame: Uint8Array[]): void {
     const held = this.unanswered;
     if (this.headersSeen || this.transparentRetryDone || held === "overflow") return;
-    this.unansweredBytes += frame.byteLength;
+    for (const chunk of frame) this.unansweredBytes += chunk.byteLength;
     if (this.unansweredBytes > transparentRetryBufferBytes) this.unanswered = "overflow";
     else if (held === undefined) this.unanswered = [frame];
     else held.push(frame);
@@ -672,9 +660,4 @@ function headersToMetadataSafe(headers: Http2Headers): Metadata {
 
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** A 5-byte header announcing a non-empty message, held apart from the message it heads. */
-function isBareHeader(chunk: Uint8Array): boolean {
-  return chunk.byteLength === envelopeHeaderBytes && (chunk[1] | chunk[2] | chunk[3] | chunk[4]) !== 0;
 }

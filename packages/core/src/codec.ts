@@ -6,13 +6,13 @@
 import {
   fromBinary,
   fromJsonString,
-  toBinary,
   toJsonString,
   type DescMessage,
   type JsonReadOptions,
   type JsonWriteOptions,
   type MessageShape,
 } from "@bufbuild/protobuf";
+import { encodeProto, encodeProtoPieces, type MessagePieces } from "./proto-encoder.js";
 
 /**
  * A message encoding, registered by name in the codec registry. `decode` throws on
@@ -25,10 +25,10 @@ export interface Codec {
   decode<Desc extends DescMessage>(schema: Desc, data: Uint8Array): MessageShape<Desc>;
 }
 
-/** The protobuf binary encoding, gRPC's default. */
+/** The protobuf binary encoding, gRPC's default; the bytes are those protobuf-es's toBinary writes. */
 export const protoCodec: Codec = {
   name: "proto",
-  encode: (schema, message) => toBinary(schema, message),
+  encode: (schema, message) => encodeProto(schema, message),
   decode: (schema, data) => fromBinary(schema, data),
 };
 
@@ -72,4 +72,16 @@ export function contentTypeCodecName(contentType: string): string | undefined {
   if (type.charCodeAt(grpcType.length) !== 43 /* + */) return undefined;
   const subtype = type.slice(grpcType.length + 1);
   return subtype === "" ? undefined : subtype;
+}
+
+/**
+ * Serializes a message for sending. With the proto codec, bytes fields of 16 KiB or
+ * more stay where they are and are written from the message's own memory.
+ */
+export function serializeMessage<Desc extends DescMessage>(
+  codec: Codec,
+  schema: Desc,
+  message: MessageShape<Desc>,
+): Uint8Array | MessagePieces {
+  return codec === protoCodec ? encodeProtoPieces(schema, message) : codec.encode(schema, message);
 }

@@ -4,6 +4,7 @@
  */
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
+import { MessagePieces } from "./proto-encoder.js";
 
 /** Size of the frame header. */
 export const envelopeHeaderBytes = 5;
@@ -29,6 +30,22 @@ export function encodeEnvelope(data: Uint8Array, compressed: boolean): Uint8Arra
  * message itself, rather than copied into one new buffer.
  */
 export const separateHeaderBytes = 16 * 1024;
+
+/**
+ * One message's frame as the chunks to write, in order: a small message copied behind
+ * its header into one new buffer; a large one as its header followed by the message
+ * itself, or its pieces, not copied.
+ */
+export function frameChunks(data: Uint8Array | MessagePieces, compressed: boolean): Uint8Array[] {
+  if (data instanceof MessagePieces) return [envelopeHeader(data.byteLength, compressed), ...data.pieces];
+  if (data.byteLength >= separateHeaderBytes) return [envelopeHeader(data.byteLength, compressed), data];
+  return [encodeEnvelope(data, compressed)];
+}
+
+/** The message as one buffer, joining its pieces if it has them (compression needs one). */
+export function contiguous(data: Uint8Array | MessagePieces): Uint8Array {
+  return data instanceof MessagePieces ? data.join() : data;
+}
 
 /** The 5-byte frame header of a message of `length` bytes. */
 export function envelopeHeader(length: number, compressed: boolean): Uint8Array {

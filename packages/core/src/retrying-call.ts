@@ -10,6 +10,7 @@
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { ClientCall, type Call, type CallListener, type ClientCallOptions, type ClientConnection } from "./client-call.js";
+import { serializeMessage } from "./codec.js";
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
 import { trace } from "./logging.js";
@@ -226,7 +227,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     if (this.closed) return Promise.resolve();
     if (this.committed !== undefined) return this.committed.send(message);
     const buffer = this.buffer!;
-    const size = this.host.codec.encode(this.input, message).byteLength;
+    const size = serializeMessage(this.host.codec, this.input, message).byteLength;
     this.bufferedBytes += size;
     if (this.state !== undefined) this.state.bufferedBytes += size;
     buffer.push(message);

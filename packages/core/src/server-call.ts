@@ -8,9 +8,10 @@ import { create, type DescMessage, type DescMethod, type MessageShape } from "@b
 import { channelzRegistry, type ChannelzServer, type ChannelzSocket } from "./channelz.js";
 import { startCallStats, type CallStats, type StatsHandler } from "./stats.js";
 import { Code } from "./code.js";
-import type { Codec } from "./codec.js";
+import { serializeMessage, type Codec } from "./codec.js";
 import { parseAcceptEncoding, type Compressor } from "./compression.js";
-import { EnvelopeDecoder, encodeEnvelope, envelopeHeader, separateHeaderBytes } from "./envelope.js";
+import { EnvelopeDecoder, contiguous, encodeEnvelope, frameChunks, separateHeaderBytes } from "./envelope.js";
+import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError } from "./grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
 import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js";
@@ -432,20 +433,20 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     if (this.closed) return undefined;
     const schema = this.registered.method.output;
     const msg = create(schema, init as never);
-    let data: Uint8Array;
+    let data: Uint8Array | MessagePieces;
     try {
-      data = this.codec.encode(schema, msg);
+      data = serializeMessage(this.codec, schema, msg);
     } catch (e) {
       throw new GrpcError(Code.INTERNAL, `failed to serialize response: ${e instanceof Error ? e.message : String(e)}`);
     }
     const c = this.sendCompressor;
     if (c !== undefined && !isMarkedUncompressed(init as object) && !isMarkedUncompressed(msg)) {
-      return c.compress(data).then((z) => this.writeFrame(z, true));
+      return c.compress(contiguous(data)).then((z) => this.writeFrame(z, true));
     }
     return this.writeFrame(data, false);
   }
 
-  private writeFrame(data: Uint8Array, compressed: boolean): Promise<void> | undefined {
+  private writeFrame(data: Uint8Array | MessagePieces, compressed: boolean): Promise<void> | undefined {
     if (this.closed) return undefined;
     if (data.byteLength > this.host.maxSendMessageBytes) {
       throw new GrpcError(
@@ -457,12 +458,12 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.czSocket?.messageSent();
     this.stats?.messageSent?.(data.byteLength);
     let written: boolean;
-    if (data.byteLength < separateHeaderBytes) {
+    if (data instanceof Uint8Array && data.byteLength < separateHeaderBytes) {
       written = this.stream.write(encodeEnvelope(data, compressed));
     } else {
-      // A large message goes out as it is, after its header: no second copy of it.
-      this.stream.write(envelopeHeader(data.byteLength, compressed));
-      written = this.stream.write(data);
+      // A large message goes out as it is, after its header: no copy of it.
+      written = true;
+      for (const chunk of frameChunks(data, compressed)) written = this.stream.write(chunk);
     }
     if (written) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
