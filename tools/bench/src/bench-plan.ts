@@ -160,9 +160,10 @@ function fullPlan(): BenchPlan {
     streaming: {
       runs: [
         { messageBytes: SMALL_MESSAGE_BYTES, messages: 200_000, warmupMessages: 20_000 },
-        { messageBytes: LARGE_MESSAGE_BYTES, messages: 5_000, warmupMessages: 500 },
+        { messageBytes: LARGE_MESSAGE_BYTES, messages: 20_000, warmupMessages: 2_000 },
       ],
-      rounds: 3,
+      // Five runs of a few seconds each: one-second runs on these shared machines varied by 2x.
+      rounds: 5,
     },
     channelz: {
       serverShape: { connections: 8, streams: 16 },
