@@ -31,7 +31,7 @@ import { HpackDecoder, type HpackBlockFault } from "./hpack-decoder.js";
 import { HpackEncoder } from "./hpack-encoder.js";
 import { RateLimit } from "./rate-limit.js";
 import { SettingsError, applySettings, defaultH2Settings } from "./settings.js";
-import { streamHighWaterMark, type H2Stream } from "./stream.js";
+import { streamHighWaterMark, streamQueueLimit, type H2Stream } from "./stream.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 /** Our side's settings, resolved from the user's options. */
@@ -62,8 +62,11 @@ const settingsTimeoutMs = 10_000;
 const closeLingerMs = 1_000;
 /** Control frames queued for a peer that does not read, before it is disconnected. */
 const maxStalledControlBytes = 1 << 20;
-/** DATA bytes produced per flush, so one busy stream cannot hold the socket for long. */
-const flushBudget = 1 << 20;
+/**
+ * DATA bytes produced per flush, so one busy stream cannot hold the socket for long;
+ * as much as a stream's default window, so a stream with its window open sends it in one turn.
+ */
+const flushBudget = 4 << 20;
 /** Header blocks of core's shared header objects (see `sharedHeaders`), encoded once. */
 const sharedBlocks = new WeakMap<Http2Headers, Buffer>();
 type SharedMarked = Http2Headers & { [sharedHeaders]?: boolean };
@@ -451,7 +454,7 @@ export abstract class H2Connection implements FrameHandler {
 
   /** How much may wait on `stream` before its writer is told to wait: see streamHighWaterMark. */
   private highWater(stream: H2Stream): number {
-    return Math.max(streamHighWaterMark, Math.min(stream.sendWindow.size, this.sendWindow.size));
+    return Math.max(streamHighWaterMark, Math.min(stream.sendWindow.size, this.sendWindow.size, streamQueueLimit));
   }
 
   /** Ends the sending side after the queued DATA, with trailers or with END_STREAM on DATA. */

@@ -25,7 +25,7 @@ import { listenH2 } from "./server-listener.js";
 export interface H2TransportOptions {
   /**
    * HTTP/2 settings for both sides; settings given to one `connect` or `listen` win.
-   * Defaults: a 1 MiB stream window, a 16 MiB connection window, no stream limit,
+   * Defaults: a 4 MiB stream window, a 16 MiB connection window, no stream limit,
    * 16 KiB frames and a 64 KiB header list.
    */
   settings?: Http2Settings;
@@ -52,7 +52,9 @@ export interface H2TransportOptions {
 }
 
 const defaults = {
-  initialWindowSize: 1 << 20,
+  // A one-stream bulk transfer over loopback stalled on a 1 MiB window, waiting for
+  // WINDOW_UPDATEs; the connection window still bounds what a connection holds.
+  initialWindowSize: 4 << 20,
   connectionWindowSize: 16 << 20,
   maxConcurrentStreams: Infinity,
   maxFrameSize: minMaxFrameSize,

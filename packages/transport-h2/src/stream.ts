@@ -9,11 +9,18 @@ import { ReceiveWindow, SendWindow } from "./flow-control.js";
 
 /**
  * `write` returns false once this many bytes wait to be sent on a stream, or more when
- * the flow-control windows would take more at once: what the peer accepts now is
- * queued, so a fast stream moves a window per event-loop turn, and a peer that stops
- * reading leaves at most this much waiting.
+ * the flow-control windows would take more at once (up to streamQueueLimit): what the
+ * peer accepts now is queued, so a fast stream moves up to a window per event-loop
+ * turn, and a peer that stops reading leaves at most this much waiting.
  */
 export const streamHighWaterMark = 64 * 1024;
+
+/**
+ * The most a stream queues however wide the windows are: a writer of small messages
+ * that could queue a whole 4 MiB window would hold tens of thousands of them at once,
+ * and on a one-stream echo of 100-byte messages ran five times slower.
+ */
+export const streamQueueLimit = 1 << 20;
 
 /** Something received that waits behind paused reading: DATA, or a later event. */
 type Inbound = Buffer | (() => void);

@@ -278,12 +278,12 @@ describe("a grpckit server on transport-h2, called by independent clients", () =
       expectNoErrors(out);
     });
 
-    it("accepts the server's SETTINGS (1 MiB stream window, 64 KiB header list) and its 16 MiB connection window, and gets its own SETTINGS ACKed", async () => {
+    it("accepts the server's SETTINGS (4 MiB stream window, 64 KiB header list) and its 16 MiB connection window, and gets its own SETTINGS ACKed", async () => {
       const result = await nghttpPost("settings");
       expect(result.code).toBe(0);
       const out = result.stdout;
       expect(out).toMatch(/recv SETTINGS frame <length=\d+, flags=0x00, stream_id=0>/);
-      expect(out).toContain("[SETTINGS_INITIAL_WINDOW_SIZE(0x04):1048576]");
+      expect(out).toContain("[SETTINGS_INITIAL_WINDOW_SIZE(0x04):4194304]");
       expect(out).toContain("[SETTINGS_MAX_HEADER_LIST_SIZE(0x06):65536]");
       expect(out).toMatch(/recv WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=0>\n\s+\(window_size_increment=16711681\)/);
       // Whether nghttp ACKs ours depends on its timing: a fast answer lets it finish and

@@ -138,14 +138,14 @@ describe("connection preface and SETTINGS", () => {
     await expectConnectionError(peer, "PROTOCOL_ERROR", 0);
   });
 
-  it("the server's SETTINGS announce a 1 MiB stream window and a 65536-byte header list, and a WINDOW_UPDATE opens the connection to 16 MiB", async () => {
+  it("the server's SETTINGS announce a 4 MiB stream window and a 65536-byte header list, and a WINDOW_UPDATE opens the connection to 16 MiB", async () => {
     const peer = await connected();
     const first = await peer.nextFrame(() => true, undefined, "the server's first frame");
     expect(first.type, "the server's first frame").toBe("SETTINGS");
     if (first.type !== "SETTINGS") return;
     expect(first.ack).toBe(false);
     const s = first.params;
-    expect(s.get(SettingId.INITIAL_WINDOW_SIZE), "SETTINGS_INITIAL_WINDOW_SIZE").toBe(MiB);
+    expect(s.get(SettingId.INITIAL_WINDOW_SIZE), "SETTINGS_INITIAL_WINDOW_SIZE").toBe(4 * MiB);
     expect(s.get(SettingId.MAX_HEADER_LIST_SIZE), "SETTINGS_MAX_HEADER_LIST_SIZE").toBe(65_536);
     expect(s.has(SettingId.MAX_CONCURRENT_STREAMS), "SETTINGS_MAX_CONCURRENT_STREAMS sent though unlimited").toBe(false);
     expect(s.get(SettingId.MAX_FRAME_SIZE) ?? 16_384, "SETTINGS_MAX_FRAME_SIZE").toBe(16_384);

@@ -5,6 +5,7 @@ import {
   Inbox,
   ServerRecorder,
   connect,
+  defaultStreamWindow,
   pattern,
   requestHeaders,
   responseHeaders,
@@ -15,14 +16,14 @@ import {
 } from "./harness.js";
 
 const chunkSize = 64 << 10;
-/** Far above what the default 1 MiB stream window plus node's stream buffers can hold. */
-const bound = 4 << 20;
+/** Far above what the default stream window plus the transport's buffers can hold. */
+const bound = 4 * defaultStreamWindow;
 /** While the reader is paused, the writer gives up waiting for a drain after this long. */
 const stallMs = 300;
 /** Once the reader has resumed, a drain this late counts as a stall (and fails the test). */
 const resumedStallMs = 5000;
 /** Bytes written in all, pause included. */
-const total = 8 << 20;
+const total = 2 * bound;
 
 let server: TestServer;
 let client: TestClient;

@@ -24,6 +24,9 @@ import { createHttp2Transport, type Http2TransportOptions } from "../src/http2-t
  */
 export const transport = process.env.GRPCKIT_TEST_TRANSPORT === "h2" ? h2Transport() : http2Transport();
 
+/** The transport's default stream window: 4 MiB on transport-h2, 1 MiB on transport-http2. */
+export const defaultStreamWindow = process.env.GRPCKIT_TEST_TRANSPORT === "h2" ? 4 << 20 : 1 << 20;
+
 /** The options both transports take for keepalive and connection management. */
 export type ManagementOptions = Pick<Http2TransportOptions, "keepalive" | "serverKeepalive" | "keepaliveEnforcement">;
 
