@@ -127,7 +127,6 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private closed = false;
   private headersSeen = false;
   private trailer: Metadata = emptyMetadata;
-  /** Writes queued while the transport is being picked or the window is full. */
   /** Frames sent before the stream exists, each as the chunks that carry it. */
   private pending: Uint8Array[][] | undefined;
   private halfClosePending = false;
