@@ -47,6 +47,13 @@ export function contiguous(data: Uint8Array | MessagePieces): Uint8Array {
   return data instanceof MessagePieces ? data.join() : data;
 }
 
+/**
+ * Split messages up to this size get their whole buffer when their header arrives;
+ * larger ones (possible only with a receive limit raised above the 4 MiB default) are
+ * gathered as their bytes arrive.
+ */
+export const eagerBodyBytes = 4 * 1024 * 1024;
+
 /** The 5-byte frame header of a message of `length` bytes. */
 export function envelopeHeader(length: number, compressed: boolean): Uint8Array {
   const header = Buffer.allocUnsafe(envelopeHeaderBytes);
@@ -60,7 +67,9 @@ export function envelopeHeader(length: number, compressed: boolean): Uint8Array 
  * A message that lies whole inside one chunk is handed out as a view of that chunk
  * (no copy); a message split across chunks is joined into one buffer allocated when
  * its length is known. The length is checked against `maxMessageBytes` as soon as a
- * header arrives, before any of the body is buffered.
+ * header arrives, before any of the body is buffered. A message announced above
+ * `eagerBodyBytes` is held as the pieces that arrive and joined once complete, so a
+ * length in a header costs no memory until its bytes come.
  *
  * A message handed out as a view shares memory with the pushed chunk, so chunks must
  * not be reused by the caller. `push` and `end` throw a GrpcError on a protocol
@@ -75,6 +84,9 @@ export class EnvelopeDecoder {
   private compressed = false;
   /** Body of the pending split message, allocated once its length is known. */
   private body: Uint8Array | undefined;
+  /** Pieces of a pending message announced above eagerBodyBytes, joined once complete. */
+  private bodyParts: Uint8Array[] | undefined;
+  private bodyLength = 0;
   private bodyFilled = 0;
   private failure: GrpcError | undefined;
 
@@ -94,14 +106,18 @@ export class EnvelopeDecoder {
     let pos = 0;
     const end = chunk.byteLength;
     while (pos < end) {
-      if (this.body !== undefined) {
-        const take = Math.min(this.body.byteLength - this.bodyFilled, end - pos);
-        this.body.set(chunk.subarray(pos, pos + take), this.bodyFilled);
+      if (this.bodyLength > 0) {
+        const take = Math.min(this.bodyLength - this.bodyFilled, end - pos);
+        const piece = chunk.subarray(pos, pos + take);
+        if (this.body !== undefined) this.body.set(piece, this.bodyFilled);
+        else this.bodyParts!.push(piece);
         this.bodyFilled += take;
         pos += take;
-        if (this.bodyFilled === this.body.byteLength) {
-          const message = this.body;
+        if (this.bodyFilled === this.bodyLength) {
+          const message = this.body ?? Buffer.concat(this.bodyParts!, this.bodyLength);
           this.body = undefined;
+          this.bodyParts = undefined;
+          this.bodyLength = 0;
           this.bodyFilled = 0;
           this.headerFilled = 0;
           this.onMessage(message, this.compressed);
@@ -137,7 +153,9 @@ export class EnvelopeDecoder {
       } else {
         this.headerFilled = envelopeHeaderBytes;
         this.compressed = compressed;
-        this.body = Buffer.allocUnsafe(length);
+        this.bodyLength = length;
+        if (length <= eagerBodyBytes) this.body = Buffer.allocUnsafe(length);
+        else this.bodyParts = [];
       }
     }
   }
@@ -145,11 +163,11 @@ export class EnvelopeDecoder {
   /** Declares the end of the stream; throws if a frame is incomplete. */
   end(): void {
     if (this.failure !== undefined) throw this.failure;
-    if (this.body !== undefined) {
+    if (this.bodyLength > 0) {
       this.fail(
         new GrpcError(
           Code.INTERNAL,
-          `the stream ended in the middle of a message (got ${this.bodyFilled} of ${this.body.byteLength} bytes)`,
+          `the stream ended in the middle of a message (got ${this.bodyFilled} of ${this.bodyLength} bytes)`,
         ),
       );
     }
@@ -180,6 +198,8 @@ export class EnvelopeDecoder {
   private fail(error: GrpcError): never {
     this.failure = error;
     this.body = undefined;
+    this.bodyParts = undefined;
+    this.bodyLength = 0;
     this.headerFilled = 0;
     this.bodyFilled = 0;
     throw error;

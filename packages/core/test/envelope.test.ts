@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Code } from "../src/code.js";
-import { EnvelopeDecoder, encodeEnvelope } from "../src/envelope.js";
+import { EnvelopeDecoder, eagerBodyBytes, encodeEnvelope } from "../src/envelope.js";
 import { GrpcError } from "../src/grpc-error.js";
 
 interface Received {
@@ -143,6 +143,31 @@ describe("EnvelopeDecoder", () => {
     expect(views).toHaveLength(1);
     expect(views[0].byteLength).toBe(1000);
     expect(Array.from(views[0])).toEqual(Array.from(payload(1000)));
+  });
+
+  it("with the receive limit raised to 4 GiB, a header announcing 4 GiB costs no memory until its bytes arrive", () => {
+    const d = new EnvelopeDecoder(0xffffffff, () => {
+      throw new Error("no message can complete");
+    });
+    const before = process.memoryUsage().arrayBuffers;
+    d.push(Uint8Array.from([0, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
+    expect(d.buffered).toBe(8);
+    const e = thrown(() => d.end());
+    expect(e.rawMessage).toBe("the stream ended in the middle of a message (got 3 of 4294967295 bytes)");
+  });
+
+  it("gathers a message above 4 MiB from its pieces and hands it out whole", () => {
+    const size = eagerBodyBytes + 1000;
+    const body = payload(size, 5);
+    const frame = encodeEnvelope(body, false);
+    const views: Uint8Array[] = [];
+    const d = new EnvelopeDecoder(8 * 1024 * 1024, (data) => views.push(data));
+    for (let at = 0; at < frame.byteLength; at += 65_536) d.push(frame.subarray(at, at + 65_536));
+    expect(d.buffered).toBe(0);
+    expect(views).toHaveLength(1);
+    expect(views[0].byteLength).toBe(size);
+    expect(Buffer.from(views[0]).equals(Buffer.from(body))).toBe(true);
   });
 
   it("counts the bytes of an incomplete frame as buffered", () => {
