@@ -130,7 +130,6 @@ export class ChannelzSocket extends Entity {
   streamsFailed = 0;
   messagesSent = 0;
   messagesReceived = 0;
-  keepAlivesSent = 0;
   // Times in ms since the epoch.
   lastLocalStreamCreated: number | undefined;
   lastRemoteStreamCreated: number | undefined;
@@ -148,8 +147,15 @@ export class ChannelzSocket extends Entity {
     readonly security: AuthInfo | undefined,
     /** Reads the connection's current flow-control windows. */
     readonly flowControl: () => FlowControlWindows | undefined = () => undefined,
+    /** Reads how many keepalive PINGs the connection has sent. */
+    private readonly keepalives: () => number = () => 0,
   ) {
     super("socket", id, `${local ?? "?"} -> ${remote}`);
+  }
+
+  /** Keepalive PINGs sent on the connection, as its transport counts them (0 when it does not). */
+  get keepAlivesSent(): number {
+    return this.keepalives();
   }
 
   get side(): "client" | "server" {
@@ -300,8 +306,9 @@ export class ChannelzRegistry {
     remote: string,
     security: AuthInfo | undefined,
     flowControl?: () => FlowControlWindows | undefined,
+    keepalivesSent?: () => number,
   ): ChannelzSocket {
-    const s = new ChannelzSocket(this.nextId++, owner, local, remote, security, flowControl);
+    const s = new ChannelzSocket(this.nextId++, owner, local, remote, security, flowControl, keepalivesSent);
     this.sockets.set(s.id, s);
     owner.sockets.add(s);
     return s;

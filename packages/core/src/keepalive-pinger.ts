@@ -31,6 +31,8 @@ export class KeepalivePinger {
   private stopped = false;
   /** Asleep because no stream is open and pings without calls are not permitted. */
   dormant = false;
+  /** PINGs sent so far. */
+  pingsSent = 0;
 
   constructor(
     /** Sends a PING and calls `onAck` when it is answered (or with an error); false when it cannot be sent now. */
@@ -89,6 +91,7 @@ export class KeepalivePinger {
       this.arm(this.options.timeMs);
       return;
     }
+    this.pingsSent++;
     this.awaitingAck = true;
     this.arm(this.options.timeoutMs);
   };

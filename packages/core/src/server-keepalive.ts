@@ -60,6 +60,11 @@ export class ServerKeepaliveManager {
     }
   }
 
+  /** Keepalive PINGs sent to the client so far. */
+  get pingsSent(): number {
+    return this.pinger.pingsSent;
+  }
+
   /** A client PING arrived; a client with too many strikes is sent away. */
   onPing(): void {
     const conn = this.conn;

@@ -138,7 +138,14 @@ export class Server implements ServerCallHost {
       ...(cz !== undefined && registry !== undefined
         ? {
             onConnection: (c: ServerConnection) => {
-              const socket = registry.addSocket(cz, c.localAddress, c.peer.address, c.peer.authInfo, () => c.flowControl?.());
+              const socket = registry.addSocket(
+                cz,
+                c.localAddress,
+                c.peer.address,
+                c.peer.authInfo,
+                () => c.flowControl?.(),
+                () => c.keepalivesSent?.() ?? 0,
+              );
               registry.socketOf.set(c, socket);
             },
             onConnectionClose: (c: ServerConnection) => {

@@ -127,8 +127,13 @@ export class SubchannelImpl implements Subchannel {
     const cz = this.opts.channelz;
     const registry = channelzRegistry();
     if (cz === undefined || registry === undefined) return;
-    this.socket = registry.addSocket(cz, transport.localAddress, transport.peer.address, transport.peer.authInfo, () =>
-      transport.flowControl?.(),
+    this.socket = registry.addSocket(
+      cz,
+      transport.localAddress,
+      transport.peer.address,
+      transport.peer.authInfo,
+      () => transport.flowControl?.(),
+      () => transport.keepalivesSent?.() ?? 0,
     );
     registry.socketOf.set(transport, this.socket);
   }

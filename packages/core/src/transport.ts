@@ -73,6 +73,8 @@ export interface ServerConnection {
   readonly localAddress?: string;
   /** The connection's current flow-control windows, when the transport can tell. */
   flowControl?(): FlowControlWindows | undefined;
+  /** Keepalive PINGs sent on this connection so far (channelz's keep_alives_sent). */
+  keepalivesSent?(): number;
 }
 
 /** Callbacks a client stream delivers to core, in order: headers, data*, trailers, close. */
@@ -116,6 +118,8 @@ export interface ClientTransport {
   readonly localAddress?: string;
   /** The connection's current flow-control windows, when the transport can tell. */
   flowControl?(): FlowControlWindows | undefined;
+  /** Keepalive PINGs sent on this connection so far (channelz's keep_alives_sent). */
+  keepalivesSent?(): number;
   /** Graceful close: no new streams, open ones finish, then the connection closes. */
   close(): void;
   /** Closes the connection now; open streams end with an error. */

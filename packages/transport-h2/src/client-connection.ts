@@ -70,6 +70,10 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
     return this.finished ? undefined : this.windows();
   }
 
+  keepalivesSent(): number {
+    return this.keepalive?.pingsSent ?? 0;
+  }
+
   protected isIdle(streamId: number): boolean {
     return streamId % 2 === 0 || streamId >= this.nextStreamId;
   }

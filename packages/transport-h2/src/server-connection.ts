@@ -62,6 +62,10 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
     return this.finished ? undefined : this.windows();
   }
 
+  keepalivesSent(): number {
+    return this.manager?.pingsSent ?? 0;
+  }
+
   protected isIdle(streamId: number): boolean {
     return streamId % 2 === 0 || streamId > this.lastPeerStreamId;
   }

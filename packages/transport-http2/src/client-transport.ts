@@ -241,6 +241,10 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
     return sessionWindows(this.session);
   }
 
+  keepalivesSent(): number {
+    return this.keepalive?.pingsSent ?? 0;
+  }
+
   openStream(headers: Http2Headers, listener: ClientStreamListener): ClientTransportStream {
     const session = this.session;
     if (session.closed || session.destroyed) {

@@ -57,6 +57,7 @@ export function manageServerConnection(session: ServerHttp2Session, conn: Server
     },
   };
   const manager = new ServerKeepaliveManager(managed, config);
+  conn.keepalivesSent = () => manager.pingsSent;
   session.on("ping", () => manager.onPing());
   session.once("close", () => manager.stop());
 }

@@ -23,6 +23,7 @@ const noTrailers: OutgoingHttpHeaders = {};
 /** What a stream knows of its connection. */
 export interface ServerConnection extends CoreServerConnection {
   flowControl?: CoreServerConnection["flowControl"];
+  keepalivesSent?: CoreServerConnection["keepalivesSent"];
   /** Why the connection went away, once it has. */
   failure: Error | undefined;
   /** Streams open now. */

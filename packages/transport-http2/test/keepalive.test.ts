@@ -5,10 +5,12 @@
  * takes the minimum intervals as a parameter.
  */
 import {
+  channelzRegistry,
   Code,
   createChannel,
   createClient,
   createServer,
+  enableChannelz,
   Http2ErrorCode,
   insecureCredentials,
   keepaliveLimits,
@@ -148,6 +150,41 @@ describe("client keepalive", () => {
     await connectWith(fastTransport({ keepalive: { timeMs: 100, timeoutMs: 5000, permitWithoutCalls: true } }), server.address);
     await delay(600);
     expect(server.sessions[0]!.pings.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("counts the keepalive PINGs it sends, as many as the server received", async () => {
+    const server = await startPingServer();
+    const c = await connectWith(fastTransport({ keepalive: { timeMs: 100, timeoutMs: 5000, permitWithoutCalls: true } }), server.address);
+    await delay(600);
+    const received = server.sessions[0]!.pings.length;
+    expect(received).toBeGreaterThanOrEqual(2);
+    const sent = c.transport.keepalivesSent?.();
+    // A PING may be on its way while the two are read.
+    expect(sent === received || sent === received + 1, `sent ${sent}, received ${received}`).toBe(true);
+  });
+
+  it("channelz reports the keepalive PINGs of a channel's connection and of the server's", async () => {
+    enableChannelz();
+    const registry = channelzRegistry()!;
+    const address = await echoServer(
+      transportWith(
+        { serverKeepalive: { timeMs: 100, timeoutMs: 5000 }, keepaliveEnforcement: { minTimeMs: 0, permitWithoutCalls: true } },
+        noMinimum,
+      ),
+    );
+    const channel = channelTo(address, fastTransport({ keepalive: { timeMs: 100, timeoutMs: 5000, permitWithoutCalls: true } }));
+    const client = createClient(EchoService, channel);
+    expect((await client.echo({ message: "hi" })).message).toBe("hi");
+    await delay(700);
+    const clientSockets = registry
+      .topChannels()
+      .items.filter((c) => c.target === address)
+      .flatMap((c) => [...c.subchannels].flatMap((sc) => [...sc.sockets]));
+    expect(clientSockets).toHaveLength(1);
+    expect(clientSockets[0]!.keepAlivesSent).toBeGreaterThanOrEqual(2);
+    const serverSockets = registry.serverList().items.flatMap((sv) => registry.serverSockets(sv).items);
+    expect(serverSockets.length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...serverSockets.map((s) => s.keepAlivesSent))).toBeGreaterThanOrEqual(2);
   });
 
   it("raises a keepalive time below 10 s to 10 s", async () => {
