@@ -7,7 +7,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import { serializeMessage, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
-import { EnvelopeDecoder, contiguous, frameChunks } from "./envelope.js";
+import { EnvelopeDecoder, contiguous, encodeEnvelope, frameChunks, separateHeaderBytes } from "./envelope.js";
 import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError, codeName } from "./grpc-error.js";
 import { encodeTimeout } from "./grpc-timeout.js";
@@ -366,18 +366,26 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   private sendFrame(data: Uint8Array | MessagePieces, compressed: boolean): Promise<void> {
     if (this.closed || this.overSendLimit(data)) return Promise.resolve();
-    // A large message goes out as it is, after its header: no copy of it.
-    const frame = frameChunks(data, compressed);
     this.opts.stats?.messageSent?.(data.byteLength);
-    if (this.stream === undefined) {
-      // Hold the sender until the stream exists, so at most one message waits here.
-      (this.pending ??= []).push(frame);
-      return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+    const stream = this.stream;
+    let written: boolean;
+    if (stream !== undefined && this.headersSeen && data instanceof Uint8Array && data.byteLength < separateHeaderBytes) {
+      // The common case on an answered stream: one small frame, nothing to hold.
+      this.czSocket?.messageSent();
+      written = stream.write(encodeEnvelope(data, compressed));
+    } else {
+      // A large message goes out as it is, after its header: no copy of it.
+      const frame = frameChunks(data, compressed);
+      if (stream === undefined) {
+        // Hold the sender until the stream exists, so at most one message waits here.
+        (this.pending ??= []).push(frame);
+        return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+      }
+      this.czSocket?.messageSent();
+      this.holdUnanswered(frame);
+      written = true;
+      for (const chunk of frame) written = stream.write(chunk);
     }
-    this.czSocket?.messageSent();
-    this.holdUnanswered(frame);
-    let written = true;
-    for (const chunk of frame) written = this.stream.write(chunk);
     if (written) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }

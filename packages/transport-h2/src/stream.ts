@@ -22,6 +22,9 @@ export const streamHighWaterMark = 64 * 1024;
  */
 export const streamQueueLimit = 1 << 20;
 
+/** What a sent chunk's slot in a stream's queue holds until the queue is trimmed. */
+const sentChunk = Buffer.alloc(0);
+
 /** Something received that waits behind paused reading: DATA, or a later event. */
 type Inbound = Buffer | (() => void);
 
@@ -31,9 +34,14 @@ export abstract class H2Stream {
   sendWindow = new SendWindow(0);
   readonly recvWindow: ReceiveWindow;
 
-  /** DATA waiting for window or socket, sent from `queueOffset` of the first chunk. */
-  queue: Buffer[] = [];
-  queueOffset = 0;
+  /**
+   * DATA waiting for window or socket: `queue` from index `queueHead`, the first chunk
+   * from `queueOffset`. Taking advances the index rather than shifting the array, which
+   * is linear in its length, and a writer of small messages queues thousands.
+   */
+  private queue: Buffer[] = [];
+  private queueHead = 0;
+  private queueOffset = 0;
   queuedBytes = 0;
   /** END_STREAM goes after the queued DATA (a client's half-close). */
   endQueued = false;
@@ -154,12 +162,15 @@ export abstract class H2Stream {
    */
   take(n: number, into: Buffer[]): void {
     this.queuedBytes -= n;
+    const queue = this.queue;
+    let at = this.queueHead;
     while (n > 0) {
-      const head = this.queue[0];
+      const head = queue[at];
       const left = head.byteLength - this.queueOffset;
       if (left <= n) {
         into.push(this.queueOffset === 0 ? head : head.subarray(this.queueOffset));
-        this.queue.shift();
+        // The slot lets go of the chunk at once; the array is trimmed below.
+        queue[at++] = sentChunk;
         this.queueOffset = 0;
         n -= left;
       } else {
@@ -168,11 +179,21 @@ export abstract class H2Stream {
         n = 0;
       }
     }
+    if (at === queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (at >= 1024 && at * 2 >= queue.length) {
+      this.queue = queue.slice(at);
+      this.queueHead = 0;
+    } else {
+      this.queueHead = at;
+    }
   }
 
   /** Drops queued DATA (the stream closed). */
   clearQueue(): void {
     this.queue = [];
+    this.queueHead = 0;
     this.queueOffset = 0;
     this.queuedBytes = 0;
     this.trailersQueued = undefined;
