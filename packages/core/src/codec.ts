@@ -12,7 +12,7 @@ import {
   type JsonWriteOptions,
   type MessageShape,
 } from "@bufbuild/protobuf";
-import { encodeProto, encodeProtoPieces, type MessagePieces } from "./proto-encoder.js";
+import { encodeProto, encodedProtoSize, encodeProtoPieces, type MessagePieces } from "./proto-encoder.js";
 
 /**
  * A message encoding, registered by name in the codec registry. `decode` throws on
@@ -84,4 +84,9 @@ export function serializeMessage<Desc extends DescMessage>(
   message: MessageShape<Desc>,
 ): Uint8Array | MessagePieces {
   return codec === protoCodec ? encodeProtoPieces(schema, message) : codec.encode(schema, message);
+}
+
+/** The size of a message's serialization: with the proto codec, found without writing it. */
+export function serializedSize<Desc extends DescMessage>(codec: Codec, schema: Desc, message: MessageShape<Desc>): number {
+  return codec === protoCodec ? encodedProtoSize(schema, message) : codec.encode(schema, message).byteLength;
 }

@@ -55,6 +55,11 @@ export function encodeProtoPieces<Desc extends DescMessage>(
   return encode(schema, message, referenceFrom);
 }
 
+/** The size of the message's protobuf encoding, found without writing it; invalid values throw. */
+export function encodedProtoSize<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): number {
+  return messagePlan(schema).size(message, new Sizing(Infinity));
+}
+
 function encode(schema: DescMessage, message: object, referenceFrom: number): Uint8Array | MessagePieces {
   const plan = messagePlan(schema);
   const sizing = new Sizing(referenceFrom);

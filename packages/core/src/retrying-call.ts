@@ -10,7 +10,7 @@
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { ClientCall, type Call, type CallListener, type ClientCallOptions, type ClientConnection } from "./client-call.js";
-import { serializeMessage } from "./codec.js";
+import { serializedSize } from "./codec.js";
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
 import { trace } from "./logging.js";
@@ -227,7 +227,14 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     if (this.closed) return Promise.resolve();
     if (this.committed !== undefined) return this.committed.send(message);
     const buffer = this.buffer!;
-    const size = serializeMessage(this.host.codec, this.input, message).byteLength;
+    let size: number;
+    try {
+      size = serializedSize(this.host.codec, this.input, message);
+    } catch (e) {
+      // As a single call does: the call ends, with the reason, before any attempt sends it.
+      this.cancel(new GrpcError(Code.INTERNAL, `failed to serialize request: ${e instanceof Error ? e.message : String(e)}`));
+      return Promise.resolve();
+    }
     this.bufferedBytes += size;
     if (this.state !== undefined) this.state.bufferedBytes += size;
     buffer.push(message);

@@ -103,6 +103,16 @@ describe("retries (gRFC A6)", () => {
     expect(attempts.map((a) => a.previousAttempts)).toEqual([undefined, "1", "2"]);
   });
 
+  it("a request that cannot be serialized ends the call INTERNAL with the reason, and the channel carries on", async () => {
+    const { client, attempts } = await start([retryOn(["UNAVAILABLE", "INTERNAL"])], () => {});
+    const err = await failure(client.echo({ message: "bad", repeat: 1.5 }));
+    expect(err.code).toBe(Code.INTERNAL);
+    expect(err.rawMessage).toContain("failed to serialize request");
+    expect(err.rawMessage).toContain("invalid int32: 1.5");
+    expect(attempts).toHaveLength(0);
+    expect((await client.echo({ message: "good" })).message).toBe("good");
+  });
+
   it("does not retry a status the policy does not list", async () => {
     const { client, attempts } = await start([retryOn(["UNAVAILABLE"])], (_n, _req, ctx) => fail(Code.INTERNAL)(ctx));
     const err = await failure(client.echo({ message: "a" }));

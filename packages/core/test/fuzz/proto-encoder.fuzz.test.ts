@@ -17,7 +17,7 @@ import {
 } from "@bufbuild/protobuf";
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
-import { encodeProto, encodeProtoPieces, MessagePieces } from "../../src/proto-encoder.js";
+import { encodeProto, encodedProtoSize, encodeProtoPieces, MessagePieces } from "../../src/proto-encoder.js";
 import {
   Color,
   file_grpckit_test_v1_encoding,
@@ -443,6 +443,15 @@ for (const schema of schemas) {
           const got = encodeProto(schema, m);
           expect(got).toBeInstanceOf(Uint8Array);
           expectSameBytes(got, toBinary(schema, m));
+        }),
+        { numRuns: runs },
+      );
+    });
+
+    it("encodedProtoSize is the length of what toBinary writes", () => {
+      fc.assert(
+        fc.property(anyMessage, (m) => {
+          expect(encodedProtoSize(schema, m)).toBe(toBinary(schema, m).byteLength);
         }),
         { numRuns: runs },
       );
