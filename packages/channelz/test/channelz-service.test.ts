@@ -216,11 +216,17 @@ describe("GetChannel, GetSubchannel, GetSocket", () => {
   it("describes a TLS connection's cipher suite and peer certificate", async () => {
     const owner = registry.addServer();
     const raw = new Uint8Array([0x30, 0x82, 0x02, 0x01]);
-    const socket = registry.addSocket(owner, "[::1]:8443", "[::1]:51000", {
-      type: "tls",
-      securityLevel: "privacy",
-      cipher: { name: "TLS_AES_256_GCM_SHA384", standardName: "TLS_AES_256_GCM_SHA384", version: "TLSv1.3" },
-      peerCertificate: { raw },
+    const socket = registry.addSocket(owner, {
+      localAddress: "[::1]:8443",
+      peer: {
+        address: "[::1]:51000",
+        authInfo: {
+          type: "tls",
+          securityLevel: "privacy",
+          cipher: { name: "TLS_AES_256_GCM_SHA384", standardName: "TLS_AES_256_GCM_SHA384", version: "TLSv1.3" },
+          peerCertificate: { raw },
+        },
+      },
     });
     try {
       const s = (await channelz.getSocket({ socketId: BigInt(socket.id) })).socket!;

@@ -6,7 +6,10 @@
  */
 import type { AuthInfo } from "./credentials.js";
 import { ConnectivityState } from "./connectivity-state.js";
-import type { FlowControlWindows } from "./transport.js";
+import type { FlowControlWindows, ServerConnection } from "./transport.js";
+
+/** What channelz reads of a connection; a ClientTransport and a ServerConnection both have it. */
+export type ChannelzConnection = Pick<ServerConnection, "peer" | "localAddress" | "flowControl" | "keepalivesSent">;
 
 /** How many trace events an entity keeps; older ones are dropped (and still counted). */
 export const channelzMaxTraceEvents = 32;
@@ -135,27 +138,33 @@ export class ChannelzSocket extends Entity {
   lastRemoteStreamCreated: number | undefined;
   lastMessageSent: number | undefined;
   lastMessageReceived: number | undefined;
+  /** Our address, when the transport knows it. */
+  readonly local: string | undefined;
+  /** The peer's address. */
+  readonly remote: string;
+  /** What the credentials' handshake established (type "insecure", "tls", ...). */
+  readonly security: AuthInfo | undefined;
+
   constructor(
     id: number,
     /** The subchannel or server the connection belongs to. */
     readonly owner: ChannelzSubchannel | ChannelzServer,
-    /** Our address, when the transport knows it. */
-    readonly local: string | undefined,
-    /** The peer's address. */
-    readonly remote: string,
-    /** What the credentials' handshake established (type "insecure", "tls", ...). */
-    readonly security: AuthInfo | undefined,
-    /** Reads the connection's current flow-control windows. */
-    readonly flowControl: () => FlowControlWindows | undefined = () => undefined,
-    /** Reads how many keepalive PINGs the connection has sent. */
-    private readonly keepalives: () => number = () => 0,
+    private readonly connection: ChannelzConnection,
   ) {
-    super("socket", id, `${local ?? "?"} -> ${remote}`);
+    super("socket", id, `${connection.localAddress ?? "?"} -> ${connection.peer.address}`);
+    this.local = connection.localAddress;
+    this.remote = connection.peer.address;
+    this.security = connection.peer.authInfo;
+  }
+
+  /** The connection's current flow-control windows, when its transport can tell. */
+  flowControl(): FlowControlWindows | undefined {
+    return this.connection.flowControl?.();
   }
 
   /** Keepalive PINGs sent on the connection, as its transport counts them (0 when it does not). */
   get keepAlivesSent(): number {
-    return this.keepalives();
+    return this.connection.keepalivesSent?.() ?? 0;
   }
 
   get side(): "client" | "server" {
@@ -300,15 +309,8 @@ export class ChannelzRegistry {
   }
 
   /** @internal */
-  addSocket(
-    owner: ChannelzSubchannel | ChannelzServer,
-    local: string | undefined,
-    remote: string,
-    security: AuthInfo | undefined,
-    flowControl?: () => FlowControlWindows | undefined,
-    keepalivesSent?: () => number,
-  ): ChannelzSocket {
-    const s = new ChannelzSocket(this.nextId++, owner, local, remote, security, flowControl, keepalivesSent);
+  addSocket(owner: ChannelzSubchannel | ChannelzServer, connection: ChannelzConnection): ChannelzSocket {
+    const s = new ChannelzSocket(this.nextId++, owner, connection);
     this.sockets.set(s.id, s);
     owner.sockets.add(s);
     return s;

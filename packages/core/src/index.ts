@@ -132,6 +132,7 @@ export {
   type ChannelzSeverity,
   type ChannelzTraceEvent,
   type ChannelzPage,
+  type ChannelzConnection,
 } from "./channelz.js";
 
 // Logs and traces (GRPC_VERBOSITY, GRPC_TRACE)

@@ -138,14 +138,7 @@ export class Server implements ServerCallHost {
       ...(cz !== undefined && registry !== undefined
         ? {
             onConnection: (c: ServerConnection) => {
-              const socket = registry.addSocket(
-                cz,
-                c.localAddress,
-                c.peer.address,
-                c.peer.authInfo,
-                () => c.flowControl?.(),
-                () => c.keepalivesSent?.() ?? 0,
-              );
+              const socket = registry.addSocket(cz, c);
               registry.socketOf.set(c, socket);
             },
             onConnectionClose: (c: ServerConnection) => {

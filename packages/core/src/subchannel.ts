@@ -127,14 +127,7 @@ export class SubchannelImpl implements Subchannel {
     const cz = this.opts.channelz;
     const registry = channelzRegistry();
     if (cz === undefined || registry === undefined) return;
-    this.socket = registry.addSocket(
-      cz,
-      transport.localAddress,
-      transport.peer.address,
-      transport.peer.authInfo,
-      () => transport.flowControl?.(),
-      () => transport.keepalivesSent?.() ?? 0,
-    );
+    this.socket = registry.addSocket(cz, transport);
     registry.socketOf.set(transport, this.socket);
   }
 
