@@ -11,6 +11,7 @@
  * the write pass visits the same values in the same order and reads them back.
  */
 import { create, fromJson, protoInt64, ScalarType, type DescField, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 
 /** A message's encoding as consecutive pieces; large bytes fields are the message's own buffers. */
@@ -154,7 +155,6 @@ interface FieldPlan {
   write(message: Record<string, unknown>, writer: Writer): void;
 }
 
-const WireType = { Varint: 0, Bit64: 1, LengthDelimited: 2, StartGroup: 3, EndGroup: 4, Bit32: 5 } as const;
 const IMPLICIT = 2;
 const LEGACY_REQUIRED = 3;
 
@@ -175,7 +175,9 @@ interface UnknownField {
 function compileMessage(desc: DescMessage): MessagePlan {
   const typeName = desc.typeName;
   const fields: FieldPlan[] = [];
-  const first = desc.fields.length > 0 ? [...desc.fields].sort((a, b) => a.number - b.number)[0] : undefined;
+  const sorted = [...desc.fields].sort((a, b) => a.number - b.number);
+  // The field a message of another type is reported against, as protobuf-es does.
+  const first = sorted[0];
   const plan: MessagePlan = {
     size(message, sizing) {
       const m = message as Record<string, unknown>;
@@ -206,7 +208,7 @@ function compileMessage(desc: DescMessage): MessagePlan {
   };
   // Registered before the fields compile, so a message that contains itself finds this plan.
   plans.set(desc, plan);
-  for (const field of [...desc.fields].sort((a, b) => a.number - b.number)) fields.push(compileField(field));
+  for (const field of sorted) fields.push(compileField(field));
   return plan;
 }
 
