@@ -7,7 +7,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import { serializeMessage, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
-import { EnvelopeDecoder, contiguous, encodeEnvelope, frameChunks, separateHeaderBytes } from "./envelope.js";
+import { EnvelopeDecoder, contiguous, frameChunks, writeMessageFrame } from "./envelope.js";
 import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError, codeName } from "./grpc-error.js";
 import { encodeTimeout } from "./grpc-timeout.js";
@@ -369,10 +369,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.opts.stats?.messageSent?.(data.byteLength);
     const stream = this.stream;
     let written: boolean;
-    if (stream !== undefined && this.headersSeen && data instanceof Uint8Array && data.byteLength < separateHeaderBytes) {
-      // The common case on an answered stream: one small frame, nothing to hold.
+    if (stream !== undefined && this.headersSeen) {
+      // The common case, an answered stream: nothing to hold for a transparent retry.
       this.czSocket?.messageSent();
-      written = stream.write(encodeEnvelope(data, compressed));
+      written = writeMessageFrame(stream, data, compressed);
     } else {
       // A large message goes out as it is, after its header: no copy of it.
       const frame = frameChunks(data, compressed);

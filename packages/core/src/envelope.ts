@@ -42,6 +42,18 @@ export function frameChunks(data: Uint8Array | MessagePieces, compressed: boolea
   return [encodeEnvelope(data, compressed)];
 }
 
+/**
+ * Writes one message's frame to `stream`: a small message as one new buffer, without
+ * building a chunk list; a large one as frameChunks gives it. Returns the last write's
+ * answer (false: wait for drain).
+ */
+export function writeMessageFrame(stream: { write(chunk: Uint8Array): boolean }, data: Uint8Array | MessagePieces, compressed: boolean): boolean {
+  if (data instanceof Uint8Array && data.byteLength < separateHeaderBytes) return stream.write(encodeEnvelope(data, compressed));
+  let written = true;
+  for (const chunk of frameChunks(data, compressed)) written = stream.write(chunk);
+  return written;
+}
+
 /** The message as one buffer, joining its pieces if it has them (compression needs one). */
 export function contiguous(data: Uint8Array | MessagePieces): Uint8Array {
   return data instanceof MessagePieces ? data.join() : data;

@@ -10,7 +10,7 @@ import { startCallStats, type CallStats, type StatsHandler } from "./stats.js";
 import { Code } from "./code.js";
 import { serializeMessage, type Codec } from "./codec.js";
 import { parseAcceptEncoding, type Compressor } from "./compression.js";
-import { EnvelopeDecoder, contiguous, encodeEnvelope, frameChunks, separateHeaderBytes } from "./envelope.js";
+import { EnvelopeDecoder, contiguous, writeMessageFrame } from "./envelope.js";
 import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError } from "./grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
@@ -457,15 +457,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.writeHeaders();
     this.czSocket?.messageSent();
     this.stats?.messageSent?.(data.byteLength);
-    let written: boolean;
-    if (data instanceof Uint8Array && data.byteLength < separateHeaderBytes) {
-      written = this.stream.write(encodeEnvelope(data, compressed));
-    } else {
-      // A large message goes out as it is, after its header: no copy of it.
-      written = true;
-      for (const chunk of frameChunks(data, compressed)) written = this.stream.write(chunk);
-    }
-    if (written) return undefined;
+    // A large message goes out as it is, after its header: no copy of it.
+    if (writeMessageFrame(this.stream, data, compressed)) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
