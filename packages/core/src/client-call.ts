@@ -27,6 +27,7 @@ import type { ChannelRetryState } from "./retry-state.js";
 import type { CallStats, StatsHandler } from "./stats.js";
 import { channelzRegistry, type ChannelzChannel, type ChannelzSocket } from "./channelz.js";
 import { isTracerEnabled, trace } from "./logging.js";
+import { LongTimer } from "./long-timer.js";
 
 /** What a call needs of its channel. */
 export interface CallHost {
@@ -141,7 +142,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private transparentRetryDone = false;
   private pickedMetadata: Metadata | undefined;
   private drainWaiters: (() => void)[] | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: LongTimer | undefined;
   private decoder: EnvelopeDecoder;
   private decompressor: Compressor | undefined;
   /** Keeps messages and the status in order around async decompression. */
@@ -196,7 +197,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
         this.finish(new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started"));
         return;
       }
-      this.timer = setTimeout(() => this.onDeadline(), remaining);
+      this.timer = new LongTimer(() => this.onDeadline(), remaining);
     }
     const creds = this.opts.callCredentials;
     if (creds === undefined) {
@@ -620,7 +621,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (this.closed) return;
     this.closed = true;
     if (isTracerEnabled("call")) trace("call", `${this.path}: ended ${error === undefined ? "OK" : `${codeName(error.code)}: ${error.rawMessage}`}`);
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.clear();
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     this.onDrain();
     const done = this.pickDone;

@@ -14,6 +14,7 @@ import { serializedSize } from "./codec.js";
 import { Code } from "./code.js";
 import { GrpcError } from "./grpc-error.js";
 import { trace } from "./logging.js";
+import { LongTimer } from "./long-timer.js";
 import type { HedgingPolicy, RetryPolicy } from "./method-config.js";
 import { Metadata } from "./metadata.js";
 import type { ChannelRetryState } from "./retry-state.js";
@@ -40,8 +41,8 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
   private halfClosed = false;
   private paused = false;
   private backoffMs: number;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: LongTimer | undefined;
+  private hedgeTimer: LongTimer | undefined;
   private abortListener: (() => void) | undefined;
   private readonly retry: RetryPolicy | undefined;
   private readonly hedging: HedgingPolicy | undefined;
@@ -107,7 +108,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
 
   private scheduleHedge(): void {
     if (this.hedgeTimer !== undefined || this.attempts >= this.maxAttempts) return;
-    this.hedgeTimer = setTimeout(() => {
+    this.hedgeTimer = new LongTimer(() => {
       this.hedgeTimer = undefined;
       if (this.mayStartAnother()) this.startAttempt();
     }, this.hedging!.hedgingDelayMs);
@@ -147,8 +148,8 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
       }
       if (pushback !== undefined) {
         // The server asked for a pause: the next hedge waits for it.
-        if (this.hedgeTimer !== undefined) clearTimeout(this.hedgeTimer);
-        this.hedgeTimer = setTimeout(() => {
+        this.hedgeTimer?.clear();
+        this.hedgeTimer = new LongTimer(() => {
           this.hedgeTimer = undefined;
           if (this.mayStartAnother()) this.startAttempt();
         }, pushback);
@@ -176,7 +177,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     }
     const deadline = this.opts.deadline;
     if (deadline !== undefined) delay = Math.min(delay, Math.max(0, deadline - Date.now()));
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = new LongTimer(() => {
       this.retryTimer = undefined;
       if (this.closed) return;
       if (deadline !== undefined && deadline <= Date.now()) {
@@ -207,8 +208,8 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
   }
 
   private clearTimers(): void {
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    if (this.hedgeTimer !== undefined) clearTimeout(this.hedgeTimer);
+    this.retryTimer?.clear();
+    this.hedgeTimer?.clear();
     this.retryTimer = this.hedgeTimer = undefined;
   }
 

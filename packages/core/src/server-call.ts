@@ -15,6 +15,7 @@ import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError } from "./grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
 import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js";
+import { LongTimer } from "./long-timer.js";
 import { MessageQueue } from "./message-queue.js";
 import { StepChain } from "./step-chain.js";
 import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
@@ -50,6 +51,10 @@ export interface ServerCallHost {
 /** Request messages queued before the stream stops reading. */
 const requestHighWater = 16;
 
+/** Why the stream is not being read: the handler is behind, or messages wait to be inflated. */
+const pausedByQueue = 1;
+const pausedByInflation = 2;
+
 export class ServerCall implements ServerStreamListener, HandlerContext {
   // Made on first use: most calls never touch them.
   private _responseHeader: Metadata | undefined;
@@ -61,7 +66,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private closed = false;
   private controller: AbortController | undefined;
   private abortReason: GrpcError | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: LongTimer | undefined;
   private decoder: EnvelopeDecoder;
   /** Keeps request messages and the half-close in order around async decompression. */
   private readonly steps = new StepChain();
@@ -73,6 +78,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private halfClosed = false;
   private czSocket: ChannelzSocket | undefined;
   private readonly stats: CallStats | undefined;
+  /** The pausedBy* reasons in force; the stream reads again when none is left. */
+  private pausedBy = 0;
 
   constructor(
     private readonly host: ServerCallHost,
@@ -183,21 +190,33 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
 
   /** Starts the call: the stream's events flow in, the handler runs. */
   start(): void {
-    this.stream.setListener(this);
-    if (this.deadline !== undefined) {
-      const remaining = this.deadline - Date.now();
-      this.timer = setTimeout(() => this.onDeadline(), Math.max(0, remaining));
-    }
+    if (this.deadline !== undefined) this.timer = new LongTimer(() => this.onDeadline(), this.deadline - Date.now());
+    // The request queue exists before the listener is set: a transport may deliver
+    // what it buffered, END_STREAM included, inside setListener, and a request that
+    // ended on its HEADERS frame is an empty stream, as one ended by an empty DATA frame.
     const kind = this.registered.kind;
-    if (kind === "client_streaming" || kind === "bidi_streaming") {
+    const streaming = kind === "client_streaming" || kind === "bidi_streaming";
+    if (streaming) {
       this.queue = new MessageQueue(
         requestHighWater,
-        () => this.stream.pause(),
-        () => this.stream.resume(),
+        () => this.pauseReading(pausedByQueue),
+        () => this.resumeReading(pausedByQueue),
         () => {},
       );
-      this.runHandler(this.queue);
     }
+    this.stream.setListener(this);
+    if (streaming && !this.closed) this.runHandler(this.queue);
+  }
+
+  private pauseReading(reason: number): void {
+    if (this.pausedBy === 0) this.stream.pause();
+    this.pausedBy |= reason;
+  }
+
+  private resumeReading(reason: number): void {
+    if ((this.pausedBy & reason) === 0) return;
+    this.pausedBy &= ~reason;
+    if (this.pausedBy === 0) this.stream.resume();
   }
 
   // ServerStreamListener
@@ -332,10 +351,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   }
 
   private cleanup(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.timer?.clear();
+    this.timer = undefined;
     this.host.callEnded(this);
   }
 

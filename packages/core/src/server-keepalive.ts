@@ -4,8 +4,9 @@
  * (EnforcementPolicy), and gRFC A9's max idle, max age and age grace. A transport
  * supplies the connection's flags and how to ping, drain and abort it.
  */
-import { maxTimerMs, withJitter, type KeepaliveEnforcement, type ServerKeepalive } from "./keepalive-options.js";
+import { withJitter, type KeepaliveEnforcement, type ServerKeepalive } from "./keepalive-options.js";
 import { KeepalivePinger } from "./keepalive-pinger.js";
+import { LongTimer } from "./long-timer.js";
 import { PingEnforcement, tooManyPings } from "./ping-enforcement.js";
 import { Http2ErrorCode } from "./transport.js";
 
@@ -34,9 +35,9 @@ export interface ManagedConnection {
 export class ServerKeepaliveManager {
   private readonly pinger: KeepalivePinger;
   private readonly enforcement: PingEnforcement;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private ageTimer: ReturnType<typeof setTimeout> | undefined;
-  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private idleTimer: LongTimer | undefined;
+  private ageTimer: LongTimer | undefined;
+  private graceTimer: LongTimer | undefined;
   private ageDeadline = Infinity;
   private stopped = false;
 
@@ -80,7 +81,7 @@ export class ServerKeepaliveManager {
     if (this.stopped) return;
     this.stopped = true;
     this.pinger.stop();
-    for (const t of [this.idleTimer, this.ageTimer, this.graceTimer]) if (t !== undefined) clearTimeout(t);
+    for (const t of [this.idleTimer, this.ageTimer, this.graceTimer]) t?.clear();
   }
 
   private readonly onIdleTimer = (): void => {
@@ -112,8 +113,6 @@ export class ServerKeepaliveManager {
   };
 }
 
-function timer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
-  const t = setTimeout(fn, Math.min(Math.max(ms, 0), maxTimerMs));
-  t.unref();
-  return t;
+function timer(fn: () => void, ms: number): LongTimer {
+  return new LongTimer(fn, ms, true);
 }

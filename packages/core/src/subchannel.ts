@@ -12,6 +12,7 @@ import { ConnectivityState } from "./connectivity-state.js";
 import type { ChannelCredentials } from "./credentials.js";
 import { GrpcError } from "./grpc-error.js";
 import { trace } from "./logging.js";
+import { LongTimer } from "./long-timer.js";
 import type { Address } from "./resolver.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "./transport.js";
 
@@ -33,7 +34,7 @@ export class SubchannelImpl implements Subchannel {
   private _state = ConnectivityState.IDLE;
   private listeners = new Set<Listener>();
   private backoff: Backoff;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: LongTimer | undefined;
   private _transport: ClientTransport | undefined;
   private socket: ChannelzSocket | undefined;
   private attempt = 0;
@@ -116,11 +117,14 @@ export class SubchannelImpl implements Subchannel {
     const delay = this.backoff.next();
     const error = new GrpcError(Code.UNAVAILABLE, `failed to connect to ${errors.join("; ")}`);
     this.setState(ConnectivityState.TRANSIENT_FAILURE, error);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this._state === ConnectivityState.TRANSIENT_FAILURE) void this.tryConnect();
-    }, delay);
-    this.retryTimer.unref?.();
+    this.retryTimer = new LongTimer(
+      () => {
+        this.retryTimer = undefined;
+        if (this._state === ConnectivityState.TRANSIENT_FAILURE) void this.tryConnect();
+      },
+      delay,
+      true,
+    );
   }
 
   private recordSocket(transport: ClientTransport): void {
@@ -146,7 +150,7 @@ export class SubchannelImpl implements Subchannel {
 
   shutdown(): void {
     if (this._state === ConnectivityState.SHUTDOWN) return;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer?.clear();
     const t = this._transport;
     this._transport = undefined;
     this.forgetSocket();
