@@ -7,6 +7,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import { serializeMessage, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
+import { clientInflateBudgets, inflateWithin } from "./inflate-budget.js";
 import { EnvelopeDecoder, contiguous, frameChunks, writeMessageFrame } from "./envelope.js";
 import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError, codeName } from "./grpc-error.js";
@@ -529,8 +530,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       }
       const max = this.opts.maxReceiveMessageBytes;
       this.steps.add(() =>
-        d.decompress(data, max).then(
-          (plain) => this.deliver(plain, true),
+        inflateWithin(clientInflateBudgets(), d, data, max, () => this.closed).then(
+          (plain) => {
+            if (plain !== undefined) this.deliver(plain, true);
+          },
           (e) => this.cancel(GrpcError.from(e, Code.INTERNAL)),
         ),
       );

@@ -14,6 +14,7 @@ import { EnvelopeDecoder, contiguous, writeMessageFrame } from "./envelope.js";
 import type { MessagePieces } from "./proto-encoder.js";
 import { GrpcError } from "./grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
+import { inflateWithin, type InflateBudget } from "./inflate-budget.js";
 import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js";
 import { LongTimer } from "./long-timer.js";
 import { MessageQueue } from "./message-queue.js";
@@ -55,6 +56,9 @@ const requestHighWater = 16;
 const pausedByQueue = 1;
 const pausedByInflation = 2;
 
+/** Compressed messages a call holds (one inflating, the rest waiting) before its stream stops reading. */
+const inflationBacklog = 2;
+
 export class ServerCall implements ServerStreamListener, HandlerContext {
   // Made on first use: most calls never touch them.
   private _responseHeader: Metadata | undefined;
@@ -80,6 +84,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private readonly stats: CallStats | undefined;
   /** The pausedBy* reasons in force; the stream reads again when none is left. */
   private pausedBy = 0;
+  /** Compressed messages received and not yet inflated (or refused). */
+  private inflationsPending = 0;
 
   constructor(
     private readonly host: ServerCallHost,
@@ -89,6 +95,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     private readonly contentType: string,
     readonly deadline: number | undefined,
     private readonly requestCompressor: Compressor | undefined,
+    /** The budgets a compressed request message is inflated within: its connection's, then the server's. */
+    private readonly inflateBudgets: readonly InflateBudget[] = [],
   ) {
     this.path = registered.path;
     this.method = registered.method;
@@ -237,16 +245,27 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
         throw new GrpcError(Code.INTERNAL, "received a compressed message but the request has no grpc-encoding");
       }
       const max = this.host.maxReceiveMessageBytes;
+      if (++this.inflationsPending >= inflationBacklog) this.pauseReading(pausedByInflation);
       this.steps.add(() =>
-        d.decompress(data, max).then(
-          (plain) => this.deliver(plain, true),
-          (e) => this.fail(GrpcError.from(e, Code.INTERNAL)),
+        inflateWithin(this.inflateBudgets, d, data, max, () => this.closed).then(
+          (plain) => {
+            this.inflated();
+            if (plain !== undefined) this.deliver(plain, true);
+          },
+          (e) => {
+            this.inflated();
+            this.fail(GrpcError.from(e, Code.INTERNAL));
+          },
         ),
       );
       return;
     }
     this.steps.run(() => this.deliver(data, false));
   };
+
+  private inflated(): void {
+    if (--this.inflationsPending < inflationBacklog) this.resumeReading(pausedByInflation);
+  }
 
   private deliver(data: Uint8Array, compressed: boolean): void {
     if (this.closed) return;

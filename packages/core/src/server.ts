@@ -9,6 +9,7 @@ import { contentTypeCodecName, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
 import { insecureCredentials, type ServerCredentials } from "./credentials.js";
 import { GrpcError } from "./grpc-error.js";
+import { InflateBudget, connectionInflateBytes, sharedInflateBytes } from "./inflate-budget.js";
 import { trace } from "./logging.js";
 import type { StatsHandler } from "./stats.js";
 import { parseTimeout } from "./grpc-timeout.js";
@@ -72,6 +73,9 @@ export class Server implements ServerCallHost {
   private readonly credentials: ServerCredentials;
   private shuttingDown = false;
   private idleWaiters: (() => void)[] = [];
+  /** Bytes being inflated for all connections, and for each (gzip bombs cost a bounded amount). */
+  private readonly inflateBudget = new InflateBudget(sharedInflateBytes);
+  private readonly connectionInflateBudgets = new WeakMap<ServerConnection, InflateBudget>();
 
   constructor(private readonly options: ServerOptions = {}) {
     this.transport = resolveTransport(options.transport);
@@ -199,6 +203,17 @@ export class Server implements ServerCallHost {
     }
   }
 
+  /** The budgets a compressed request on `connection` is inflated within. */
+  private inflateBudgetsFor(connection: ServerConnection | undefined): InflateBudget[] {
+    if (connection === undefined) return [this.inflateBudget];
+    let budget = this.connectionInflateBudgets.get(connection);
+    if (budget === undefined) {
+      budget = new InflateBudget(connectionInflateBytes);
+      this.connectionInflateBudgets.set(connection, budget);
+    }
+    return [budget, this.inflateBudget];
+  }
+
   private handleStream(stream: ServerTransportStream): void {
     try {
       this.dispatch(stream);
@@ -265,7 +280,8 @@ export class Server implements ServerCallHost {
         return;
       }
     }
-    const call = new ServerCall(this, stream, registered, codec, ct, deadline, requestCompressor);
+    const budgets = requestCompressor === undefined ? undefined : this.inflateBudgetsFor(stream.connection);
+    const call = new ServerCall(this, stream, registered, codec, ct, deadline, requestCompressor, budgets);
     this.calls.add(call);
     call.start();
   }
