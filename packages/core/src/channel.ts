@@ -370,7 +370,11 @@ export class Channel implements ClientConnection {
       }
       return t;
     }
-    if (r.type === "fail" && !(waitForReady && r.error.code === Code.UNAVAILABLE)) throw r.error;
+    if (r.type === "fail") {
+      if (!(waitForReady && r.error.code === Code.UNAVAILABLE)) throw r.error;
+      // The call waits for ready; should its deadline come first, it says why it waited.
+      if (owner !== undefined) owner.lastPickError = r.error;
+    }
     return undefined;
   }
 
@@ -383,7 +387,13 @@ export class Channel implements ClientConnection {
     for (const p of waiting) {
       if (p.owner?.isClosed) continue;
       if (p.deadline !== undefined && p.deadline <= now) {
-        p.reject(new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded while waiting for a connection"));
+        const last = p.owner?.lastPickError;
+        p.reject(
+          new GrpcError(
+            Code.DEADLINE_EXCEEDED,
+            `deadline exceeded while waiting for a connection${last !== undefined ? `; last connection error: ${last.rawMessage}` : ""}`,
+          ),
+        );
         continue;
       }
       let t: ClientTransport | undefined;

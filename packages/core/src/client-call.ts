@@ -75,6 +75,8 @@ export interface ClientConnection extends CallHost {
 export interface PickOwner {
   readonly isClosed: boolean;
   pickDone: ((info: PickDoneInfo) => void) | undefined;
+  /** Why the last pick failed while the call waited for ready (the last connection error). */
+  lastPickError?: GrpcError;
 }
 
 /** Receives what a call produces. `onClose` is called exactly once, last. */
@@ -124,6 +126,10 @@ const transparentRetryBufferBytes = 64 * 1024;
 export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener, PickOwner, Call<I, O> {
   /** Set by the channel when the picker wants to know how the call ended. */
   pickDone: ((info: PickDoneInfo) => void) | undefined;
+  /** Set by the channel when a pick failed and the call, waiting for ready, went on waiting. */
+  lastPickError: GrpcError | undefined;
+  /** A transport was asked for and no stream is open yet. */
+  private picking = false;
   private stream: ClientTransportStream | undefined;
   private listener!: CallListener<MessageShape<O>>;
   private closed = false;
@@ -235,6 +241,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   /** Picks a transport and opens the stream on it. */
   private pick(metadata: Metadata | undefined): void {
     this.pickedMetadata = metadata;
+    this.picking = true;
     const deadline = this.opts.deadline;
     let transport: ClientTransport | Promise<ClientTransport>;
     try {
@@ -290,6 +297,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.finish(GrpcError.from(e, Code.UNAVAILABLE));
       return;
     }
+    this.picking = false;
     if (this.czChannel !== undefined) this.recordStream(transport);
     const pending = this.pending;
     this.pending = undefined;
@@ -460,6 +468,17 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   private onDeadline(): void {
     this.timer = undefined;
+    if (this.picking) {
+      // As grpc-go does, say why no connection could be had, not only that time ran out.
+      const last = this.lastPickError;
+      this.cancel(
+        new GrpcError(
+          Code.DEADLINE_EXCEEDED,
+          `deadline exceeded while waiting for a connection${last !== undefined ? `; last connection error: ${last.rawMessage}` : ""}`,
+        ),
+      );
+      return;
+    }
     this.cancel(new GrpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded while waiting for the server"));
   }
 

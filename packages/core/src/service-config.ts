@@ -121,15 +121,32 @@ export function parseServiceConfig(
       return { balancer: builder, balancerConfig: policyConfig(builder, entry[name] ?? {}), ...common };
     }
     throw new Error(
-      `service config names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})`,
+      `service config names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})${howToRegister(names)}`,
     );
   }
   const policy = sc.loadBalancingPolicy !== undefined ? sc.loadBalancingPolicy.toLowerCase() : defaultPolicy;
   const builder = balancers.get(policy);
   if (builder === undefined) {
-    throw new Error(`invalid service config: ${balancers.kind} "${policy}" is not registered — install a package that provides it and register it`);
+    throw new Error(
+      `invalid service config: load-balancing policy "${policy}" is not registered (registered: ${balancers.names().join(", ")})${howToRegister([policy])}`,
+    );
   }
   return { balancer: builder, balancerConfig: policyConfig(builder, {}), ...common };
+}
+
+/** The grpckit packages that provide a policy, and the call that registers it. */
+const policyPackages: Readonly<Record<string, { pkg: string; register: string }>> = {
+  round_robin: { pkg: "@grpckit/balancer-roundrobin", register: "registerRoundRobin" },
+  pick_first: { pkg: "@grpckit/balancer-pickfirst", register: "registerPickFirst" },
+};
+
+/** What to do about policies that are not registered: the call for each grpckit provides. */
+function howToRegister(names: readonly string[]): string {
+  const steps = names.flatMap((name) => {
+    const p = policyPackages[name];
+    return p === undefined ? [] : [`for ${name}, call ${p.register}() from ${p.pkg}`];
+  });
+  return steps.length === 0 ? "" : `; ${steps.join("; ")}, before creating the channel`;
 }
 
 /** The policy's config parsed by its schema; a refusal is a service config error. */

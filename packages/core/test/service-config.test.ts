@@ -59,6 +59,26 @@ describe("parseServiceConfig", () => {
     );
   });
 
+  it("a config asking for round_robin, never registered, says which package and call register it", () => {
+    for (const config of ['{"loadBalancingConfig":[{"round_robin":{}}]}', '{"loadBalancingPolicy":"round_robin"}']) {
+      let message = "";
+      try {
+        parseServiceConfig(config, balancerRegistry);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toContain('"round_robin"');
+      expect(message).toContain("registered: pick_first");
+      expect(message).toContain("call registerRoundRobin() from @grpckit/balancer-roundrobin");
+    }
+  });
+
+  it("a config naming only policies grpckit does not provide lists what is registered, and no package", () => {
+    expect(() => parseServiceConfig('{"loadBalancingConfig":[{"xds_wrr":{}},{"weird":{}}]}', balancerRegistry)).toThrow(
+      /^service config names no registered load-balancing policy \(asked for "xds_wrr", "weird"; registered: pick_first[^)]*\)$/,
+    );
+  });
+
   it("a policy config its schema refuses is an error naming the policy and the field", () => {
     expect(() => parseServiceConfig({ loadBalancingConfig: [{ pick_first: { shuffleAddressList: "yes" } as never }] }, balancerRegistry)).toThrow(
       /invalid config for "pick_first": at "shuffleAddressList"/,
