@@ -25,7 +25,7 @@ import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, res
 import type { Registry } from "./registry.js";
 import type { Resolver, ResolverBuilder, ResolverState } from "./resolver.js";
 import { SubchannelImpl } from "./subchannel.js";
-import { parseTarget, type Target } from "./target.js";
+import { missingResolverError, parseTarget, type Target } from "./target.js";
 import { parseServiceConfig, type ParsedServiceConfig, type ServiceConfig } from "./service-config.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "./transport.js";
 
@@ -128,6 +128,8 @@ export class Channel implements ClientConnection {
     const channelResolvers = new Map((options.resolvers ?? []).map((r) => [r.name, r]));
     const known = (s: string) => channelResolvers.has(s) || resolverRegistry.has(s);
     const defaultScheme = known("dns") ? "dns" : "passthrough";
+    const missing = missingResolverError(target, known, [...new Set([...channelResolvers.keys(), ...resolverRegistry.names()])]);
+    if (missing !== undefined) throw missing;
     this.target = parseTarget(target, defaultScheme, known);
     const rb = channelResolvers.get(this.target.scheme) ?? resolverRegistry.get(this.target.scheme);
     if (rb === undefined) {

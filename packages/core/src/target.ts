@@ -39,6 +39,41 @@ export function parseTarget(
   return { scheme: defaultScheme, authority: "", endpoint: raw, raw };
 }
 
+/** Resolver schemes grpckit packages provide, and the call that registers each. */
+const resolverPackages: Readonly<Record<string, { pkg: string; register: string }>> = {
+  dns: { pkg: "@grpckit/resolver-dns", register: "registerDnsResolver" },
+};
+
+/** Schemes that are never an address's host: "dns:x" means the dns resolver, not host "dns". */
+const resolverOnlySchemes = new Set(["dns", "xds"]);
+
+/**
+ * Why `raw` cannot be used when it clearly names a resolver scheme none is registered
+ * for ("scheme://...", or "dns:..." that is no host:port), else undefined. A bare
+ * "host:port" ("localhost:50051", "[::1]:443") is never refused here: it goes to the
+ * default scheme whole, as grpc-go does.
+ */
+export function missingResolverError(raw: string, isKnownScheme: (scheme: string) => boolean, registered: readonly string[]): Error | undefined {
+  const m = uriPattern.exec(raw);
+  if (m === null) return undefined;
+  const scheme = m[1].toLowerCase();
+  if (isKnownScheme(scheme)) return undefined;
+  const clearlyUri = m[2] !== undefined || (resolverOnlySchemes.has(scheme) && !/^\d+$/.test(m[4]));
+  if (!clearlyUri) return undefined;
+  const known = `registered schemes: ${registered.join(", ")}`;
+  const provided = resolverPackages[scheme];
+  if (provided !== undefined) {
+    return new Error(
+      `target "${raw}" needs a resolver for the "${scheme}" scheme, and none is registered: call ${provided.register}() from ${provided.pkg} before creating the channel (${known})`,
+    );
+  }
+  const hint =
+    scheme === "http" || scheme === "https"
+      ? `; to connect to an address, write it as "host:port" without "${scheme}://" (TLS comes from the channel's credentials)`
+      : `; register a resolver for "${scheme}" (registerResolver, or the channel's resolvers option)`;
+  return new Error(`target "${raw}": no resolver is registered for scheme "${scheme}" (${known})${hint}`);
+}
+
 /** Splits "host:port", "[v6]:port", "host" into host and port (undefined when absent). */
 export function splitHostPort(hostPort: string): { host: string; port: number | undefined } {
   if (hostPort.startsWith("[")) {
