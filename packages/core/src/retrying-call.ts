@@ -12,8 +12,8 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { ClientCall, type Call, type CallListener, type ClientCallOptions, type ClientConnection } from "./client-call.js";
 import { serializedSize } from "./codec.js";
 import { Code } from "./code.js";
-import { GrpcError } from "./grpc-error.js";
-import { trace } from "./logging.js";
+import { GrpcError, codeName } from "./grpc-error.js";
+import { isTracerEnabled, trace } from "./logging.js";
 import { LongTimer } from "./long-timer.js";
 import type { HedgingPolicy, RetryPolicy } from "./method-config.js";
 import { Metadata } from "./metadata.js";
@@ -33,6 +33,8 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
   private metadata: Metadata | undefined;
   private readonly live = new Set<ClientCall<I, O>>();
   private committed: ClientCall<I, O> | undefined;
+  /** What committed the call ("response headers", ...), for the trace of a failure not retried. */
+  private commitReason: string | undefined;
   private closed = false;
   private attempts = 0;
   /** Messages sent before the commit, for replay; undefined once committed. */
@@ -93,10 +95,10 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.live.add(call);
     call.start(this.metadata, {
       onHeader: (h) => {
-        if (this.owns(call)) this.listener.onHeader?.(h);
+        if (this.owns(call, "response headers")) this.listener.onHeader?.(h);
       },
       onMessage: (m) => {
-        if (this.owns(call)) this.listener.onMessage(m);
+        if (this.owns(call, "a response message")) this.listener.onMessage(m);
       },
       onClose: (error, trailer) => this.onAttemptClose(call, error, trailer),
     });
@@ -115,33 +117,52 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
   }
 
   /** True when `call` is the committed attempt, committing to it when none is yet. */
-  private owns(call: ClientCall<I, O>): boolean {
-    if (this.committed === undefined && !this.closed) this.commit(call);
+  private owns(call: ClientCall<I, O>, reason: string): boolean {
+    if (this.committed === undefined && !this.closed) this.commit(call, reason);
     return this.committed === call;
   }
 
   private mayStartAnother(): boolean {
-    if (this.closed || this.committed !== undefined || this.attempts >= this.maxAttempts) return false;
-    if (this.opts.deadline !== undefined && this.opts.deadline <= Date.now()) return false;
-    return this.state?.throttle?.allowsRetry ?? true;
+    return this.whyNoOther() === undefined;
+  }
+
+  /** Why no further attempt may start, or undefined when one may. */
+  private whyNoOther(): string | undefined {
+    if (this.closed) return "the call has ended";
+    if (this.committed !== undefined) return `committed after ${this.commitReason}`;
+    if (this.attempts >= this.maxAttempts) return `all ${this.maxAttempts} attempts made`;
+    if (this.opts.deadline !== undefined && this.opts.deadline <= Date.now()) return "the deadline has passed";
+    if (this.state?.throttle?.allowsRetry === false) return "retries are throttled on this channel (retryThrottling)";
+    return undefined;
+  }
+
+  /** Traces why a failed attempt is the call's end, under GRPC_TRACE=retry. */
+  private traceNotRetried(error: GrpcError, why: string): void {
+    if (isTracerEnabled("retry")) trace("retry", `${this.path}: ${codeName(error.code)} not retried: ${why}`);
   }
 
   private onAttemptClose(call: ClientCall<I, O>, error: GrpcError | undefined, trailer: Metadata): void {
     this.live.delete(call);
     if (this.closed) return;
+    const retryable =
+      error !== undefined &&
+      (this.retry !== undefined ? this.retry.retryableStatusCodes.has(error.code) : this.hedging!.nonFatalStatusCodes.has(error.code));
     if (this.committed !== undefined) {
-      if (this.committed === call) this.finish(error, trailer);
+      if (this.committed !== call) return;
+      // gRFC A6: once committed, a retryable status is the call's status; say why.
+      if (retryable) this.traceNotRetried(error, `committed after ${this.commitReason}`);
+      this.finish(error, trailer);
       return;
     }
     if (error === undefined) {
-      this.commit(call);
+      this.commit(call, "an OK status");
       this.finish(undefined, trailer);
       return;
     }
-    const retryable = this.retry !== undefined ? this.retry.retryableStatusCodes.has(error.code) : this.hedging!.nonFatalStatusCodes.has(error.code);
     if (retryable) this.state?.throttle?.onFailure();
     const pushback = retryable ? pushbackOf(trailer) : "stop";
-    if (pushback !== "stop" && this.mayStartAnother()) {
+    const whyNot = pushback === "stop" ? undefined : this.whyNoOther();
+    if (pushback !== "stop" && whyNot === undefined) {
       if (this.retry !== undefined) {
         this.scheduleRetry(pushback);
         return;
@@ -160,7 +181,15 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     }
     // Hedging: other attempts may still succeed; the call ends with the last one.
     if (pushback !== "stop" && this.live.size > 0) return;
-    this.commit(call);
+    this.traceNotRetried(
+      error,
+      !retryable
+        ? `the status is not in ${this.retry !== undefined ? "retryableStatusCodes" : "nonFatalStatusCodes"}`
+        : pushback === "stop"
+          ? "the server's grpc-retry-pushback-ms said not to"
+          : whyNot!,
+    );
+    this.commit(call, "the last attempt failed");
     this.finish(error, trailer);
   }
 
@@ -189,8 +218,9 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
   }
 
   /** From now on the call is `call`: the other attempts are cancelled and the replay buffer is let go. */
-  private commit(call: ClientCall<I, O>): void {
+  private commit(call: ClientCall<I, O>, reason: string): void {
     this.committed = call;
+    this.commitReason = reason;
     this.clearTimers();
     for (const other of [...this.live]) {
       if (other === call) continue;
@@ -261,7 +291,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
       this.startAttempt();
       for (const call of this.live) newest = call;
     }
-    this.commit(newest!);
+    this.commit(newest!, "its request messages outgrew the retry buffer");
   }
 
   sendLast(message: MessageShape<I>): void {

@@ -2,6 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   Code,
   GrpcError,
+  LogVerbosity,
+  setLogVerbosity,
+  setLogger,
+  setTracers,
   createChannel,
   createClient,
   createInMemoryTransport,
@@ -326,3 +330,42 @@ describe("deadline propagation", () => {
   });
 });
 
+
+describe("why a failure is not retried, traced under GRPC_TRACE=retry", () => {
+  const lines: string[] = [];
+  afterEach(() => {
+    setTracers("");
+    setLogVerbosity(LogVerbosity.ERROR);
+    setLogger({ error: (m) => console.error(m), info: (m) => console.info(m), debug: (m) => console.debug(m) });
+    lines.length = 0;
+  });
+  const traceRetry = () => {
+    setLogVerbosity(LogVerbosity.DEBUG);
+    setTracers("retry");
+    setLogger({ error: (m) => lines.push(m), info: (m) => lines.push(m), debug: (m) => lines.push(m) });
+  };
+
+  it("a handler that set a response header before failing: the call committed, so it is not retried, and the trace says so", async () => {
+    traceRetry();
+    const { client, attempts } = await start([retryOn(["UNAVAILABLE"])], (_n, _req, ctx) => {
+      ctx.sendHeader();
+      fail(Code.UNAVAILABLE)(ctx);
+    });
+    expect((await failure(client.echo({ message: "a" }))).code).toBe(Code.UNAVAILABLE);
+    expect(attempts).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("not retried"))).toEqual([
+      expect.stringMatching(/ retry \| \/grpckit\.test\.v1\.EchoService\/Echo: UNAVAILABLE not retried: committed after response headers$/),
+    ]);
+  });
+
+  it("a status the policy does not list, and the last of maxAttempts, say why", async () => {
+    traceRetry();
+    const listed = await start([retryOn(["UNAVAILABLE"], 2)], (_n, req, ctx) => fail(req.message === "a" ? Code.INTERNAL : Code.UNAVAILABLE)(ctx));
+    await failure(listed.client.echo({ message: "a" }));
+    await failure(listed.client.echo({ message: "b" }));
+    expect(lines.filter((l) => l.includes("not retried")).map((l) => l.slice(l.indexOf("Echo: ")))).toEqual([
+      "Echo: INTERNAL not retried: the status is not in retryableStatusCodes",
+      "Echo: UNAVAILABLE not retried: all 2 attempts made",
+    ]);
+  });
+});
