@@ -12,6 +12,7 @@ import type { Compressor } from "./compression.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import { insecureCredentials, type ChannelCredentials } from "./credentials.js";
 import type { CallCredentials } from "./call-credentials.js";
+import { EventLoopHold } from "./event-loop-hold.js";
 import { GrpcError } from "./grpc-error.js";
 import { LogVerbosity, log, trace } from "./logging.js";
 import { channelzRegistry, type ChannelzChannel } from "./channelz.js";
@@ -106,6 +107,8 @@ export class Channel implements ClientConnection {
   readonly retryState: ChannelRetryState;
   readonly statsHandlers: readonly StatsHandler[] | undefined;
   readonly statsTarget: string;
+  /** @internal held while calls are pending, so they keep the process running. */
+  readonly pendingCalls = new EventLoopHold();
 
   private readonly transport: TransportBuilder;
   private readonly credentials: ChannelCredentials;
@@ -425,6 +428,7 @@ export class Channel implements ClientConnection {
     for (const p of waiting) p.reject(new GrpcError(Code.CANCELLED, "channel closed while the call waited for a connection"));
     if (this.channelz !== undefined) channelzRegistry()?.removeChannel(this.channelz);
     this.watchers.clear();
+    this.pendingCalls.close();
   }
 
   /** @internal the last resolver error, for diagnostics. */

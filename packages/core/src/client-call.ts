@@ -7,6 +7,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import { serializeMessage, type Codec } from "./codec.js";
 import type { Compressor } from "./compression.js";
+import type { EventLoopHold } from "./event-loop-hold.js";
 import { clientInflateBudgets, inflateWithin } from "./inflate-budget.js";
 import { EnvelopeDecoder, contiguous, frameChunks, writeMessageFrame } from "./envelope.js";
 import type { MessagePieces } from "./proto-encoder.js";
@@ -42,6 +43,8 @@ export interface CallHost {
   readonly allowInsecureCallCredentials: boolean;
   /** The channel's channelz record, when channelz is enabled: calls are counted on it. */
   readonly channelz?: ChannelzChannel;
+  /** Held by each call from its start to its end, so a pending call keeps the process running. */
+  readonly pendingCalls?: EventLoopHold;
   /** A ready transport, or a promise of one; rejects with a GrpcError when none can be had. */
   getTransport(
     waitForReady: boolean,
@@ -176,6 +179,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void {
     this.listener = listener;
+    this.host.pendingCalls?.acquire();
     const cz = this.host.channelz;
     if (cz !== undefined) {
       this.czChannel = cz;
@@ -644,6 +648,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.closed = true;
     if (isTracerEnabled("call")) trace("call", `${this.path}: ended ${error === undefined ? "OK" : `${codeName(error.code)}: ${error.rawMessage}`}`);
     this.timer?.clear();
+    this.host.pendingCalls?.release();
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     this.onDrain();
     const done = this.pickDone;

@@ -111,7 +111,7 @@ describe("parseServiceConfig under hostile input", () => {
 
   it("a loadBalancingPolicy that is not registered is an \"invalid service config\" Error naming it", () => {
     expect(() => parseServiceConfig({ loadBalancingPolicy: "round_robin" }, balancers)).toThrow(
-      /^invalid service config: balancer "round_robin" is not registered/,
+      /^invalid service config: load-balancing policy "round_robin" is not registered .*call registerRoundRobin\(\) from @grpckit\/balancer-roundrobin/,
     );
   });
 
