@@ -266,7 +266,7 @@ describe("a deadline storm", () => {
     server.addService(EchoService, echoImpl());
     cleanups.push(() => server.forceShutdown());
     const { port } = await server.listen("127.0.0.1:0");
-    const proxy = await countingProxy(port);
+    const proxy = await countingProxy(port!);
     const channel = createChannel(`127.0.0.1:${proxy.port}`, { transport: h2Transport() });
     cleanups.push(() => channel.close());
     const client = createClient(EchoService, channel);
