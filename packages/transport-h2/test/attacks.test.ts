@@ -118,6 +118,8 @@ describe("server-made resets (MadeYouReset, CVE-2025-8671)", () => {
   it("from a client that reads: the victim keeps its calls and the server its memory", async () => {
     await underAttack("MadeYouReset", async (port) => {
       const r = await pump({ port, durationMs: attackMs, read: true, batch: madeYouReset });
+      // Each connection ends once its resets spend the budget; the attacker must reconnect.
+      expect(r.connections).toBeGreaterThan(1);
       return `attacker opened ${r.streams} streams over ${r.connections} connections`;
     });
   });
@@ -125,6 +127,8 @@ describe("server-made resets (MadeYouReset, CVE-2025-8671)", () => {
   it("from a client that never reads its socket (CVE-2019-9514): the server's resets do not pile up", async () => {
     await underAttack("MadeYouReset, never read", async (port) => {
       const r = await pump({ port, durationMs: attackMs, read: false, batch: madeYouReset });
+      // Each connection ends once its resets spend the budget; the attacker must reconnect.
+      expect(r.connections).toBeGreaterThan(1);
       return `attacker opened ${r.streams} streams over ${r.connections} connections`;
     });
   });
@@ -142,7 +146,8 @@ describe("pipelined unary calls on a socket never read", () => {
 describe("a client that ignores GOAWAY and keeps writing", () => {
   it("has only a bounded amount read after the connection error", async () => {
     await underAttack("writing after GOAWAY", async (port) => {
-      const socket = net.connect({ port, host: "127.0.0.1", noDelay: true });
+      // Half-open allowed: the server's FIN does not end the attacker's writing.
+      const socket = net.connect({ port, host: "127.0.0.1", noDelay: true, allowHalfOpen: true });
       socket.on("error", () => {});
       socket.on("data", () => {});
       let closed = false;
@@ -171,7 +176,8 @@ describe("a client that ignores GOAWAY and keeps writing", () => {
       const taken = socket.bytesWritten - socket.writableLength - before;
       socket.destroy();
       console.log(`writing after GOAWAY: the server's socket took ${(taken / MiB).toFixed(1)} MiB after the connection error`);
-      expect(taken).toBeLessThan(16 * MiB);
+      // What the kernel buffers on loopback (a few MiB each way) plus the 2 MiB the server reads; reading on would take gigabytes.
+      expect(taken).toBeLessThan(32 * MiB);
       return `attacker's bytes taken after the error: ${(taken / MiB).toFixed(1)} MiB`;
     });
   });
