@@ -98,6 +98,8 @@ type SharedMarked = Http2Headers & { [sharedHeaders]?: boolean };
 
 /** Queued pieces smaller than this are copied into their DATA frame rather than sent as views. */
 const smallPieceBytes = 1024;
+/** Frames sent that each forgive one PING (see pingCredit): more than can be in flight at once. */
+const maxPingCredit = 4096;
 /** Stream ids remembered after we reset them, whose in-flight frames are ignored. */
 const rememberedResets = 1024;
 
@@ -140,7 +142,8 @@ export abstract class H2Connection implements FrameHandler {
   /**
    * DATA and HEADERS frames sent that no PING from the peer has answered yet. A peer
    * may PING once per frame we send (grpc-go's BDP estimator pings as DATA arrives),
-   * so each frame forgives one PING in keepalive enforcement.
+   * so each frame forgives one PING in keepalive enforcement; at most maxPingCredit
+   * are remembered, so a long busy spell does not buy a later PING flood.
    */
   private pingCredit = 0;
 
@@ -462,7 +465,7 @@ export abstract class H2Connection implements FrameHandler {
 
   /** HEADERS (with CONTINUATION as needed) for `stream`, encoded now, so blocks keep their order. */
   protected pushHeaders(streamId: number, headers: Http2Headers, endStream: boolean): void {
-    this.pingCredit++;
+    this.framesSent();
     if ((headers as SharedMarked)[sharedHeaders] === true && !this.encoder.sizeUpdatePending) {
       // Core's shared response headers: encoded once per process, without the dynamic
       // table, so the same bytes are right on every connection.
@@ -693,7 +696,7 @@ export abstract class H2Connection implements FrameHandler {
           this.queuedDataBytes -= n;
           this.sendWindow.consume(n);
           stream.sendWindow.consume(n);
-          this.pingCredit++;
+          this.framesSent();
           budget -= n;
           progress = true;
           if (last) {
@@ -908,8 +911,12 @@ export abstract class H2Connection implements FrameHandler {
   }
 
   set sent(value: boolean) {
-    if (value) this.pingCredit++;
+    if (value) this.framesSent();
     else if (this.pingCredit > 0) this.pingCredit--;
+  }
+
+  private framesSent(): void {
+    if (this.pingCredit < maxPingCredit) this.pingCredit++;
   }
 
   /** The connection ended with a connection error (ours or found in the peer's frames). */
