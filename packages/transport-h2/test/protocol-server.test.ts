@@ -720,6 +720,45 @@ describe("flood limits", () => {
   });
 });
 
+describe("responses waiting for a client's window", () => {
+  it("once about 1,024 of them wait, new streams get RST_STREAM REFUSED_STREAM; when the client returns the window every waiting response arrives and new calls succeed", async () => {
+    const peer = await connected(undefined, { autoWindowUpdate: false, timeoutMs: 10_000 });
+    const calls = 2000;
+    const ids: number[] = [];
+    const request = echoMessage({ message: "m".repeat(100) });
+    const bytes: Buffer[] = [];
+    for (let i = 0; i < calls; i++) {
+      const id = peer.nextStreamId();
+      ids.push(id);
+      bytes.push(frame(FrameType.HEADERS, Flag.END_HEADERS, id, peer.encode(requestFields())), frame(FrameType.DATA, Flag.END_STREAM, id, request));
+    }
+    peer.send(Buffer.concat(bytes));
+    // What the server sent, indexed as it arrives (the frames number in thousands).
+    const answered = new Set<number>();
+    const refused = new Set<number>();
+    let scanned = 0;
+    const ended = (id: number) => {
+      for (; scanned < peer.frames.length; scanned++) {
+        const f = peer.frames[scanned];
+        if (f.type === "HEADERS" && f.endStream) answered.add(f.streamId);
+        if (f.type === "RST_STREAM" && f.code === 7) refused.add(f.streamId);
+      }
+      return answered.has(id) || refused.has(id);
+    };
+    // The last call is refused or answered once the server has read them all.
+    await peer.waitFor(() => ended(ids[calls - 1]), "the last call's end");
+    const answeredBefore = answered.size;
+    expect(refused.size).toBeGreaterThan(0);
+    expect(answeredBefore + refused.size).toBeLessThan(calls);
+
+    peer.windowUpdate(0, 1 << 30);
+    await peer.waitFor(() => ended(ids[0]) && answered.size + refused.size === calls, "every call to end", 10_000);
+    console.log(`2,000 pipelined calls without window: ${answeredBefore} answered, ${refused.size} refused, ${calls - answeredBefore - refused.size} waiting; all ${answered.size} waiting or answered arrived once the window came`);
+    expect(peer.frames.filter((f) => f.type === "GOAWAY")).toEqual([]);
+    await expectUnaryCallWorks(peer);
+  });
+});
+
 describe("graceful drain", () => {
   it("server.shutdown() sends GOAWAY(2^31-1), a PING, then GOAWAY(last stream); the open stream completes and a new one is refused", async () => {
     const { server, port } = await serve();
