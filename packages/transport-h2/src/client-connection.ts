@@ -24,6 +24,11 @@ import type { HpackBlockFault } from "./hpack-decoder.js";
 import { H2Stream } from "./stream.js";
 
 const maxStreamId = 0x7fffffff;
+/** TLS record content types (an alert, a handshake) and the major version every TLS record carries. */
+const tlsAlert = 0x15;
+const tlsHandshake = 0x16;
+const tlsMajorVersion = 0x03;
+const useTls = "Connect with TLS credentials (tlsCredentials from @grpckit/credentials-tls) instead of plaintext";
 
 export class H2ClientConnection extends H2Connection implements ClientTransport {
   private nextStreamId = 1;
@@ -34,6 +39,9 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
   private goawayCode: number | undefined;
   private closedByUs = false;
   private settingsSeen = false;
+  protected readonly pausesReading = false;
+  /** The server's first byte while only it has arrived; -1 before any, -2 once two were seen. */
+  private firstByte = -1;
   private readonly keepalive: KeepalivePinger | undefined;
 
   constructor(
@@ -79,7 +87,29 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
   }
 
   protected describeFailure(message: string, cause?: unknown): Error {
+    // A TLS server closes on a plaintext client's preface without a byte in answer.
+    if (this.firstByte === -1 && !this.closedByUs) message += `, before sending a byte: if the server expects TLS, ${useTls.charAt(0).toLowerCase()}${useTls.slice(1)}`;
     return new Error(`connection to ${this.peer.address} failed: ${message}`, cause === undefined ? undefined : { cause });
+  }
+
+  /**
+   * A plaintext client talking to a TLS server gets a TLS record (an alert, or a
+   * handshake) where SETTINGS should be: say so, rather than report a malformed frame.
+   */
+  protected override inspectFirstBytes(chunk: Buffer): boolean {
+    if (this.firstByte === -2 || chunk.byteLength === 0) return true;
+    const b0 = this.firstByte >= 0 ? this.firstByte : chunk[0];
+    const b1 = this.firstByte >= 0 ? chunk[0] : chunk[1];
+    if (b1 === undefined) {
+      this.firstByte = b0;
+      return true;
+    }
+    this.firstByte = -2;
+    if ((b0 === tlsAlert || b0 === tlsHandshake) && b1 === tlsMajorVersion) {
+      this.abort(`the server answered with a TLS record: it seems to expect TLS. ${useTls}`);
+      return false;
+    }
+    return true;
   }
 
   protected override remoteSettingsApplied(): void {

@@ -30,6 +30,7 @@ import { encodeHeaders, headerListSize } from "./header-fields.js";
 import { HpackDecoder, type HpackBlockFault } from "./hpack-decoder.js";
 import { HpackEncoder } from "./hpack-encoder.js";
 import { RateLimit } from "./rate-limit.js";
+import { ResetBudget } from "./reset-budget.js";
 import { SettingsError, applySettings, defaultH2Settings } from "./settings.js";
 import { streamHighWaterMark, streamQueueLimit, type H2Stream } from "./stream.js";
 import { WriteBatcher } from "./write-batcher.js";
@@ -49,9 +50,8 @@ export interface LocalSettings {
 
 /** Per-connection limits against abusive peers; each ends the connection with ENHANCE_YOUR_CALM. */
 export interface FloodLimits {
+  /** The budget of premature and provoked stream resets, and its refill per second (see ResetBudget). */
   maxResetsPerSecond: number;
-  maxPingsPerSecond: number;
-  maxSettingsPerSecond: number;
   maxEmptyDataFramesPerSecond: number;
   maxContinuationFrames: number;
 }
@@ -60,8 +60,33 @@ export interface FloodLimits {
 const settingsTimeoutMs = 10_000;
 /** How long a closing socket may take to flush before it is destroyed. */
 const closeLingerMs = 1_000;
-/** Control frames queued for a peer that does not read, before it is disconnected. */
+/**
+ * Answers (PING and SETTINGS ACKs, RST_STREAM) queued while the socket is full, before
+ * a server stops reading the peer that provokes them without reading its own socket.
+ */
+const readPauseControlBytes = 64 << 10;
+/** Answers queued while the socket is full, before the connection is ended (a client's peer, which it cannot stop reading). */
 const maxStalledControlBytes = 1 << 20;
+/**
+ * A server stops reading a peer whose socket is full while this much output waits for
+ * it: bytes in the socket and the batch, and DATA queued on streams.
+ */
+const readPauseOutputBytes = 4 << 20;
+/**
+ * Responses complete but waiting for the peer's flow-control window, and DATA queued on
+ * streams, past which a server refuses new streams (REFUSED_STREAM, which clients retry):
+ * a client that pipelines calls and neither reads nor grants window would otherwise have
+ * the server hold every response. Reading goes on, so WINDOW_UPDATEs still arrive.
+ */
+const maxWaitingResponses = 1024;
+const maxQueuedDataBytes = 32 << 20;
+/**
+ * After a connection error, how much more is read (and discarded) while the GOAWAY
+ * goes out: enough that the socket does not close with unread bytes, which would make
+ * the kernel send RST and could lose the GOAWAY; a peer that keeps writing after that
+ * is no longer read.
+ */
+const readAfterErrorBytes = 2 << 20;
 /**
  * DATA bytes produced per flush, so one busy stream cannot hold the socket for long;
  * as much as a stream's default window, so a stream with its window open sends it in one turn.
@@ -73,8 +98,19 @@ type SharedMarked = Http2Headers & { [sharedHeaders]?: boolean };
 
 /** Queued pieces smaller than this are copied into their DATA frame rather than sent as views. */
 const smallPieceBytes = 1024;
+/** Frames sent that each forgive one PING (see pingCredit): more than can be in flight at once. */
+const maxPingCredit = 4096;
 /** Stream ids remembered after we reset them, whose in-flight frames are ignored. */
 const rememberedResets = 1024;
+
+/**
+ * The largest raw header block read (HEADERS and its CONTINUATIONs): a block over
+ * SETTINGS_MAX_HEADER_LIST_SIZE is still decoded, to keep HPACK's state, and costs only
+ * its stream (RFC 9113 section 10.5.1); past this many bytes it ends the connection.
+ */
+function maxHeaderBlockBytes(maxHeaderListSize: number): number {
+  return Math.max(2 * maxHeaderListSize + 1024, 1 << 20);
+}
 
 interface PendingPing {
   sentAt: bigint;
@@ -103,21 +139,34 @@ export abstract class H2Connection implements FrameHandler {
   failure: Error | undefined;
   /** Set whenever bytes arrive, for keepalive. */
   received = false;
-  /** Set whenever headers or DATA go out, for keepalive ping enforcement. */
-  sent = false;
+  /**
+   * DATA and HEADERS frames sent that no PING from the peer has answered yet. A peer
+   * may PING once per frame we send (grpc-go's BDP estimator pings as DATA arrives),
+   * so each frame forgives one PING in keepalive enforcement; at most maxPingCredit
+   * are remembered, so a long busy spell does not buy a later PING flood.
+   */
+  private pingCredit = 0;
 
   private readonly ready = new Set<H2Stream>();
+  /** Streams whose end (trailers or END_STREAM) is queued behind DATA not yet sent. */
+  private readonly waitingToEnd = new Set<H2Stream>();
   private readonly resetByUs = new Set<number>();
   private readonly pings = new Map<number, PendingPing>();
   private nextPingId = 1;
   private settingsAcked = false;
   private settingsTimer: ReturnType<typeof setTimeout> | undefined;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly resets: RateLimit;
-  private readonly pingLimit: RateLimit;
-  private readonly settingsLimit: RateLimit;
+  private readonly resets: ResetBudget;
   private readonly emptyDataLimit: RateLimit;
   private errored = false;
+  /** DATA queued on streams and not yet framed, over all streams. */
+  private queuedDataBytes = 0;
+  /** Answers queued since the socket last took everything. */
+  private stalledControlBytes = 0;
+  /** Reading is paused until the socket drains (server: see readPauseOutputBytes). */
+  private readPaused = false;
+  /** Bytes read after a connection error. */
+  private readAfterError = 0;
 
   constructor(
     protected readonly socket: Duplex,
@@ -125,9 +174,7 @@ export abstract class H2Connection implements FrameHandler {
     limits: FloodLimits,
     isServer: boolean,
   ) {
-    this.resets = new RateLimit(limits.maxResetsPerSecond);
-    this.pingLimit = new RateLimit(limits.maxPingsPerSecond);
-    this.settingsLimit = new RateLimit(limits.maxSettingsPerSecond);
+    this.resets = new ResetBudget(limits.maxResetsPerSecond);
     this.emptyDataLimit = new RateLimit(limits.maxEmptyDataFramesPerSecond);
     this.decoder = new HpackDecoder({ maxTableSize: local.headerTableSize, maxHeaderListSize: local.maxHeaderListSize });
     this.recvWindow = new ReceiveWindow(Math.max(local.connectionWindowSize, defaultInitialWindowSize));
@@ -135,7 +182,7 @@ export abstract class H2Connection implements FrameHandler {
       // Our limit from the start: a peer may use it as soon as it reads our SETTINGS.
       maxFrameSize: local.maxFrameSize,
       expectPreface: isServer,
-      maxHeaderBlockBytes: 2 * local.maxHeaderListSize + 1024,
+      maxHeaderBlockBytes: maxHeaderBlockBytes(local.maxHeaderListSize),
       maxContinuationFrames: limits.maxContinuationFrames,
     });
     this.out = new WriteBatcher(socket, this.onSocketDrain, this.produceData);
@@ -197,13 +244,47 @@ export abstract class H2Connection implements FrameHandler {
 
   private readonly onSocketData = (chunk: Buffer): void => {
     this.received = true;
+    if (this.errored) {
+      // The reader stopped; a bounded amount more is read so the GOAWAY can get out.
+      this.readAfterError += chunk.byteLength;
+      if (this.readAfterError > readAfterErrorBytes) this.socket.pause();
+      return;
+    }
+    if (!this.inspectFirstBytes(chunk)) return;
     try {
       this.reader.push(chunk);
     } catch (e) {
       // A bug in a callback must cost this connection only.
       this.connectionError(ErrorCode.INTERNAL_ERROR, `internal error while reading: ${(e as Error).message}`);
     }
+    if (this.pausesReading && !this.out.writable && !this.readPaused && this.outputBacklogOverBound()) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
   };
+
+  /** The first bytes of a connection, before they are read as frames; false when the role ended the connection over them. */
+  protected inspectFirstBytes(_chunk: Buffer): boolean {
+    return true;
+  }
+
+  /**
+   * True for the role that stops reading a peer that does not read (the server; a
+   * client keeps reading, so two grpckit peers never both wait for the other to read).
+   */
+  protected abstract readonly pausesReading: boolean;
+
+  /** Output waiting for a peer that is not taking it is past the bound (see readPauseOutputBytes). */
+  private outputBacklogOverBound(): boolean {
+    if (this.stalledControlBytes > readPauseControlBytes) return true;
+    const inSocket = (this.socket as { writableLength?: number }).writableLength ?? 0;
+    return inSocket + this.out.pendingBytes + this.queuedDataBytes > readPauseOutputBytes;
+  }
+
+  /** Too much output waits for the peer's window: new streams are refused (see maxWaitingResponses). */
+  protected get outputBlocked(): boolean {
+    return this.waitingToEnd.size >= maxWaitingResponses || this.queuedDataBytes >= maxQueuedDataBytes;
+  }
 
   onData(streamId: number, endStream: boolean, data: Buffer, flowLength: number): void {
     if (!this.recvWindow.receive(flowLength)) {
@@ -251,6 +332,7 @@ export abstract class H2Connection implements FrameHandler {
     if (dependsOn === streamId) {
       const stream = this.streams.get(streamId);
       if (stream !== undefined) return this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `stream ${streamId} depends on itself`);
+      if (!this.chargeReset()) return;
       this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
       if (streamId > this.lastPeerStreamId && streamId % 2 === 1) this.lastPeerStreamId = streamId;
       return;
@@ -262,22 +344,24 @@ export abstract class H2Connection implements FrameHandler {
     if (dependsOn !== streamId) return;
     const stream = this.streams.get(streamId);
     if (stream !== undefined) this.streamError(stream, ErrorCode.PROTOCOL_ERROR, `stream ${streamId} depends on itself`);
-    else this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
+    else if (this.chargeReset()) this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
   }
 
   onStreamError(streamId: number, code: number, message: string): void {
     const stream = this.streams.get(streamId);
     if (stream !== undefined) this.streamError(stream, code, message);
-    else this.resetStreamId(streamId, code);
+    else if (this.chargeReset()) this.resetStreamId(streamId, code);
   }
 
   onRstStream(streamId: number, code: number): void {
     if (this.isIdle(streamId)) return this.connectionError(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${streamId}`);
-    if (!this.resets.take()) {
-      return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.resets.max} stream resets in one second`, "too_many_resets");
-    }
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
+    // A reset before the request was complete is what rapid reset (CVE-2023-44487) is
+    // made of: the server took the stream and could do nothing useful with it. A reset
+    // after it (a deadline, a hedged call's loser) comes after the handler had its
+    // request, and costs nothing here.
+    if (!stream.remoteEnded && !this.chargeReset()) return;
     this.dropInbox(stream);
     this.closeStream(stream, this.peerResetCode(stream, code), undefined);
   }
@@ -297,9 +381,6 @@ export abstract class H2Connection implements FrameHandler {
       }
       return;
     }
-    if (!this.settingsLimit.take()) {
-      return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.settingsLimit.max} SETTINGS frames in one second`, "too_many_settings");
-    }
     const remote = this.remoteSettings;
     const tableSizeBefore = remote.headerTableSize;
     let delta: number;
@@ -318,7 +399,7 @@ export abstract class H2Connection implements FrameHandler {
       }
       if (delta > 0) this.out.schedule();
     }
-    this.out.push(settingsFrame([], true));
+    this.pushControl(settingsFrame([], true));
     this.remoteSettingsApplied();
   }
 
@@ -338,9 +419,9 @@ export abstract class H2Connection implements FrameHandler {
       pending.resolve(Number(process.hrtime.bigint() - pending.sentAt) / 1e6);
       return;
     }
-    if (!this.pingLimit.take()) {
-      return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more than ${this.pingLimit.max} PINGs in one second`, "too_many_pings");
-    }
+    // No rate limit: PINGs that follow our DATA are legitimate (grpc-go's BDP estimator
+    // sends one per round trip); a server's keepalive enforcement counts the others,
+    // and a peer that does not read its ACKs is bounded in pushControl.
     this.pingReceived();
     this.pushControl(pingFrame(opaque, true));
   }
@@ -384,7 +465,7 @@ export abstract class H2Connection implements FrameHandler {
 
   /** HEADERS (with CONTINUATION as needed) for `stream`, encoded now, so blocks keep their order. */
   protected pushHeaders(streamId: number, headers: Http2Headers, endStream: boolean): void {
-    this.sent = true;
+    this.framesSent();
     if ((headers as SharedMarked)[sharedHeaders] === true && !this.encoder.sizeUpdatePending) {
       // Core's shared response headers: encoded once per process, without the dynamic
       // table, so the same bytes are right on every connection.
@@ -444,7 +525,9 @@ export abstract class H2Connection implements FrameHandler {
   /** Queues DATA on `stream`; false when the caller should wait for the stream's drain. */
   writeData(stream: H2Stream, data: Uint8Array): boolean {
     if (stream.closed || stream.localEnded) return true;
+    const before = stream.queuedBytes;
     const ok = stream.enqueue(data, this.highWater(stream));
+    this.queuedDataBytes += stream.queuedBytes - before;
     if (stream.id !== 0 && stream.queuedBytes > 0) {
       this.ready.add(stream);
       if (this.out.writable) this.out.schedule();
@@ -464,6 +547,7 @@ export abstract class H2Connection implements FrameHandler {
     if (trailers !== undefined) stream.trailersQueued = trailers;
     else stream.endQueued = true;
     if (stream.id !== 0) {
+      this.waitingToEnd.add(stream);
       this.ready.add(stream);
       this.out.schedule();
     }
@@ -473,7 +557,7 @@ export abstract class H2Connection implements FrameHandler {
   resetStream(stream: H2Stream, code: number, error?: Error): void {
     if (stream.closed) return;
     if (stream.id !== 0) {
-      this.out.push(rstStreamFrame(stream.id, code));
+      this.pushControl(rstStreamFrame(stream.id, code));
       this.rememberReset(stream.id);
     }
     this.dropInbox(stream);
@@ -482,13 +566,26 @@ export abstract class H2Connection implements FrameHandler {
 
   /** A stream error (RFC 9113 section 5.4.2) found while reading. */
   protected streamError(stream: H2Stream, code: number, message: string): void {
+    // The peer made us reset it (MadeYouReset, CVE-2025-8671): as costly as its own reset.
+    if (!this.chargeReset()) return;
     this.resetStream(stream, code, new Error(`HTTP/2 stream ${stream.id}: ${message}`));
   }
 
   /** Resets a stream id that has no stream object (refused, or closed already). */
   protected resetStreamId(streamId: number, code: number): void {
-    this.out.push(rstStreamFrame(streamId, code));
+    this.pushControl(rstStreamFrame(streamId, code));
     this.rememberReset(streamId);
+  }
+
+  /**
+   * Counts a stream reset against the peer's budget (see ResetBudget); false when the
+   * budget is spent and the connection ended. Only a server counts: resets are how a
+   * client is attacked by nobody, and how a server tells a client its calls ended.
+   */
+  protected chargeReset(): boolean {
+    if (!this.pausesReading || this.resets.take()) return true;
+    this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, `more stream resets than the budget of ${this.resets.perSecond} (refilled each second and by every completed stream) allows`, "too_many_resets");
+    return false;
   }
 
   private rememberReset(streamId: number): void {
@@ -545,7 +642,11 @@ export abstract class H2Connection implements FrameHandler {
   protected closeStream(stream: H2Stream, rstCode: number | undefined, error: Error | undefined): void {
     if (stream.closed) return;
     stream.closed = true;
+    this.queuedDataBytes -= stream.queuedBytes;
     stream.clearQueue();
+    this.waitingToEnd.delete(stream);
+    // A stream that ran its course is work done for the peer: it earns back a reset.
+    if (rstCode === undefined && error === undefined) this.resets.refund();
     this.ready.delete(stream);
     if (stream.id !== 0) this.streams.delete(stream.id);
     this.streamClosed(stream);
@@ -562,6 +663,11 @@ export abstract class H2Connection implements FrameHandler {
   // ---- writing DATA ----
 
   private readonly onSocketDrain = (): void => {
+    this.stalledControlBytes = 0;
+    if (this.readPaused) {
+      this.readPaused = false;
+      if (!this.errored) this.socket.resume();
+    }
     this.out.schedule();
   };
 
@@ -587,9 +693,10 @@ export abstract class H2Connection implements FrameHandler {
           if (n <= 0) continue;
           const last = n === stream.queuedBytes && stream.endQueued;
           this.pushData(stream, n, last);
+          this.queuedDataBytes -= n;
           this.sendWindow.consume(n);
           stream.sendWindow.consume(n);
-          this.sent = true;
+          this.framesSent();
           budget -= n;
           progress = true;
           if (last) {
@@ -614,7 +721,10 @@ export abstract class H2Connection implements FrameHandler {
           this.out.push(frame);
           stream.localEndSent = true;
         }
-        if (stream.localEndSent) this.localEnd(stream);
+        if (stream.localEndSent) {
+          this.waitingToEnd.delete(stream);
+          this.localEnd(stream);
+        }
       }
     }
     if (drained !== undefined) {
@@ -674,11 +784,19 @@ export abstract class H2Connection implements FrameHandler {
     }
   }
 
-  /** Control frames (PING ACK, SETTINGS ACK, RST_STREAM) with a bound for peers that stop reading. */
+  /**
+   * Answers to the peer (PING ACK, SETTINGS ACK, RST_STREAM), bounded for a peer that
+   * sends frames needing answers and does not read them: a server stops reading it
+   * (see onSocketData) until the socket drains; past a larger bound (a client, which
+   * keeps reading) the connection ends.
+   */
   protected pushControl(frame: Buffer): void {
-    if (!this.out.writable && this.out.pendingBytes + frame.byteLength > maxStalledControlBytes) {
-      this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the peer stopped reading while sending frames that need answers", "not_reading");
-      return;
+    if (!this.out.writable) {
+      this.stalledControlBytes += frame.byteLength;
+      if (this.stalledControlBytes > maxStalledControlBytes) {
+        this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "the peer stopped reading while sending frames that need answers", "not_reading");
+        return;
+      }
     }
     this.out.push(frame);
   }
@@ -785,6 +903,20 @@ export abstract class H2Connection implements FrameHandler {
     for (const ping of this.pings.values()) ping.reject(error);
     this.pings.clear();
     this.connectionClosed();
+  }
+
+  /** Headers or DATA went out since the peer's last PING (see pingCredit); core's keepalive enforcement clears it at each PING. */
+  get sent(): boolean {
+    return this.pingCredit > 0;
+  }
+
+  set sent(value: boolean) {
+    if (value) this.framesSent();
+    else if (this.pingCredit > 0) this.pingCredit--;
+  }
+
+  private framesSent(): void {
+    if (this.pingCredit < maxPingCredit) this.pingCredit++;
   }
 
   /** The connection ended with a connection error (ours or found in the peer's frames). */

@@ -201,7 +201,11 @@ export class FrameReader {
         if (block === undefined) return;
         let dependsOn: number | undefined;
         if ((flags & Flag.PRIORITY) !== 0) {
-          if (block.byteLength < 5) return this.fail(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short for its priority fields");
+          if (block.byteLength < 5) {
+            // With padding, it is the padding that leaves no room: RFC 9113 section 6.2 makes that a PROTOCOL_ERROR.
+            if ((flags & Flag.PADDED) !== 0) return this.fail(ErrorCode.PROTOCOL_ERROR, "HEADERS padding leaves no room for its priority fields");
+            return this.fail(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short for its priority fields");
+          }
           dependsOn = block.readUInt32BE(0) & 0x7fffffff;
           block = block.subarray(5);
         }

@@ -4,6 +4,7 @@
  */
 import {
   keepaliveLimits,
+  maxTimerMs,
   resolveClientKeepalive,
   resolveEnforcement,
   resolveServerKeepalive,
@@ -29,11 +30,26 @@ export interface H2TransportOptions {
    * 16 KiB frames and a 64 KiB header list.
    */
   settings?: Http2Settings;
-  /** More RST_STREAM frames than this from a peer in one second end its connection (rapid reset). Default 500. */
+  /**
+   * A server's budget of stream resets a client may cause, refilled at this many per
+   * second and by each stream that ends normally; a client that spends it gets GOAWAY
+   * ENHANCE_YOUR_CALM "too_many_resets" (rapid reset, CVE-2023-44487; MadeYouReset,
+   * CVE-2025-8671). Counted: the client's RST_STREAM on a stream whose request it had
+   * not finished, and each stream the server resets over the client's frames. Not
+   * counted: resets after a complete request (deadlines, hedging, cancellation).
+   * Default 500.
+   */
   maxResetsPerSecond?: number;
-  /** More PINGs than this from a peer in one second end its connection. Default 100. */
+  /**
+   * @deprecated No longer used: PINGs are not limited by rate. A server counts the PINGs
+   * that follow no DATA or HEADERS of its own against the keepalive policy
+   * (`keepaliveEnforcement`), and stops reading a peer whose ACKs queue up unread.
+   */
   maxPingsPerSecond?: number;
-  /** More SETTINGS frames than this from a peer in one second end its connection. Default 100. */
+  /**
+   * @deprecated No longer used: SETTINGS are not limited by rate. A server stops reading
+   * a peer whose SETTINGS ACKs queue up unread.
+   */
   maxSettingsPerSecond?: number;
   /** More empty DATA frames (without END_STREAM) than this in one second end the connection. Default 1000. */
   maxEmptyDataFramesPerSecond?: number;
@@ -81,11 +97,12 @@ export function h2Transport(options: H2TransportOptions = {}): TransportBuilder 
 export function createH2Transport(options: H2TransportOptions, keepaliveMinimums: KeepaliveLimits): TransportBuilder {
   const limits: FloodLimits = {
     maxResetsPerSecond: nonNegative("maxResetsPerSecond", options.maxResetsPerSecond ?? 500),
-    maxPingsPerSecond: nonNegative("maxPingsPerSecond", options.maxPingsPerSecond ?? 100),
-    maxSettingsPerSecond: nonNegative("maxSettingsPerSecond", options.maxSettingsPerSecond ?? 100),
     maxEmptyDataFramesPerSecond: nonNegative("maxEmptyDataFramesPerSecond", options.maxEmptyDataFramesPerSecond ?? 1000),
     maxContinuationFrames: nonNegative("maxContinuationFrames", options.maxContinuationFrames ?? 64),
   };
+  // Still checked, so a value that was an error stays one.
+  nonNegative("maxPingsPerSecond", options.maxPingsPerSecond ?? 0);
+  nonNegative("maxSettingsPerSecond", options.maxSettingsPerSecond ?? 0);
   const base = resolveSettings(defaults, options.settings);
   let keepalive: ClientKeepalive = resolveClientKeepalive(options.keepalive, keepaliveMinimums);
   const management: ConnectionManagement = {
@@ -99,6 +116,9 @@ export function createH2Transport(options: H2TransportOptions, keepaliveMinimums
   return {
     name: "h2",
     connect(address, connectOptions) {
+      // setTimeout fires at once for a delay past 2^31-1 ms: a longer connect timeout means none shorter.
+      const timeout = connectOptions.connectTimeoutMs;
+      if (timeout !== undefined && !(timeout <= maxTimerMs)) connectOptions = { ...connectOptions, connectTimeoutMs: maxTimerMs };
       return connectH2(address, connectOptions, resolveSettings(base, connectOptions.settings), limits, keepalive, onTooManyPings);
     },
     listen(address, listenOptions) {

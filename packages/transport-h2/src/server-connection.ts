@@ -34,6 +34,7 @@ export interface ServerConnectionHooks {
 export class H2ServerConnection extends H2Connection implements ServerConnection {
   /** Streams the client has open (open or half-closed), against our MAX_CONCURRENT_STREAMS. */
   private peerOpen = 0;
+  protected readonly pausesReading = true;
   private draining = false;
   /** When the last stream closed, or when the connection opened (for max idle). */
   idleSince = Date.now();
@@ -83,11 +84,14 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
     }
     this.lastPeerStreamId = streamId;
     if (this.goawayLastStreamId >= 0 && streamId > this.goawayLastStreamId) return this.resetStreamId(streamId, ErrorCode.REFUSED_STREAM);
-    if (fault === "invalid-name") return this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
-    if (fault === "header-list-too-large") return this.refuseTooLarge(streamId, endStream);
-    if (this.peerOpen >= this.local.maxConcurrentStreams) return this.resetStreamId(streamId, ErrorCode.REFUSED_STREAM);
+    if (fault === "invalid-name") return this.refuseMalformed(streamId);
+    if (fault === "header-list-too-large") {
+      if (this.chargeReset()) this.refuseTooLarge(streamId, endStream);
+      return;
+    }
+    if (this.peerOpen >= this.local.maxConcurrentStreams || this.outputBlocked) return this.resetStreamId(streamId, ErrorCode.REFUSED_STREAM);
     const headers = headersFromFields(fields, BlockKind.Request);
-    if (typeof headers === "string") return this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
+    if (typeof headers === "string") return this.refuseMalformed(streamId);
     const stream = new H2ServerStream(this, headers);
     this.addStream(stream, streamId);
     this.peerOpen++;
@@ -104,6 +108,11 @@ export class H2ServerConnection extends H2Connection implements ServerConnection
       // A failing stream handler costs that stream, not the connection.
       this.resetStream(stream, ErrorCode.INTERNAL_ERROR);
     }
+  }
+
+  /** A malformed request is reset, and counted as a reset the client caused. */
+  private refuseMalformed(streamId: number): void {
+    if (this.chargeReset()) this.resetStreamId(streamId, ErrorCode.PROTOCOL_ERROR);
   }
 
   /** A second header block on a stream: the request's trailers. */

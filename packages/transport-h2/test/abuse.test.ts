@@ -420,7 +420,7 @@ describe("control-frame floods from a raw socket", () => {
     name: string;
     /** Opens what the flood needs and returns its frames. */
     frames(c: RawH2Connection, count: number): Buffer[];
-    option: "maxPingsPerSecond" | "maxSettingsPerSecond" | "maxEmptyDataFramesPerSecond";
+    option: "maxEmptyDataFramesPerSecond";
     defaultLimit: number;
     debug: string;
   }
@@ -436,20 +436,6 @@ describe("control-frame floods from a raw socket", () => {
     return id;
   }
   const floods: Flood[] = [
-    {
-      name: "a PING flood",
-      frames: (_, count) => Array.from({ length: count }, () => pingFrame(opaque, false)),
-      option: "maxPingsPerSecond",
-      defaultLimit: 100,
-      debug: "too_many_pings",
-    },
-    {
-      name: "a SETTINGS flood",
-      frames: (_, count) => Array.from({ length: count }, () => settingsFrame([])),
-      option: "maxSettingsPerSecond",
-      defaultLimit: 100,
-      debug: "too_many_settings",
-    },
     {
       name: "an empty-DATA flood",
       frames: (c, count) => {
@@ -502,6 +488,73 @@ describe("control-frame floods from a raw socket", () => {
     expect(c.goaways[0]).toMatchObject({ code: ErrorCode.ENHANCE_YOUR_CALM, debug: flood.debug });
     await expectServing(s.port);
   });
+
+  const answerFloods = [
+    { name: "PING", frame: pingFrame(opaque, false) },
+    { name: "SETTINGS", frame: settingsFrame([]) },
+  ];
+
+  it.each(answerFloods)("a $name flood of 3,000 in a burst from a client that reads gets every ACK and no GOAWAY: no rate limit", async ({ frame: f }) => {
+    const s = await serve(options());
+    const c = await rawTo(s.port);
+    c.write(Array<Buffer>(3000).fill(f));
+    await expectAnswered(c);
+
+    expect(c.goaways).toEqual([]);
+    expect(c.destroyed).toBe(false);
+  });
+
+  it.each(answerFloods)(
+    "a $name flood from a client that never reads stops being read once its ACKs queue up: bounded memory, and another connection's calls keep succeeding",
+    async ({ name, frame: f }) => {
+      const s = await serve(options());
+      await expectServing(s.port);
+      const before = await settledMemory();
+      const calls = bystanderCalls(s.port);
+      const socket = net.connect({ port: s.port, host: "127.0.0.1", noDelay: true });
+      closers.push(() => socket.destroy());
+      socket.on("error", () => {});
+      let closed = false;
+      socket.once("close", () => (closed = true));
+      await new Promise((resolve) => socket.once("connect", resolve));
+      // Never read: no "data" listener, so node stops reading once its buffer is full.
+      socket.write(Buffer.concat([connectionPreface, settingsFrame([])]));
+      const chunk = Buffer.concat(Array<Buffer>(4096).fill(f));
+      const end = Date.now() + 2000;
+      let offered = 0;
+      while (!closed && Date.now() < end) {
+        offered += chunk.byteLength;
+        if (!socket.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(0, end - Date.now()));
+            socket.once("drain", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const taken = socket.bytesWritten - socket.writableLength;
+      const { ok, failures } = await calls.stop();
+      // The echo service's log keeps every call's context; the bystander's are not the flood's.
+      s.log.contexts.length = 0;
+      const after = await settledMemory();
+      console.log(
+        `${name} flood, never read: the server took ${(taken / MiB).toFixed(1)} MiB of ${(offered / MiB).toFixed(0)} MiB offered in 2 s; ` +
+          `bystander ${ok} calls ok, ${failures.length} failed; retained memory +${((after.retained - before.retained) / MiB).toFixed(1)} MiB`,
+      );
+
+      // The kernel's buffers hold a few MiB; a server still reading would have taken all of it.
+      expect(taken).toBeLessThan(32 * MiB);
+      expect(closed).toBe(false);
+      expect(failures).toEqual([]);
+      expect(ok).toBeGreaterThan(0);
+      socket.destroy();
+      await expectServing(s.port);
+      await expectMemoryNear(before);
+    },
+  );
 
   it("a header block cut into more than 64 CONTINUATION frames gets GOAWAY ENHANCE_YOUR_CALM, while another connection's calls keep succeeding", async () => {
     const s = await serve();
@@ -675,16 +728,6 @@ describe("a hostile server against a client on transport-h2", () => {
   }
   const connectionAttacks: Attack[] = [
     {
-      name: "a PING flood (300 in a burst)",
-      attack: (socket) => socket.write(Buffer.concat(Array.from({ length: 300 }, () => pingFrame(Buffer.alloc(8), false)))),
-      debug: "too_many_pings",
-    },
-    {
-      name: "a SETTINGS flood (300 in a burst)",
-      attack: (socket) => socket.write(Buffer.concat(Array.from({ length: 300 }, () => settingsFrame([])))),
-      debug: "too_many_settings",
-    },
-    {
       name: "an empty-DATA flood (3,000 frames) on the response",
       attack: (socket, id) => {
         socket.write(headersFrames(id, headerBlock(responseHeaders), false, 16_384));
@@ -722,6 +765,28 @@ describe("a hostile server against a client on transport-h2", () => {
     expect(hostile.goaways[0].code).toBe(ErrorCode.ENHANCE_YOUR_CALM);
     if (debug !== undefined) expect(hostile.goaways[0].debug).toBe(debug);
     await expectMemoryNear(before);
+  });
+
+  it("bursts of 300 PINGs and 300 SETTINGS from the server are each answered, with no GOAWAY: the call ends with the server's status", async () => {
+    let acks = 0;
+    const hostile = await hostileServer((socket, id) => {
+      socket.on("data", (chunk: Buffer) => {
+        // Counts PING ACKs by the opaque "pingpong" after a header of type PING with the ACK flag.
+        for (let i = chunk.indexOf("pingpong"); i >= 0; i = chunk.indexOf("pingpong", i + 1)) if (chunk[i - 6] === FrameType.PING && chunk[i - 5] === Flag.ACK) acks++;
+      });
+      const pings = Array.from({ length: 300 }, () => pingFrame(Buffer.from("pingpong", "latin1"), false));
+      const settings = Array.from({ length: 300 }, () => settingsFrame([]));
+      const trailersOnly = headersFrames(id, headerBlock([...responseHeaders, ["grpc-status", String(Code.NOT_FOUND)], ["grpc-message", "after the bursts"]]), true, 16_384);
+      socket.write(Buffer.concat([...pings, ...settings, trailersOnly]));
+    });
+    const error = await clientTo(hostile.port)
+      .echo({ message: "x" }, { timeoutMs: 5000 })
+      .then(() => undefined, (e: unknown) => e);
+
+    expect(error).toBeInstanceOf(GrpcError);
+    expect((error as GrpcError).code).toBe(Code.NOT_FOUND);
+    await waitUntil(() => acks === 300, 5000, "300 PING ACKs");
+    expect(hostile.goaways).toEqual([]);
   });
 
   it("a response header list over the client's 64 KiB limit gets RST_STREAM PROTOCOL_ERROR and the call fails INTERNAL", async () => {

@@ -17,7 +17,7 @@ const local: LocalSettings = {
   maxHeaderListSize: 65_536,
   headerTableSize: 4096,
 };
-const limits: FloodLimits = { maxResetsPerSecond: 500, maxPingsPerSecond: 100, maxSettingsPerSecond: 100, maxEmptyDataFramesPerSecond: 1000, maxContinuationFrames: 64 };
+const limits: FloodLimits = { maxResetsPerSecond: 500, maxEmptyDataFramesPerSecond: 1000, maxContinuationFrames: 64 };
 
 /** Two duplex streams, each writing into the other's readable side. */
 function duplexPair(): [Duplex, Duplex] {

@@ -293,6 +293,13 @@ describe("frame layout", () => {
     await expectConnectionError(peer, "FRAME_SIZE_ERROR", 0);
   });
 
+  it("a PADDED and PRIORITY HEADERS frame whose padding leaves no room for the priority fields is answered with GOAWAY PROTOCOL_ERROR", async () => {
+    const peer = await connected();
+    // Pad length 2 of a 6-byte payload: 3 bytes remain, where the priority fields need 5 (RFC 9113 section 6.2).
+    peer.sendFrame(FrameType.HEADERS, Flag.PADDED | Flag.PRIORITY | Flag.END_HEADERS, 1, Buffer.from([2, 0, 0, 0, 0, 0]));
+    await expectConnectionError(peer, "PROTOCOL_ERROR", 0);
+  });
+
   it("a PRIORITY frame of 4 bytes is answered with RST_STREAM FRAME_SIZE_ERROR", async () => {
     const peer = await connected();
     const id = peer.nextStreamId();
@@ -580,12 +587,16 @@ describe("header blocks", () => {
     await expectConnectionError(peer, "ENHANCE_YOUR_CALM");
   });
 
-  it("a header block over twice SETTINGS_MAX_HEADER_LIST_SIZE is answered with GOAWAY ENHANCE_YOUR_CALM", async () => {
-    const peer = await connected();
-    peer.headerBlock(1, Buffer.alloc(16_384), { endHeaders: false });
-    const piece = frame(FrameType.CONTINUATION, 0, 1, Buffer.alloc(16_384));
-    peer.send(Buffer.concat(Array<Buffer>(8).fill(piece)));
-    await expectConnectionError(peer, "ENHANCE_YOUR_CALM");
+  it("a raw header block over 1 MiB is answered with GOAWAY ENHANCE_YOUR_CALM", async () => {
+    // Blocks over SETTINGS_MAX_HEADER_LIST_SIZE cost only their stream (see the attack
+    // tests); past 1 MiB of encoded bytes the block is not read further.
+    const peer = await connected({ settings: { maxFrameSize: 65_536 } }, { settings: [[SettingId.MAX_FRAME_SIZE, 65_536]] });
+    await peer.waitFor(() => peer.serverSettings !== undefined, "the server's SETTINGS");
+    peer.sendFrame(FrameType.HEADERS, 0, 1, Buffer.alloc(65_536));
+    const piece = frame(FrameType.CONTINUATION, 0, 1, Buffer.alloc(65_536));
+    peer.send(Buffer.concat(Array<Buffer>(16).fill(piece)));
+    const goaway = await expectConnectionError(peer, "ENHANCE_YOUR_CALM");
+    expect(goaway.debug).toBe("a header block larger than 1048576 bytes");
   });
 
   it.each([
@@ -680,18 +691,23 @@ describe("flood limits", () => {
     expect(goaway.debug).toBe("too_many_resets");
   });
 
-  it("more PINGs than maxPingsPerSecond in a second are answered with GOAWAY ENHANCE_YOUR_CALM", async () => {
-    const peer = await connected({ maxPingsPerSecond: 10 });
+  it("PINGs with no DATA or HEADERS of the server's between them earn keepalive strikes: GOAWAY ENHANCE_YOUR_CALM too_many_pings", async () => {
+    const peer = await connected();
     const ping = frame(FrameType.PING, 0, 0, Buffer.alloc(8));
     peer.send(Buffer.concat(Array<Buffer>(30).fill(ping)));
-    await expectConnectionError(peer, "ENHANCE_YOUR_CALM", 0);
+    const goaway = await expectConnectionError(peer, "ENHANCE_YOUR_CALM", 0);
+    expect(goaway.debug).toBe("too_many_pings");
   });
 
-  it("more SETTINGS than maxSettingsPerSecond in a second are answered with GOAWAY ENHANCE_YOUR_CALM", async () => {
-    const peer = await connected({ maxSettingsPerSecond: 10 });
+  it("3,000 SETTINGS frames in a burst are each acknowledged, with no GOAWAY: SETTINGS are not limited by rate", async () => {
+    const peer = await connected();
+    await peer.waitFor(() => peer.serverSettings !== undefined, "the server's SETTINGS");
     const settings = frame(FrameType.SETTINGS, 0, 0);
-    peer.send(Buffer.concat(Array<Buffer>(30).fill(settings)));
-    await expectConnectionError(peer, "ENHANCE_YOUR_CALM", 0);
+    peer.send(Buffer.concat(Array<Buffer>(3000).fill(settings)));
+    // Our first SETTINGS was acknowledged too.
+    await peer.waitFor(() => peer.frames.filter((f) => f.type === "SETTINGS" && f.ack).length === 3001, "3,001 SETTINGS ACKs", 5000);
+    await expectUnaryCallWorks(peer);
+    expect(peer.frames.filter((f) => f.type === "GOAWAY")).toEqual([]);
   });
 
   it("more empty DATA frames than maxEmptyDataFramesPerSecond in a second are answered with GOAWAY ENHANCE_YOUR_CALM", async () => {
@@ -701,6 +717,45 @@ describe("flood limits", () => {
     const empty = frame(FrameType.DATA, 0, id);
     peer.send(Buffer.concat(Array<Buffer>(30).fill(empty)));
     await expectConnectionError(peer, "ENHANCE_YOUR_CALM", id);
+  });
+});
+
+describe("responses waiting for a client's window", () => {
+  it("once about 1,024 of them wait, new streams get RST_STREAM REFUSED_STREAM; when the client returns the window every waiting response arrives and new calls succeed", async () => {
+    const peer = await connected(undefined, { autoWindowUpdate: false, timeoutMs: 10_000 });
+    const calls = 2000;
+    const ids: number[] = [];
+    const request = echoMessage({ message: "m".repeat(100) });
+    const bytes: Buffer[] = [];
+    for (let i = 0; i < calls; i++) {
+      const id = peer.nextStreamId();
+      ids.push(id);
+      bytes.push(frame(FrameType.HEADERS, Flag.END_HEADERS, id, peer.encode(requestFields())), frame(FrameType.DATA, Flag.END_STREAM, id, request));
+    }
+    peer.send(Buffer.concat(bytes));
+    // What the server sent, indexed as it arrives (the frames number in thousands).
+    const answered = new Set<number>();
+    const refused = new Set<number>();
+    let scanned = 0;
+    const ended = (id: number) => {
+      for (; scanned < peer.frames.length; scanned++) {
+        const f = peer.frames[scanned];
+        if (f.type === "HEADERS" && f.endStream) answered.add(f.streamId);
+        if (f.type === "RST_STREAM" && f.code === 7) refused.add(f.streamId);
+      }
+      return answered.has(id) || refused.has(id);
+    };
+    // The last call is refused or answered once the server has read them all.
+    await peer.waitFor(() => ended(ids[calls - 1]), "the last call's end");
+    const answeredBefore = answered.size;
+    expect(refused.size).toBeGreaterThan(0);
+    expect(answeredBefore + refused.size).toBeLessThan(calls);
+
+    peer.windowUpdate(0, 1 << 30);
+    await peer.waitFor(() => ended(ids[0]) && answered.size + refused.size === calls, "every call to end", 10_000);
+    console.log(`2,000 pipelined calls without window: ${answeredBefore} answered, ${refused.size} refused, ${calls - answeredBefore - refused.size} waiting; all ${answered.size} waiting or answered arrived once the window came`);
+    expect(peer.frames.filter((f) => f.type === "GOAWAY")).toEqual([]);
+    await expectUnaryCallWorks(peer);
   });
 });
 
