@@ -39,7 +39,7 @@ export interface CallHost {
   /** Whether call credentials may be sent on this channel's (insecure) connections. */
   readonly allowInsecureCallCredentials: boolean;
   /** The channel's channelz record, when channelz is enabled: calls are counted on it. */
-  readonly channelz?: ChannelzChannel;
+  readonly channelz?: ChannelzChannel | undefined;
   /** A ready transport, or a promise of one; rejects with a GrpcError when none can be had. */
   getTransport(
     waitForReady: boolean,
@@ -62,11 +62,11 @@ export interface ClientConnection extends CallHost {
   /** The service config's settings for a method ("/pkg.Service/Method"), when it has any. */
   methodConfig?(path: string): MethodConfig | undefined;
   /** Retry throttling and the retry buffer shared by the calls of a channel. */
-  readonly retryState?: ChannelRetryState;
+  readonly retryState?: ChannelRetryState | undefined;
   /** Stats handlers told about every call; undefined or empty when there are none. */
-  readonly statsHandlers?: readonly StatsHandler[];
+  readonly statsHandlers?: readonly StatsHandler[] | undefined;
   /** The target reported to stats handlers. */
-  readonly statsTarget?: string;
+  readonly statsTarget?: string | undefined;
 }
 
 /** The call a pick is for: the channel drops picks of ended calls and hands over the picker's onDone. */
