@@ -70,4 +70,11 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))("%s", (name, p
     expect(readme, `an "npm install ... ${name}" line`).toMatch(install);
     expect(readme, "a ```ts code block").toMatch(/^```ts\s*$[\s\S]*?^```\s*$/m);
   });
+
+  it("README.md's npm install lines name every @grpckit package its examples import", () => {
+    const readme = readFileSync(join(pkg.dir, "README.md"), "utf8");
+    const installed = new Set([...readme.matchAll(/^\s*npm install\b(.*)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)));
+    const imported = new Set([...readme.matchAll(/from "(@grpckit\/[a-z0-9-]+)/g)].map((m) => m[1]!));
+    expect([...imported].filter((name) => !installed.has(name)), "imported but not installed").toEqual([]);
+  });
 });
