@@ -42,9 +42,9 @@ export interface CallHost {
   /** Whether call credentials may be sent on this channel's (insecure) connections. */
   readonly allowInsecureCallCredentials: boolean;
   /** The channel's channelz record, when channelz is enabled: calls are counted on it. */
-  readonly channelz?: ChannelzChannel;
+  readonly channelz?: ChannelzChannel | undefined;
   /** Held by each call from its start to its end, so a pending call keeps the process running. */
-  readonly pendingCalls?: EventLoopHold;
+  readonly pendingCalls?: EventLoopHold | undefined;
   /** A ready transport, or a promise of one; rejects with a GrpcError when none can be had. */
   getTransport(
     waitForReady: boolean,
@@ -67,11 +67,11 @@ export interface ClientConnection extends CallHost {
   /** The service config's settings for a method ("/pkg.Service/Method"), when it has any. */
   methodConfig?(path: string): MethodConfig | undefined;
   /** Retry throttling and the retry buffer shared by the calls of a channel. */
-  readonly retryState?: ChannelRetryState;
+  readonly retryState?: ChannelRetryState | undefined;
   /** Stats handlers told about every call; undefined or empty when there are none. */
-  readonly statsHandlers?: readonly StatsHandler[];
+  readonly statsHandlers?: readonly StatsHandler[] | undefined;
   /** The target reported to stats handlers. */
-  readonly statsTarget?: string;
+  readonly statsTarget?: string | undefined;
 }
 
 /** The call a pick is for: the channel drops picks of ended calls and hands over the picker's onDone. */
@@ -79,7 +79,7 @@ export interface PickOwner {
   readonly isClosed: boolean;
   pickDone: ((info: PickDoneInfo) => void) | undefined;
   /** Why the last pick failed while the call waited for ready (the last connection error). */
-  lastPickError?: GrpcError;
+  lastPickError?: GrpcError | undefined;
 }
 
 /** Receives what a call produces. `onClose` is called exactly once, last. */

@@ -43,9 +43,9 @@ export interface ServerCallHost {
   /** The interceptor chain around the final handler, or undefined when there are none. */
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
   /** The server's channelz record, when channelz is enabled: calls are counted on it. */
-  readonly channelz?: ChannelzServer;
+  readonly channelz?: ChannelzServer | undefined;
   /** Stats handlers told about every call; undefined when there are none. */
-  readonly statsHandlers?: readonly StatsHandler[];
+  readonly statsHandlers?: readonly StatsHandler[] | undefined;
   callEnded(call: ServerCall): void;
 }
 

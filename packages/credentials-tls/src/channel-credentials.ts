@@ -11,6 +11,7 @@ import { guardHandshake } from "./handshake-guard.js";
 import { isCertificateProvider, type CertificateProvider, type Pem } from "./certificate-provider.js";
 import { verificationCodes } from "./verification-codes.js";
 import { tlsAuthInfo } from "./peer-certificate.js";
+import { certificateNames } from "./certificate-names.js";
 
 /** How long a TLS handshake may take by default before the connection is given up. */
 export const defaultHandshakeTimeoutMs = 20_000;
@@ -102,7 +103,15 @@ export function tlsChannelCredentials(options: TlsChannelCredentialsOptions = {}
             checkServerIdentity: (_hostname, cert) => {
               const e = identity(name, cert);
               if (e === undefined) return undefined;
-              identityError = new Error(`certificate of ${authority} does not match the server name "${name}": ${e.message}`, { cause: e });
+              const names = certificateNames(cert);
+              identityError =
+                options.checkServerIdentity === undefined
+                  ? new Error(
+                      `the server's certificate is for ${names}, not "${name}"; ` +
+                        "connect by one of those names, or set serverNameOverride to the name the certificate holds",
+                      { cause: e },
+                    )
+                  : new Error(`checkServerIdentity refused the server's certificate (for ${names}) as "${name}": ${e.message}`, { cause: e });
               return identityError;
             },
           });

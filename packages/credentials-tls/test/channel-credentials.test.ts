@@ -42,17 +42,27 @@ describe("TLS", () => {
     expect(err.message).toContain("UNABLE_TO_VERIFY_LEAF_SIGNATURE");
   });
 
-  it("refuses a certificate that does not name the server, and accepts it with serverNameOverride", async () => {
+  it("refuses a certificate that does not name the server, naming the certificate's names and the one expected, and accepts it with serverNameOverride", async () => {
     const port = await serve(tlsServerCredentials({ ...pki.server }));
     const wrong = echoClient(`127.0.0.1:${port}`, tlsChannelCredentials({ ca: pki.ca }), { authority: `api.example.com:${port}` });
     const err = await failure(wrong.echo({}, { timeoutMs: 5000 }));
     expect(err.code).toBe(Code.UNAVAILABLE);
-    expect(err.message).toContain('does not match the server name "api.example.com"');
+    expect(err.message).toBe(
+      `[unavailable] failed to connect to 127.0.0.1:${port}: the server's certificate is for DNS:localhost, IP:127.0.0.1, IP:::1, ` +
+        'not "api.example.com"; connect by one of those names, or set serverNameOverride to the name the certificate holds',
+    );
 
     const overridden = echoClient(`127.0.0.1:${port}`, tlsChannelCredentials({ ca: pki.ca, serverNameOverride: "localhost" }), {
       authority: `api.example.com:${port}`,
     });
     expect((await overridden.echo({ message: "ok" })).message).toBe("ok");
+  });
+
+  it("names a certificate's only DNS name when an IP address was expected", async () => {
+    const port = await serve(tlsServerCredentials({ ...pki.alpha }));
+    const err = await failure(echoClient(`127.0.0.1:${port}`, tlsChannelCredentials({ ca: pki.ca })).echo({}, { timeoutMs: 5000 }));
+    expect(err.code).toBe(Code.UNAVAILABLE);
+    expect(err.message).toContain(`127.0.0.1:${port}: the server's certificate is for DNS:alpha.test, not "127.0.0.1"; `);
   });
 
   it("refuses an expired server certificate, saying it has expired", async () => {
@@ -75,7 +85,9 @@ describe("TLS", () => {
     });
     const err = await failure(echoClient(`127.0.0.1:${port}`, creds).echo({}, { timeoutMs: 5000 }));
     expect(err.code).toBe(Code.UNAVAILABLE);
-    expect(err.message).toContain("pinned certificate differs");
+    expect(err.message).toContain(
+      `checkServerIdentity refused the server's certificate (for DNS:localhost, IP:127.0.0.1, IP:::1) as "127.0.0.1": pinned certificate differs`,
+    );
     expect(seen[0]).toBe("127.0.0.1 server");
   });
 

@@ -1,20 +1,25 @@
 /**
- * The dns resolver: looks a target's host up (A and AAAA records, plus the TXT record
+ * The dns resolver: looks a target's host up (its addresses, plus the TXT record
  * `_grpc_config.<host>` for service config) and hands the channel one endpoint per
  * address. It re-resolves when the channel asks, at most once per minimum interval,
  * and retries a failed lookup by itself with exponential backoff.
+ *
+ * Addresses come from the system's resolver (getaddrinfo: /etc/hosts, then DNS, as
+ * configured), unless a DNS server is named, in the target's authority or in the
+ * `servers` option: then A and AAAA records are asked of that server directly.
  */
 import { isIP } from "node:net";
 import { hostname as osHostname } from "node:os";
-import { Resolver as NodeDnsResolver } from "node:dns/promises";
+import { Resolver as NodeDnsResolver, lookup as systemLookup } from "node:dns/promises";
 import { Backoff, registerResolver, type BackoffOptions, type Endpoint, type Resolver, type ResolverBuilder, type ResolverClientConn, type Target } from "@grpckit/core";
 import { joinHostPort, parseDnsTarget, type DnsTarget } from "./dns-target.js";
 import { chooseServiceConfig } from "./service-config-choice.js";
 
 export interface DnsResolverOptions {
   /**
-   * DNS servers to ask ("ip" or "ip:port"), instead of the system's. A server in the
-   * target's authority (`dns://10.0.0.2:53/host`) takes precedence over these.
+   * DNS servers to ask ("ip" or "ip:port") for A, AAAA and TXT records, instead of the
+   * system's resolver. A server in the target's authority (`dns://10.0.0.2:53/host`)
+   * takes precedence over these.
    */
   servers?: string[];
   /** The shortest time between two resolutions, in ms; resolveNow() inside it waits for its end. Default 30000. */
@@ -40,8 +45,13 @@ const defaultResolveTimeoutMs = 30_000;
  * A ResolverBuilder for the "dns" scheme. Targets: `dns:///host:port`, `dns:///host`
  * (port 443), `dns://dns-server:53/host:port`, IP literals (no lookup), `[v6]:port`.
  *
+ * `dns:///host` resolves through the system (getaddrinfo), so names from /etc/hosts
+ * such as `localhost` work; `dns://dns-server/host` and the `servers` option ask that
+ * DNS server for A and AAAA records instead. Service config TXT records always come
+ * from DNS: the named server, else the system's configured servers.
+ *
  * Addresses are ordered IPv6 and IPv4 alternately, IPv6 first, each family in the order
- * the DNS server returned it (the interleaving RFC 8305 recommends, so pick_first tries
+ * the resolver returned it (the interleaving RFC 8305 recommends, so pick_first tries
  * both families early). A service config TXT record that is missing, fails to load or is
  * malformed is ignored: the addresses are delivered without a service config.
  *
@@ -88,6 +98,8 @@ class DnsResolver implements Resolver {
   private lastDone = 0;
   private readonly target: DnsTarget | undefined;
   private readonly dns: NodeDnsResolver | undefined;
+  /** A DNS server was named: A and AAAA records are asked of it rather than of the system's resolver. */
+  private readonly direct: boolean;
   private backoff: Backoff | undefined;
 
   constructor(
@@ -103,6 +115,7 @@ class DnsResolver implements Resolver {
       error = e as Error;
     }
     this.target = target;
+    this.direct = target?.server !== undefined || (settings.servers !== undefined && settings.servers.length > 0);
     if (target === undefined) {
       this.reportSoon(error!);
       return;
@@ -186,42 +199,79 @@ class DnsResolver implements Resolver {
     const dns = this.dns!;
     const { host, port } = this.target!;
     let timedOut = false;
-    const timeout = setTimeout(() => {
+    let onTimeout!: () => void;
+    const timeout = new Promise<void>((resolve) => (onTimeout = resolve));
+    const timer = setTimeout(() => {
       timedOut = true;
       dns.cancel();
+      onTimeout();
     }, this.settings.timeoutMs);
-    timeout.unref();
-    const [v6, v4, txt] = await Promise.allSettled([
-      dns.resolve6(host),
-      dns.resolve4(host),
-      this.settings.serviceConfig ? dns.resolveTxt(`_grpc_config.${host}`) : Promise.resolve([]),
+    timer.unref();
+    // A system lookup cannot be cancelled: the timeout races it, and its late answer is dropped.
+    const [addresses, txt] = await Promise.all([
+      Promise.race([this.direct ? directLookup(dns, host) : systemAddresses(host), timeout]),
+      Promise.allSettled([this.settings.serviceConfig && !isLocalhostName(host) ? dns.resolveTxt(`_grpc_config.${host}`) : Promise.resolve([])]),
     ]);
-    clearTimeout(timeout);
+    clearTimeout(timer);
     if (this.closed) return false;
-    if (timedOut) {
+    // A TXT lookup still running at the timeout is cancelled; addresses found by then are delivered.
+    if (addresses === undefined || (timedOut && "error" in addresses)) {
       this.cc.reportError(new Error(`dns: A/AAAA lookup of ${host} timed out after ${this.settings.timeoutMs} ms`));
       return false;
     }
-    const six = v6.status === "fulfilled" ? v6.value : [];
-    const four = v4.status === "fulfilled" ? v4.value : [];
-    if (six.length === 0 && four.length === 0) {
-      this.cc.reportError(new Error(`dns: A/AAAA lookup of ${host} failed: ${lookupFailure(v4, v6)}`));
+    if ("error" in addresses) {
+      this.cc.reportError(new Error(`dns: A/AAAA lookup of ${host} failed: ${addresses.error}`));
       return false;
     }
+    const { six, four } = addresses;
     const endpoints: Endpoint[] = [];
     for (let i = 0; i < six.length || i < four.length; i++) {
       if (i < six.length) endpoints.push({ addresses: [{ addr: joinHostPort(six[i], port) }] });
       if (i < four.length) endpoints.push({ addresses: [{ addr: joinHostPort(four[i], port) }] });
     }
     const serviceConfig =
-      txt.status === "fulfilled"
-        ? chooseServiceConfig(txt.value, {
+      txt[0].status === "fulfilled"
+        ? chooseServiceConfig(txt[0].value, {
             hostname: this.settings.hostname ?? osHostname(),
             draw: Math.floor(Math.random() * 100),
           })
         : undefined;
     this.cc.updateState(serviceConfig === undefined ? { endpoints } : { endpoints, serviceConfig });
     return true;
+  }
+}
+
+/**
+ * localhost and names under it: RFC 6761 (6.3) has resolvers answer them locally and
+ * send no query for them to DNS servers, so no TXT record is asked for.
+ */
+function isLocalhostName(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  return name === "localhost" || name.endsWith(".localhost");
+}
+
+/** A host's addresses by family, or why there are none. */
+type Addresses = { six: string[]; four: string[] } | { error: string };
+
+/** A and AAAA records asked of the DNS server `dns` was set to. */
+async function directLookup(dns: NodeDnsResolver, host: string): Promise<Addresses> {
+  const [v6, v4] = await Promise.allSettled([dns.resolve6(host), dns.resolve4(host)]);
+  const six = v6.status === "fulfilled" ? v6.value : [];
+  const four = v4.status === "fulfilled" ? v4.value : [];
+  if (six.length === 0 && four.length === 0) return { error: lookupFailure(v4, v6) };
+  return { six, four };
+}
+
+/** The addresses the system's resolver (getaddrinfo) gives, in its order within each family. */
+async function systemAddresses(host: string): Promise<Addresses> {
+  try {
+    const found = await systemLookup(host, { all: true, order: "verbatim" });
+    const six = found.filter((a) => a.family === 6).map((a) => a.address);
+    const four = found.filter((a) => a.family === 4).map((a) => a.address);
+    if (six.length === 0 && four.length === 0) return { error: "no addresses" };
+    return { six, four };
+  } catch (e) {
+    return { error: (e as Error).message };
   }
 }
 

@@ -45,6 +45,12 @@ describe("a channel with the dns resolver", () => {
     expect(res.message).toBe("through dns");
   });
 
+  it("calls a server on loopback through dns:///localhost:PORT, which the system resolves", async () => {
+    const client = createClient(EchoService, channel(`dns:///localhost:${port}`));
+    const res = await client.echo({ message: "through localhost" }, { timeoutMs: 5000 });
+    expect(res.message).toBe("through localhost");
+  });
+
   it("fails a call to a name that does not exist with UNAVAILABLE carrying the DNS error", async () => {
     const client = createClient(EchoService, channel(`dns://${dns.server}/nowhere.test:${port}`));
     const err = await client.echo({ message: "lost" }, { timeoutMs: 5000 }).then(

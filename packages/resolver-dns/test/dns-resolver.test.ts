@@ -4,6 +4,7 @@
  * re-resolution limits and close().
  */
 import { createSocket, type Socket } from "node:dgram";
+import { lookup } from "node:dns/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Resolver } from "@grpckit/core";
 import { dnsResolver, type DnsResolverOptions } from "../src/index.js";
@@ -114,6 +115,38 @@ describe("addresses", () => {
     const v6 = resolve("[::1]:1234", { servers: [silent] });
     expect(await v4.addresses(0)).toEqual(["127.0.0.9:1234"]);
     expect(await v6.addresses(0)).toEqual(["[::1]:1234"]);
+  });
+});
+
+describe("the system's resolver", () => {
+  /** What getaddrinfo says of localhost here (/etc/hosts), as "addr:port". */
+  async function systemLocalhost(port: number): Promise<string[]> {
+    const found = await lookup("localhost", { all: true });
+    return found.map((a) => (a.family === 6 ? `[${a.address}]:${port}` : `${a.address}:${port}`)).sort();
+  }
+
+  it("resolves dns:///localhost through the system (getaddrinfo, /etc/hosts) when no DNS server is named", async () => {
+    const cc = new RecordingConn();
+    open.push(dnsResolver().build(dnsTarget("localhost:4321"), cc, { authority: "localhost:4321" }));
+    const addresses = await cc.addresses(0);
+    expect(addresses.sort()).toEqual(await systemLocalhost(4321));
+    expect(addresses.some((a) => a === "127.0.0.1:4321" || a === "[::1]:4321")).toBe(true);
+    expect((await cc.state(0)).serviceConfig).toBeUndefined();
+  });
+
+  it("resolves localhost again through the system after resolveNow", async () => {
+    const cc = new RecordingConn();
+    open.push(dnsResolver({ minResolutionIntervalMs: 20 }).build(dnsTarget("localhost:4322"), cc, { authority: "localhost:4322" }));
+    const first = await cc.addresses(0);
+    await delay(40);
+    open[open.length - 1].resolveNow();
+    expect((await cc.addresses(1)).sort()).toEqual(first.sort());
+  });
+
+  it("asks a DNS server named in the servers option for A/AAAA records rather than the system", async () => {
+    // dnsmasq runs with --no-hosts and --no-resolv, so it knows no localhost; the system would.
+    const cc = resolve("localhost:4323");
+    expect((await cc.error(0)).message).toMatch(/^dns: A\/AAAA lookup of localhost failed: /);
   });
 });
 

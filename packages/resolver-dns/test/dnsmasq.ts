@@ -58,9 +58,18 @@ export class Dnsmasq {
 
   /** Writes the records and starts the server; resolves once it answers. */
   async start(records: DnsRecords): Promise<void> {
-    this.port = await freeUdpPort();
     this.write(records);
-    await this.spawn();
+    // dnsmasq listens on UDP and TCP: a port free for UDP a moment ago may be taken for
+    // TCP by another process on this shared machine; a few fresh ports settle it.
+    for (let attempt = 1; ; attempt++) {
+      this.port = await freeUdpPort();
+      try {
+        await this.spawn();
+        return;
+      } catch (e) {
+        if (attempt >= 5 || !/Address already in use/.test((e as Error).message)) throw e;
+      }
+    }
   }
 
   /** Replaces the host records; dnsmasq rereads them on SIGHUP without restarting. */

@@ -43,7 +43,9 @@ export function connectH2(
     let secured: Duplex | undefined;
     let connection: H2ClientConnection | undefined;
 
-    const fail = (cause: unknown, message = `connection to ${address} failed: ${cause instanceof Error ? cause.message : String(cause)}`) => {
+    // The message names no address: core's subchannel puts "failed to connect to <address>:"
+    // before it, and node's socket errors already name the address they failed on.
+    const fail = (cause: unknown, message = cause instanceof Error ? cause.message : String(cause)) => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
@@ -58,7 +60,7 @@ export function connectH2(
       const ms = options.connectTimeoutMs;
       timer = setTimeout(() => {
         timer = undefined;
-        fail(undefined, `connection to ${address} timed out after ${ms} ms`);
+        fail(undefined, `timed out after ${ms} ms`);
       }, ms);
     }
 

@@ -73,8 +73,10 @@ export function connectHttp2(
       // socket whose raw socket was destroyed first.
       securedSocket?.destroy();
       if (!handshaking) socket?.destroy();
+      // The message names no address: core's subchannel puts "failed to connect to
+      // <address>:" before it, and node's socket errors already name the address.
       const message = cause instanceof Error ? cause.message : String(cause);
-      reject(new Error(`connection to ${address} failed: ${message}`, { cause }));
+      reject(new Error(message, { cause }));
     };
 
     if (options.connectTimeoutMs !== undefined) {
@@ -85,7 +87,7 @@ export function connectHttp2(
         settled = true;
         h2?.destroy();
         if (!handshaking) socket?.destroy();
-        reject(new Error(`connection to ${address} timed out after ${ms} ms`));
+        reject(new Error(`timed out after ${ms} ms`));
       }, ms);
     }
 
@@ -147,7 +149,7 @@ export function connectHttp2(
           }
           const s = h2;
           const onEarlyError = (e: Error) => fail(e);
-          const onEarlyClose = () => fail(new Error("the connection closed before the server's HTTP/2 SETTINGS arrived"));
+          const onEarlyClose = () => fail(new Error(earlyCloseMessage(options, raw, peerAddress)));
           s.on("error", onEarlyError);
           s.once("close", onEarlyClose);
           s.once("remoteSettings", () => {
@@ -174,6 +176,22 @@ export function connectHttp2(
     });
   });
 }
+
+/**
+ * Why the connection closed before the server's SETTINGS. A TLS server answers a
+ * plaintext client's HTTP/2 preface by closing the connection, with nothing or with a
+ * 7-byte TLS alert record: fewer bytes than one HTTP/2 frame header. node:http2 reads
+ * the socket itself, so the count of bytes read is what can be seen of them.
+ */
+function earlyCloseMessage(options: ClientTransportOptions, raw: net.Socket, peerAddress: string): string {
+  if (options.credentials.secure || raw.bytesRead >= frameHeaderBytes) return "the connection closed before the server's HTTP/2 SETTINGS arrived";
+  return (
+    `the server at ${peerAddress} closed the connection without answering the HTTP/2 preface (${raw.bytesRead} bytes received): ` +
+    "it seems to expect TLS; use tlsChannelCredentials() from @grpckit/credentials-tls"
+  );
+}
+
+const frameHeaderBytes = 9;
 
 /** node:http2 wants a URL for the session; it is the default :authority and :scheme of requests. */
 function authorityUrl(options: ClientTransportOptions): string {

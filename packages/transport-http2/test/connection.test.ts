@@ -124,15 +124,14 @@ describe("addresses", () => {
 });
 
 describe("connecting", () => {
-  it("connecting to a closed port rejects with a message naming the address", async () => {
+  it("connecting to a closed port rejects with node's message, which names the address once", async () => {
     const address = `127.0.0.1:${await closedPort()}`;
     const error = await connect(address).then(
       () => undefined,
       (e: Error) => e,
     );
     expect(error).toBeInstanceOf(Error);
-    expect(error!.message).toContain(`connection to ${address} failed`);
-    expect(error!.message).toContain("ECONNREFUSED");
+    expect(error!.message).toBe(`connect ECONNREFUSED ${address}`);
   });
 
   it("a server that never speaks HTTP/2 makes connect time out with a message saying so", async () => {
@@ -146,7 +145,7 @@ describe("connecting", () => {
     });
     const address = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
     const started = Date.now();
-    await expect(connect(address, { connectTimeoutMs: 200 })).rejects.toThrow(`connection to ${address} timed out after 200 ms`);
+    await expect(connect(address, { connectTimeoutMs: 200 })).rejects.toThrow(/^timed out after 200 ms$/);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
@@ -166,9 +165,7 @@ describe("connecting", () => {
   it("a client handshake that fails rejects connect with its cause", async () => {
     const s = await server();
     const credentials = { secure: true, clientHandshake: () => Promise.reject(new Error("certificate has expired")) };
-    await expect(connect(s.listener.address, { credentials })).rejects.toThrow(
-      `connection to ${s.listener.address} failed: certificate has expired`,
-    );
+    await expect(connect(s.listener.address, { credentials })).rejects.toThrow(/^certificate has expired$/);
   });
 
   it("answers a ping with a round-trip time in milliseconds", async () => {
@@ -434,8 +431,8 @@ describe("a server survives bad connections", () => {
       },
     };
     const s = await server(undefined, credentials);
-    await expect(connect(s.listener.address, { connectTimeoutMs: 2000 })).rejects.toThrow(/connection to .* failed/);
-    await expect(connect(s.listener.address, { connectTimeoutMs: 2000 })).rejects.toThrow(/connection to .* failed/);
+    await expect(connect(s.listener.address, { connectTimeoutMs: 2000 })).rejects.toThrow(/HTTP\/2 SETTINGS|ECONNRESET|closed/);
+    await expect(connect(s.listener.address, { connectTimeoutMs: 2000 })).rejects.toThrow(/HTTP\/2 SETTINGS|ECONNRESET|closed/);
     const c = await client(s.listener.address);
     await roundTrip(c, s.streams);
   });

@@ -3,7 +3,8 @@
  * with the flags every gRPC implementation's interop client takes. Prints
  * "PASS <case>" or "FAIL <case>: <reason>" per case; exits 1 when any case failed,
  * 2 on a usage error. With --use_tls the server is verified against the system
- * roots, the test CA (--use_test_ca) or a CA file (--ca_file), by the name of
+ * roots, the test CA (--use_test_ca) or a CA file (--ca_file; given with --use_test_ca,
+ * the file is the test CA), by the name of
  * --server_host_override when given (an empty value means grpc's default,
  * foo.test.google.fr) and by the server host otherwise. --transport picks the
  * HTTP/2 transport (h2 or http2; see transport-choice.ts for the default).
@@ -54,8 +55,9 @@ async function main(): Promise<void> {
   if (!useTls && (flags.use_test_ca === true || flags.ca_file !== undefined || flags.server_host_override !== undefined)) {
     usageError("--use_test_ca, --ca_file and --server_host_override need --use_tls=true");
   }
-  if (flags.use_test_ca === true && flags.ca_file !== undefined) usageError("give --use_test_ca or --ca_file, not both");
-  const caFile = flags.use_test_ca === true ? testCaFile : flags.ca_file;
+  // Both together mean "trust this file as the test CA", as grpc-go's interop client reads
+  // them and as test runners pass them: the file wins.
+  const caFile = flags.ca_file ?? (flags.use_test_ca === true ? testCaFile : undefined);
   const serverHostOverride =
     flags.server_host_override === undefined ? undefined : flags.server_host_override || defaultServerHostOverride;
   if (flags.server_port === undefined) usageError("--server_port is required");

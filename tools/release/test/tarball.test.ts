@@ -68,9 +68,9 @@ it("the workspace has the publishable packages, core among them", () => {
 });
 
 describe.each(packages.map((p) => [p.manifest.name, p] as const))("%s tarball", (name, pkg) => {
-  it("holds dist/index.js, dist/index.d.ts, README.md and package.json, and no tests", async () => {
+  it("holds dist/index.js, dist/index.d.ts, README.md, LICENSE and package.json, and no tests", async () => {
     const { packed } = await checks.get(name)!;
-    expect(packed.files).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/index.js", "dist/index.d.ts"]));
+    expect(packed.files).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts"]));
     const testFiles = packed.files.filter((f) => /(^|\/)test\//.test(f) || /\.test\.[cm]?[jt]s$/.test(f));
     expect(testFiles, `test files in the ${name} tarball`).toEqual([]);
   });
