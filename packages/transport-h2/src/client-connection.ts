@@ -28,7 +28,7 @@ const maxStreamId = 0x7fffffff;
 const tlsAlert = 0x15;
 const tlsHandshake = 0x16;
 const tlsMajorVersion = 0x03;
-const useTls = "Connect with TLS credentials (tlsCredentials from @grpckit/credentials-tls) instead of plaintext";
+const useTls = "Connect with TLS credentials (tlsChannelCredentials() from @grpckit/credentials-tls) instead of plaintext";
 
 export class H2ClientConnection extends H2Connection implements ClientTransport {
   private nextStreamId = 1;
@@ -89,7 +89,10 @@ export class H2ClientConnection extends H2Connection implements ClientTransport 
   protected describeFailure(message: string, cause?: unknown): Error {
     // A TLS server closes on a plaintext client's preface without a byte in answer.
     if (this.firstByte === -1 && !this.closedByUs) message += `, before sending a byte: if the server expects TLS, ${useTls.charAt(0).toLowerCase()}${useTls.slice(1)}`;
-    return new Error(`connection to ${this.peer.address} failed: ${message}`, cause === undefined ? undefined : { cause });
+    // Before the server's SETTINGS the failure is a failed connect, which the channel
+    // reports as "failed to connect to <address>: ..."; naming the address again repeats it.
+    const text = this.settingsSeen ? `connection to ${this.peer.address} failed: ${message}` : message;
+    return new Error(text, cause === undefined ? undefined : { cause });
   }
 
   /**

@@ -129,14 +129,34 @@ describe("a client on node:http2 that pings on every DATA frame it receives, aga
     expect(stats.closedEarly).toBe(false);
   });
 
-  it.each(sizes)("a bidi stream of $name messages: every message echoed, no GOAWAY, one connection", async ({ name, bytes }) => {
+  it.each(sizes)("a bidi stream of $name messages in ping-pong: every message echoed, no GOAWAY, one connection", async ({ name, bytes }) => {
     const { session, stats } = await pingingClient();
+    const ping = (session as unknown as { pingOnData: () => void }).pingOnData;
     const payload = Buffer.alloc(bytes, 9);
     const message = grpcFrame(toBinary(EchoRequestSchema, create(EchoRequestSchema, { message: "b", payload })));
     let received = 0;
-    await call(session, chatPath, Array<Buffer>(bidiMessages).fill(message), () => received++);
+    // Each message waits for the echo of the one before: a DATA frame (and so a PING)
+    // per round trip, as a streaming grpc-go client sees it.
+    await new Promise<void>((resolve, reject) => {
+      const req = session.request({ ":method": "POST", ":path": chatPath, "content-type": "application/grpc", te: "trailers" });
+      let status: string | undefined;
+      const splitter = new MessageSplitter(() => {
+        received++;
+        if (received < bidiMessages) req.write(message);
+        else req.end();
+      });
+      req.on("trailers", (t) => (status = t["grpc-status"] as string | undefined));
+      req.on("data", (chunk: Buffer) => {
+        ping();
+        splitter.push(chunk);
+      });
+      req.on("error", reject);
+      req.on("close", () => (status === "0" ? resolve() : reject(new Error(`stream closed with grpc-status ${status}, rst ${req.rstCode}`))));
+      req.write(message);
+    });
     console.log(`pinging client, ${name} bidi: ${received}/${bidiMessages} messages echoed, ${stats.pings} PINGs sent, ${stats.goaways} GOAWAYs`);
     expect(received).toBe(bidiMessages);
+    expect(stats.pings).toBeGreaterThanOrEqual(bidiMessages);
     expect(stats.goaways).toBe(0);
     expect(stats.closedEarly).toBe(false);
   });
@@ -207,19 +227,27 @@ describe("a grpckit client on transport-h2 against a node:http2 server that ping
     expect(stats.sessions).toBe(1);
   });
 
-  it.each(sizes)("a bidi stream of $name messages: every message echoed, no GOAWAY, one connection", async ({ name, bytes }) => {
+  it.each(sizes)("a bidi stream of $name messages in ping-pong: every message echoed, no GOAWAY, one connection", async ({ name, bytes }) => {
     const { port, stats } = await pingingServer();
     const client = clientTo(port);
     const payload = new Uint8Array(bytes).fill(5);
+    let echoed: (() => void) | undefined;
+    // Each request waits for the reply to the one before, so every request is a DATA
+    // frame of its own and draws a PING.
     async function* requests() {
-      for (let i = 0; i < bidiMessages; i++) yield { message: `b${i}`, payload };
+      for (let i = 0; i < bidiMessages; i++) {
+        yield { message: `b${i}`, payload };
+        await new Promise<void>((resolve) => (echoed = resolve));
+      }
     }
     let received = 0;
     for await (const reply of client.chat(requests(), { timeoutMs: 20_000 })) {
       if (reply.payload.byteLength === bytes) received++;
+      echoed?.();
     }
     console.log(`pinging server, ${name} bidi: ${received}/${bidiMessages} messages echoed, ${stats.pings} PINGs sent, ${stats.goaways} GOAWAYs, ${stats.sessions} connections`);
     expect(received).toBe(bidiMessages);
+    expect(stats.pings).toBeGreaterThanOrEqual(bidiMessages);
     expect(stats.goaways).toBe(0);
     expect(stats.sessions).toBe(1);
   });
