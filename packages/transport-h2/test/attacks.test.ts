@@ -77,7 +77,7 @@ function victim(port: number): { stop(): Promise<{ ok: number; total: number; fa
 }
 
 /** Runs `attack` against a fresh server process with a victim on another connection; prints and checks the figures. */
-async function underAttack(name: string, attack: (port: number) => Promise<string>): Promise<void> {
+async function underAttack(name: string, attack: (port: number) => Promise<string>, bound = memoryBound): Promise<void> {
   server = await AttackServer.start();
   const port = server.port;
   const warm = victim(port);
@@ -93,7 +93,7 @@ async function underAttack(name: string, attack: (port: number) => Promise<strin
   );
   expect(failures).toEqual([]);
   expect(ok / total).toBeGreaterThanOrEqual(0.99);
-  expect(peak - before).toBeLessThan(memoryBound);
+  expect(peak - before).toBeLessThan(bound);
 }
 
 /** `count` unary EmptyCalls from `firstId`: HEADERS, then DATA with END_STREAM, then `after` for each. */
@@ -139,7 +139,10 @@ describe("pipelined unary calls on a socket never read", () => {
     await underAttack("pipelined unary calls, never read", async (port) => {
       const r = await pump({ port, durationMs: attackMs, read: false, batch: (id) => ({ bytes: unaryCalls(id, 200), streams: 200 }) });
       return `attacker got ${r.streams} requests into ${r.connections} connections`;
-    });
+      // One connection that is not read costs the server a bounded amount, however long
+      // the attack runs: its output is capped, and past that it is no longer read.
+      // Unbounded, the responses pile up at about 70 MiB a second.
+    }, 128 * MiB);
   });
 });
 
