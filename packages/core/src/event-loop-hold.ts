@@ -5,7 +5,7 @@
  * ref'd handle per channel, taken by its first pending call and let go by its last:
  * a channel with nothing pending never keeps a process alive.
  */
-import { maxTimerMs } from "./keepalive-options.js";
+import { maxTimerMs } from "./long-timer.js";
 
 const nothing = (): void => {};
 

@@ -50,7 +50,6 @@ export { formatBoundAddress, formatHostPort, formatUnixPath, parseTransportAddre
 // Keepalive (gRFC A8) and connection management (A9), shared by every transport.
 export {
   keepaliveLimits,
-  maxTimerMs,
   resolveClientKeepalive,
   resolveEnforcement,
   resolveServerKeepalive,
@@ -63,6 +62,7 @@ export {
   type ServerKeepalive,
   type ServerKeepaliveOptions,
 } from "./keepalive-options.js";
+export { maxTimerMs } from "./long-timer.js";
 export { KeepalivePinger, type KeepalivePingerOptions, type KeepaliveTarget } from "./keepalive-pinger.js";
 export { PingEnforcement, tooManyPings } from "./ping-enforcement.js";
 export { ServerKeepaliveManager, type ConnectionManagement, type ManagedConnection } from "./server-keepalive.js";

@@ -107,12 +107,6 @@ export function resolveEnforcement(options: KeepaliveEnforcementOptions | undefi
   return { minTimeMs, permitWithoutCalls: options?.permitWithoutCalls ?? false };
 }
 
-/**
- * The largest delay setTimeout takes (about 24.8 days); longer ones fire at once, so
- * timers are armed in steps of at most this.
- */
-export const maxTimerMs = 0x7fffffff;
-
 /** A duration made 10% longer or shorter at random, as A9 asks of max age. */
 export function withJitter(ms: number): number {
   return ms + ms * 0.1 * (2 * Math.random() - 1);

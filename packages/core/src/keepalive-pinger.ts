@@ -6,7 +6,7 @@
  * costs one timer per connection and nothing per message: a PING goes out between
  * `timeMs` and twice that after the last read.
  */
-import { maxTimerMs } from "./keepalive-options.js";
+import { maxTimerMs } from "./long-timer.js";
 
 /** What the loop watches on its connection. */
 export interface KeepaliveTarget {

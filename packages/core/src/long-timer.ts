@@ -5,7 +5,12 @@
  * next step when one fires early, so the callback runs once, when the whole delay has
  * passed. Every timer core sets from a user's or a peer's value is one of these.
  */
-import { maxTimerMs } from "./keepalive-options.js";
+
+/**
+ * The largest delay setTimeout takes (about 24.8 days); longer ones fire at once, so
+ * timers are armed in steps of at most this.
+ */
+export const maxTimerMs = 0x7fffffff;
 
 export class LongTimer {
   private handle: ReturnType<typeof setTimeout> | undefined;

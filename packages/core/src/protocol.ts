@@ -5,10 +5,11 @@
  */
 import { Code } from "./code.js";
 import { GrpcError, codeFromNumber } from "./grpc-error.js";
-import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { Metadata } from "./metadata.js";
+import { headersToMetadata, metadataToHeaders } from "./metadata-headers.js";
 import { decodeGrpcMessage, encodeGrpcMessage } from "./percent-encoding.js";
 import { decodeStatusDetails, encodeStatusDetails } from "./status-details.js";
-import { Http2ErrorCode, sharedHeaders, type Http2Headers } from "./transport.js";
+import { Http2ErrorCode, sharedHeaders, type Http2Headers } from "./http2.js";
 
 export const H = {
   path: ":path",

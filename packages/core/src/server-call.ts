@@ -19,7 +19,8 @@ import { isMarkedUncompressed, markReceivedCompressed } from "./message-marks.js
 import { LongTimer } from "./long-timer.js";
 import { MessageQueue } from "./message-queue.js";
 import { StepChain } from "./step-chain.js";
-import { Metadata, headersToMetadata, metadataToHeaders } from "./metadata.js";
+import { Metadata } from "./metadata.js";
+import { headersToMetadata, metadataToHeaders } from "./metadata-headers.js";
 import { H, sharedResponseHeaders, writeStatus } from "./protocol.js";
 import type { Registry } from "./registry.js";
 import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";

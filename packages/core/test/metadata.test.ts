@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Code } from "../src/code.js";
 import { GrpcError } from "../src/grpc-error.js";
-import { Metadata, headersToMetadata, metadataToHeaders } from "../src/metadata.js";
+import { Metadata } from "../src/metadata.js";
+import { headersToMetadata, metadataToHeaders } from "../src/metadata-headers.js";
 import type { Http2Headers } from "../src/transport.js";
 
 const bytes = (...b: number[]) => new Uint8Array(b);

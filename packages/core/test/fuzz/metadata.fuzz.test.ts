@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Code } from "../../src/code.js";
 import { GrpcError } from "../../src/grpc-error.js";
-import { Metadata, headersToMetadata, metadataToHeaders, type MetadataValue } from "../../src/metadata.js";
+import { Metadata, type MetadataValue } from "../../src/metadata.js";
+import { headersToMetadata, metadataToHeaders } from "../../src/metadata-headers.js";
 import type { Http2Headers } from "../../src/transport.js";
 
 const keyChars = "abcdefghijklmnopqrstuvwxyz0123456789-_.";
