@@ -4,16 +4,18 @@
  * compressors plug into.
  */
 
-// Status and errors
-export { Code } from "./code.js";
-export { GrpcError, codeName, codeFromNumber, type GrpcErrorOptions } from "./grpc-error.js";
-export { Metadata, type MetadataValue, type MetadataInit } from "./metadata.js";
+// Status: the codes, and GrpcError, the one error a call ends with
+export { Code } from "./status/code.js";
+export { GrpcError, codeName, codeFromNumber, type GrpcErrorOptions } from "./status/grpc-error.js";
 
-// Client
-export { createChannel, Channel, type ChannelOptions } from "./channel.js";
-export { createClient, type Client } from "./client.js";
-export type { ClientConnection, CallHost, PickOwner } from "./client-call.js";
-export type { CallOptions } from "./call-options.js";
+// Metadata: a call's custom headers and trailers
+export { Metadata, type MetadataValue, type MetadataInit } from "./metadata/metadata.js";
+
+// Client: channels, typed clients, call options, interceptors and the health-check seam
+export { createChannel, Channel, type ChannelOptions } from "./client/channel.js";
+export { createClient, type Client } from "./client/client.js";
+export type { ClientConnection, CallHost, PickOwner } from "./client/client-call.js";
+export type { CallOptions } from "./client/call-options.js";
 export {
   applyInterceptors,
   type Interceptor,
@@ -24,12 +26,12 @@ export {
   type UnaryFn,
   type StreamFn,
   type AnyFn,
-} from "./interceptor.js";
-export { ConnectivityState, aggregateConnectivityState } from "./connectivity-state.js";
+} from "./client/interceptor.js";
+export { registerHealthChecker, type HealthChecker, type HealthCheckContext } from "./client/health-check.js";
 
-// Server
-export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server.js";
-export type { HandlerContext } from "./handler-context.js";
+// Server: servers, the handler's context and server interceptors
+export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server/server.js";
+export type { HandlerContext } from "./server/handler-context.js";
 export type {
   ServerInterceptor,
   ServerHandlerFn,
@@ -37,20 +39,19 @@ export type {
   ServerStreamRequest,
   ServerUnaryResponse,
   ServerStreamResponse,
-} from "./server-interceptor.js";
+} from "./server/server-interceptor.js";
 
-// Messages on the wire
-export { sendUncompressed, wasCompressed } from "./message-marks.js";
-export { protoCodec, jsonCodec, createJsonCodec, type Codec, type JsonCodecOptions } from "./codec.js";
-export { identityCompressor, gzipCompressor, deflateCompressor, type Compressor } from "./compression.js";
+// Messages on the wire: codecs, compressors and per-message compression marks
+export { sendUncompressed, wasCompressed } from "./call/message-marks.js";
+export { protoCodec, jsonCodec, createJsonCodec, type Codec, type JsonCodecOptions } from "./wire/codec.js";
+export { identityCompressor, gzipCompressor, deflateCompressor, type Compressor } from "./wire/compression.js";
 
-// Plug-in seams and registries
-export * from "./transport.js";
-export { formatBoundAddress, formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "./transport-address.js";
-// Keepalive (gRFC A8) and connection management (A9), shared by every transport.
+// Transports: the seam every transport implements, addresses, and the keepalive (gRFC A8)
+// and connection management (A9) every transport shares
+export * from "./transport/transport.js";
+export { formatBoundAddress, formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "./transport/transport-address.js";
 export {
   keepaliveLimits,
-  maxTimerMs,
   resolveClientKeepalive,
   resolveEnforcement,
   resolveServerKeepalive,
@@ -62,13 +63,24 @@ export {
   type KeepaliveLimits,
   type ServerKeepalive,
   type ServerKeepaliveOptions,
-} from "./keepalive-options.js";
-export { KeepalivePinger, type KeepalivePingerOptions, type KeepaliveTarget } from "./keepalive-pinger.js";
-export { PingEnforcement, tooManyPings } from "./ping-enforcement.js";
-export { ServerKeepaliveManager, type ConnectionManagement, type ManagedConnection } from "./server-keepalive.js";
-export * from "./credentials.js";
-export { bearerToken, combineCallCredentials, type CallCredentials, type CallCredentialsContext } from "./call-credentials.js";
-export type { Address, Endpoint, Resolver, ResolverBuilder, ResolverBuildOptions, ResolverClientConn, ResolverState } from "./resolver.js";
+} from "./transport/keepalive-options.js";
+export { maxTimerMs } from "./timers/long-timer.js";
+export { KeepalivePinger, type KeepalivePingerOptions, type KeepaliveTarget } from "./transport/keepalive-pinger.js";
+export { PingEnforcement, tooManyPings } from "./transport/ping-enforcement.js";
+export { ServerKeepaliveManager, type ConnectionManagement, type ManagedConnection } from "./transport/server-keepalive.js";
+export { createInMemoryTransport } from "./transport/in-memory-transport.js";
+
+// Credentials: the channel and server handshake, and per-call credentials
+export * from "./credentials/credentials.js";
+export { bearerToken, combineCallCredentials, type CallCredentials, type CallCredentialsContext } from "./credentials/call-credentials.js";
+
+// Name resolution: targets, the resolver seam and the built-in resolvers
+export { parseTarget, type Target } from "./resolver/target.js";
+export type { Address, Endpoint, Resolver, ResolverBuilder, ResolverBuildOptions, ResolverClientConn, ResolverState } from "./resolver/resolver.js";
+export { createManualResolver, type ManualResolver } from "./resolver/manual-resolver.js";
+export { ipv4Resolver, ipv6Resolver } from "./resolver/address-list-resolver.js";
+
+// Load balancing: the balancer seam, connectivity states and the built-in pick_first
 export type {
   Balancer,
   BalancerBuilder,
@@ -81,10 +93,12 @@ export type {
   PickDoneInfo,
   Subchannel,
   SubchannelCreateOptions,
-} from "./balancer.js";
-export { registerHealthChecker, type HealthChecker, type HealthCheckContext } from "./health-check.js";
-export { constantPicker } from "./balancer.js";
-export { pickFirstBalancer, type PickFirstConfig } from "./pick-first.js";
+} from "./balancer/balancer.js";
+export { constantPicker } from "./balancer/balancer.js";
+export { ConnectivityState, aggregateConnectivityState } from "./balancer/connectivity-state.js";
+export { pickFirstBalancer, type PickFirstConfig } from "./balancer/pick-first.js";
+
+// Service config: balancer choice, methodConfig, retries and hedging
 export {
   parseServiceConfig,
   type ServiceConfig,
@@ -92,9 +106,11 @@ export {
   type LoadBalancingConfig,
   type BalancerConfigMap,
   type MethodConfigJson,
-} from "./service-config.js";
-export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "./method-config.js";
-export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry.js";
+} from "./config/service-config.js";
+export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "./config/method-config.js";
+
+// Registries: one Registry for every plug-in kind, and the process-wide instances
+export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry/registry.js";
 export {
   registerResolver,
   registerBalancer,
@@ -107,11 +123,9 @@ export {
   codecRegistry,
   compressorRegistry,
 } from "./registries.js";
-export { parseTarget, type Target } from "./target.js";
-export { Backoff, type BackoffOptions } from "./backoff.js";
-export { createInMemoryTransport } from "./in-memory-transport.js";
-export { createManualResolver, type ManualResolver } from "./manual-resolver.js";
-export { ipv4Resolver, ipv6Resolver } from "./address-list-resolver.js";
+
+// Connection backoff (doc/connection-backoff.md)
+export { Backoff, type BackoffOptions } from "./timers/backoff.js";
 
 // Channelz records, served by @grpckit/channelz
 export {
@@ -133,7 +147,7 @@ export {
   type ChannelzTraceEvent,
   type ChannelzPage,
   type ChannelzConnection,
-} from "./channelz.js";
+} from "./channelz/channelz.js";
 
 // Logs and traces (GRPC_VERBOSITY, GRPC_TRACE)
 export {
@@ -147,7 +161,7 @@ export {
   trace,
   knownTracers,
   type Logger,
-} from "./logging.js";
+} from "./observability/logging.js";
 
 // The stats hook (grpc-go's stats.Handler), used by @grpckit/opentelemetry
-export type { StatsHandler, CallStats, CallStatsInfo, CallEndInfo } from "./stats.js";
+export type { StatsHandler, CallStats, CallStatsInfo, CallEndInfo } from "./observability/stats.js";

@@ -4,16 +4,16 @@
  * the passthrough, unix, ipv4 and ipv6 resolvers, pick_first, the proto and JSON codecs, and the
  * identity, gzip and deflate compressors. Transports are registered by the user.
  */
-import { ipv4Resolver, ipv6Resolver } from "./address-list-resolver.js";
-import type { BalancerBuilder } from "./balancer.js";
-import { jsonCodec, protoCodec, type Codec } from "./codec.js";
-import { deflateCompressor, gzipCompressor, identityCompressor, type Compressor } from "./compression.js";
-import { passthroughResolver } from "./passthrough-resolver.js";
-import { pickFirstBalancer } from "./pick-first.js";
-import { Registry } from "./registry.js";
-import type { ResolverBuilder } from "./resolver.js";
-import type { TransportBuilder } from "./transport.js";
-import { unixAbstractResolver, unixResolver } from "./unix-resolver.js";
+import { ipv4Resolver, ipv6Resolver } from "./resolver/address-list-resolver.js";
+import type { BalancerBuilder } from "./balancer/balancer.js";
+import { jsonCodec, protoCodec, type Codec } from "./wire/codec.js";
+import { deflateCompressor, gzipCompressor, identityCompressor, type Compressor } from "./wire/compression.js";
+import { passthroughResolver } from "./resolver/passthrough-resolver.js";
+import { pickFirstBalancer } from "./balancer/pick-first.js";
+import { Registry } from "./registry/registry.js";
+import type { ResolverBuilder } from "./resolver/resolver.js";
+import type { TransportBuilder } from "./transport/transport.js";
+import { unixAbstractResolver, unixResolver } from "./resolver/unix-resolver.js";
 
 export const resolverRegistry = new Registry<ResolverBuilder>("resolver")
   .register(passthroughResolver)

@@ -9,8 +9,8 @@ import {
   type Channel,
   type Server,
 } from "../src/index.js";
-import { parseAddressList } from "../src/address-list-resolver.js";
-import { parseTarget } from "../src/target.js";
+import { parseAddressList } from "../src/resolver/address-list-resolver.js";
+import { parseTarget } from "../src/resolver/target.js";
 import { EchoService, echoImpl } from "./support/echo-service.js";
 import { failure } from "./support/harness.js";
 

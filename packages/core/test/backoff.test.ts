@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Backoff } from "../src/backoff.js";
+import { Backoff } from "../src/timers/backoff.js";
 
 describe("connection backoff (doc/connection-backoff.md)", () => {
   it("starts at 1 s and grows by 1.6 up to 120 s when jitter is neutral", () => {

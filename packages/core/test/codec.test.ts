@@ -1,7 +1,7 @@
 import { create, createRegistry } from "@bufbuild/protobuf";
 import { anyPack, StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { contentTypeCodecName, createJsonCodec, jsonCodec, protoCodec } from "../src/codec.js";
+import { contentTypeCodecName, createJsonCodec, jsonCodec, protoCodec } from "../src/wire/codec.js";
 import { StatusSchema } from "../src/gen/google/rpc/status_pb.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -1,8 +1,8 @@
 import { deflateSync, gzipSync, gunzipSync, inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Code } from "../src/code.js";
-import { deflateCompressor, gzipCompressor, identityCompressor, parseAcceptEncoding } from "../src/compression.js";
-import { GrpcError } from "../src/grpc-error.js";
+import { Code } from "../src/status/code.js";
+import { deflateCompressor, gzipCompressor, identityCompressor, parseAcceptEncoding } from "../src/wire/compression.js";
+import { GrpcError } from "../src/status/grpc-error.js";
 
 const MiB = 1024 * 1024;
 const sample = Uint8Array.from({ length: 10_000 }, (_, i) => (i % 251) ^ (i >> 8));

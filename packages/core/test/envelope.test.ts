@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Code } from "../src/code.js";
-import { EnvelopeDecoder, eagerBodyBytes, encodeEnvelope } from "../src/envelope.js";
-import { GrpcError } from "../src/grpc-error.js";
+import { Code } from "../src/status/code.js";
+import { EnvelopeDecoder, eagerBodyBytes, encodeEnvelope } from "../src/wire/envelope.js";
+import { GrpcError } from "../src/status/grpc-error.js";
 
 interface Received {
   data: Uint8Array;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Code, ConnectivityState, GrpcError, constantPicker, type Balancer, type BalancerBuilder, type BalancerClientConn } from "../src/index.js";
 import { createFakeBalancerClientConn } from "../src/testing/index.js";
-import { GracefulSwitchBalancer } from "../src/graceful-switch.js";
+import { GracefulSwitchBalancer } from "../src/balancer/graceful-switch.js";
 
 const { CONNECTING, READY, TRANSIENT_FAILURE, IDLE } = ConnectivityState;
 

@@ -1,9 +1,9 @@
 import { createRegistry, create } from "@bufbuild/protobuf";
 import { AnySchema, anyPack, DurationSchema, StringValueSchema, type Any } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { Code } from "../src/code.js";
-import { GrpcError, codeFromNumber, codeName } from "../src/grpc-error.js";
-import { Metadata } from "../src/metadata.js";
+import { Code } from "../src/status/code.js";
+import { GrpcError, codeFromNumber, codeName } from "../src/status/grpc-error.js";
+import { Metadata } from "../src/metadata/metadata.js";
 
 describe("GrpcError", () => {
   it("shows the code in snake lower case before the message", () => {

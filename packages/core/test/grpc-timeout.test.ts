@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeTimeout, parseTimeout } from "../src/grpc-timeout.js";
+import { encodeTimeout, parseTimeout } from "../src/wire/grpc-timeout.js";
 
 describe("encodeTimeout", () => {
   it("uses nanoseconds while they fit in 8 digits", () => {

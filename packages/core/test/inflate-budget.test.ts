@@ -2,7 +2,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { Code, GrpcError, gzipCompressor } from "../src/index.js";
-import { InflateBudget, inflateWithin } from "../src/inflate-budget.js";
+import { InflateBudget, inflateWithin } from "../src/call/inflate-budget.js";
 
 const MiB = 1024 * 1024;
 

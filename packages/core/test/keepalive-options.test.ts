@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keepaliveLimits, resolveClientKeepalive, resolveEnforcement, resolveServerKeepalive, withJitter } from "../src/keepalive-options.js";
+import { keepaliveLimits, resolveClientKeepalive, resolveEnforcement, resolveServerKeepalive, withJitter } from "../src/transport/keepalive-options.js";
 
 describe("keepalive options", () => {
   it("client keepalive is off by default, with a 20 s timeout and no pings without calls", () => {

@@ -1,7 +1,7 @@
 /** LongTimer: delays past what setTimeout holds are armed in steps and still end on time. */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { maxTimerMs } from "../src/index.js";
-import { LongTimer } from "../src/long-timer.js";
+import { LongTimer } from "../src/timers/long-timer.js";
 
 const day = 24 * 60 * 60 * 1000;
 

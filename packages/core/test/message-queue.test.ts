@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MessageQueue } from "../src/message-queue.js";
+import { MessageQueue } from "../src/call/message-queue.js";
 
 describe("MessageQueue", () => {
   it("pauses the source when unread messages reach the high-water mark and resumes when read", async () => {

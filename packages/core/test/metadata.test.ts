@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Code } from "../src/code.js";
-import { GrpcError } from "../src/grpc-error.js";
-import { Metadata, headersToMetadata, metadataToHeaders } from "../src/metadata.js";
-import type { Http2Headers } from "../src/transport.js";
+import { Code } from "../src/status/code.js";
+import { GrpcError } from "../src/status/grpc-error.js";
+import { Metadata } from "../src/metadata/metadata.js";
+import { headersToMetadata, metadataToHeaders } from "../src/wire/metadata-headers.js";
+import type { Http2Headers } from "../src/transport/transport.js";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeGrpcMessage, encodeGrpcMessage } from "../src/percent-encoding.js";
+import { decodeGrpcMessage, encodeGrpcMessage } from "../src/wire/percent-encoding.js";
 
 describe("encodeGrpcMessage", () => {
   it("leaves printable ASCII other than '%' as it is", () => {

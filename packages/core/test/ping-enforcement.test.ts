@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PingEnforcement } from "../src/ping-enforcement.js";
+import { PingEnforcement } from "../src/transport/ping-enforcement.js";
 
 const minute = 60_000;
 

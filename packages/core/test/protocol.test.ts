@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Code, Metadata } from "../src/index.js";
-import { readStatus, sharedResponseHeaders } from "../src/protocol.js";
-import { sharedHeaders } from "../src/transport.js";
+import { readStatus, sharedResponseHeaders } from "../src/wire/protocol.js";
+import { sharedHeaders } from "../src/transport/transport.js";
 
 describe("reading grpc-status", () => {
   it("takes decimal digits only", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import * as z from "zod";
-import { Registry, parseBuilderConfig, type ConfigurableBuilder } from "../src/registry.js";
+import { Registry, parseBuilderConfig, type ConfigurableBuilder } from "../src/registry/registry.js";
 import { resolveTransport } from "../src/registries.js";
 
 interface Thing {

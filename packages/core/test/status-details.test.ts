@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { anyPack, anyUnpack, StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { Code } from "../src/code.js";
-import { decodeStatusDetails, encodeStatusDetails } from "../src/status-details.js";
+import { Code } from "../src/status/code.js";
+import { decodeStatusDetails, encodeStatusDetails } from "../src/status/status-details.js";
 
 describe("grpc-status-details-bin", () => {
   it("encodes google.rpc.Status with the field numbers of googleapis", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StepChain } from "../src/step-chain.js";
+import { StepChain } from "../src/call/step-chain.js";
 
 describe("StepChain", () => {
   it("runs a step at once when nothing is pending", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { joinHostPort, parseTarget, splitHostPort } from "../src/target.js";
+import { joinHostPort, parseTarget, splitHostPort } from "../src/resolver/target.js";
 
 const known = (s: string) => ["dns", "passthrough", "unix", "unix-abstract"].includes(s);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBoundAddress, formatHostPort, parseTransportAddress } from "../src/transport-address.js";
+import { formatBoundAddress, formatHostPort, parseTransportAddress } from "../src/transport/transport-address.js";
 
 describe("parseTransportAddress", () => {
   it("splits host:port", () => {

@@ -1,6 +1,7 @@
 /** The bench report as a Markdown page (tools/bench/results/latest.md). */
 import { LIBRARY_LABEL } from "./libraries.js";
-import { CLIENT_UNARY_SERVERS, clientUnaryTable, messageSizeLabel, type BenchReport, type ClientUnaryServer, type Ratio } from "./report.js";
+import { CLIENT_UNARY_SERVERS, clientUnaryTable, messageSizeLabel, type BenchReport, type ClientUnaryServer } from "./report.js";
+import type { Ratio } from "./ratio.js";
 import type { Target } from "./targets.js";
 
 const MIB = 1024 * 1024;

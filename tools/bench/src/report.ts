@@ -4,6 +4,7 @@ import type { EchoCheckResult } from "./echo-check.js";
 import type { H2loadResult } from "./h2load.js";
 import { BASELINE_LIBRARIES, GRPCKIT_LIBRARIES, type Library } from "./libraries.js";
 import type { MachineInfo } from "./machine.js";
+import type { Ratio } from "./ratio.js";
 import type { Target } from "./targets.js";
 
 /** One server under h2load at one load shape. */
@@ -106,24 +107,6 @@ export interface ChannelzRatio {
   throughput: number;
   p50: number;
   p99: number;
-  peakRss: number;
-}
-
-/** A grpckit library divided by another implementation on the same row (above 1 means grpckit's number is higher). */
-export interface Ratio {
-  /** "client unary" is against the raw node:http2 server, "client unary, grpckit-h2 server" against grpckit on transport-h2. */
-  table: "server unary" | "client unary" | "client unary, grpckit-h2 server" | "streaming";
-  /** The row's load: "-c 8 -m 16", "100 in flight", "100 B". */
-  row: string;
-  /** The grpckit library divided: "grpckit" (transport-http2) or "grpckit-h2" (transport-h2). */
-  library: Library;
-  versus: Library;
-  /** Throughput ratio: requests, calls or messages per second. */
-  throughput: number;
-  p50?: number;
-  p99?: number;
-  /** CPU time per call of the server (server unary) or of the client (client unary). */
-  cpuPerCall?: number;
   peakRss: number;
 }
 

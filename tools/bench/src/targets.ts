@@ -2,7 +2,7 @@
  * Issue 11's targets for grpckit on transport-h2, each a bound on one ratio of grpckit
  * on transport-h2 to @grpc/grpc-js, and whether the run met it.
  */
-import type { Ratio } from "./report.js";
+import type { Ratio } from "./ratio.js";
 
 /** How a ratio must compare with its bound. */
 export type TargetComparison = "at least" | "at most" | "below";

@@ -1,7 +1,7 @@
 /** A BalancerClientConn that records what a balancer does to it. */
-import type { BalancerClientConn, BalancerState, Picker, SubchannelCreateOptions } from "../balancer.js";
-import type { ConnectivityState } from "../connectivity-state.js";
-import type { Address } from "../resolver.js";
+import type { BalancerClientConn, BalancerState, Picker, SubchannelCreateOptions } from "../balancer/balancer.js";
+import type { ConnectivityState } from "../balancer/connectivity-state.js";
+import type { Address } from "../resolver/resolver.js";
 import { FakeSubchannel } from "./fake-subchannel.js";
 
 /** The fake channel a balancer under test is built with. */

@@ -1,8 +1,8 @@
 /** A Subchannel whose connectivity a test drives by hand. */
-import type { SubchannelCreateOptions, Subchannel } from "../balancer.js";
-import { ConnectivityState } from "../connectivity-state.js";
-import type { GrpcError } from "../grpc-error.js";
-import type { Address } from "../resolver.js";
+import type { SubchannelCreateOptions, Subchannel } from "../balancer/balancer.js";
+import { ConnectivityState } from "../balancer/connectivity-state.js";
+import type { GrpcError } from "../status/grpc-error.js";
+import type { Address } from "../resolver/resolver.js";
 
 type Listener = (state: ConnectivityState, error?: GrpcError) => void;
 

@@ -2,8 +2,8 @@
  * Helpers that run a picker and summarise what it answered. They do not depend on a
  * test framework: they return data, or throw an Error saying what was expected.
  */
-import type { Picker, PickInfo, PickResult, Subchannel } from "../balancer.js";
-import type { GrpcError } from "../grpc-error.js";
+import type { Picker, PickInfo, PickResult, Subchannel } from "../balancer/balancer.js";
+import type { GrpcError } from "../status/grpc-error.js";
 
 const defaultInfo: PickInfo = { path: "/grpckit.test.v1.EchoService/Echo" };
 

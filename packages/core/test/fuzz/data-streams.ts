@@ -1,6 +1,6 @@
 /** Hostile DATA for the fuzz tests: byte streams cut into chunks at random points, and how they should read. */
 import fc from "fast-check";
-import { Code } from "../../src/code.js";
+import { Code } from "../../src/status/code.js";
 
 /** Cuts `bytes` at the given offsets (taken modulo its length, sorted, deduplicated). */
 export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {

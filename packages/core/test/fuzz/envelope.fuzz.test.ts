@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Code } from "../../src/code.js";
-import { EnvelopeDecoder, encodeEnvelope } from "../../src/envelope.js";
-import { GrpcError } from "../../src/grpc-error.js";
+import { Code } from "../../src/status/code.js";
+import { EnvelopeDecoder, encodeEnvelope } from "../../src/wire/envelope.js";
+import { GrpcError } from "../../src/status/grpc-error.js";
 import { concat, cutPoints, frameByFrame, hostileStream, splitAt, type Decoded } from "./data-streams.js";
 
 /** Feeds `chunks` to a decoder, checking after every push that it never holds more than one frame. */

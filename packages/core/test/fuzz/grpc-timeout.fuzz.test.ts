@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeTimeout, parseTimeout } from "../../src/grpc-timeout.js";
+import { encodeTimeout, parseTimeout } from "../../src/wire/grpc-timeout.js";
 
 const year = 365.25 * 24 * 3600e3;
 const wellFormed = /^\d{1,8}[HMSmun]$/;

@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Code } from "../../src/code.js";
-import { GrpcError } from "../../src/grpc-error.js";
-import { Metadata, headersToMetadata, metadataToHeaders, type MetadataValue } from "../../src/metadata.js";
-import type { Http2Headers } from "../../src/transport.js";
+import { Code } from "../../src/status/code.js";
+import { GrpcError } from "../../src/status/grpc-error.js";
+import { Metadata, type MetadataValue } from "../../src/metadata/metadata.js";
+import { headersToMetadata, metadataToHeaders } from "../../src/wire/metadata-headers.js";
+import type { Http2Headers } from "../../src/transport/transport.js";
 
 const keyChars = "abcdefghijklmnopqrstuvwxyz0123456789-_.";
 

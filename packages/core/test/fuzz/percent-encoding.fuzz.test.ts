@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeGrpcMessage, encodeGrpcMessage } from "../../src/percent-encoding.js";
+import { decodeGrpcMessage, encodeGrpcMessage } from "../../src/wire/percent-encoding.js";
 
 /** Any UTF-16 text, lone surrogates included. */
 const utf16 = fc.string({

@@ -17,7 +17,7 @@ import {
 } from "@bufbuild/protobuf";
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
-import { encodeProto, encodedProtoSize, encodeProtoPieces, MessagePieces } from "../../src/proto-encoder.js";
+import { encodeProto, encodedProtoSize, encodeProtoPieces, MessagePieces } from "../../src/wire/proto-encoder.js";
 import {
   Color,
   file_grpckit_test_v1_encoding,

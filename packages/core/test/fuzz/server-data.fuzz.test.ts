@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Code } from "../../src/code.js";
-import { insecureCredentials } from "../../src/credentials.js";
-import { createInMemoryTransport } from "../../src/in-memory-transport.js";
-import type { ClientTransport, Http2Headers, TransportBuilder } from "../../src/transport.js";
+import { Code } from "../../src/status/code.js";
+import { insecureCredentials } from "../../src/credentials/credentials.js";
+import { createInMemoryTransport } from "../../src/transport/in-memory-transport.js";
+import type { ClientTransport, Http2Headers, TransportBuilder } from "../../src/transport/transport.js";
 import { startEcho, type Harness } from "../support/harness.js";
 import { cutPoints, frameByFrame, hostileStream, splitAt } from "./data-streams.js";
 

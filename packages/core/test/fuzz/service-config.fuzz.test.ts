@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import type { BalancerBuilder } from "../../src/balancer.js";
-import { pickFirstBalancer } from "../../src/pick-first.js";
-import { Registry } from "../../src/registry.js";
-import { parseServiceConfig } from "../../src/service-config.js";
+import type { BalancerBuilder } from "../../src/balancer/balancer.js";
+import { pickFirstBalancer } from "../../src/balancer/pick-first.js";
+import { Registry } from "../../src/registry/registry.js";
+import { parseServiceConfig } from "../../src/config/service-config.js";
 
 const balancers = new Registry<BalancerBuilder>("balancer");
 balancers.register(pickFirstBalancer as BalancerBuilder);

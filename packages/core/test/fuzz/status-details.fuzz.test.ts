@@ -2,12 +2,12 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack, StringValueSchema } from "@bufbuild/protobuf/wkt";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Code } from "../../src/code.js";
+import { Code } from "../../src/status/code.js";
 import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
-import { GrpcError } from "../../src/grpc-error.js";
-import { readTrailers, writeStatus } from "../../src/protocol.js";
-import { decodeStatusDetails } from "../../src/status-details.js";
-import type { Http2Headers } from "../../src/transport.js";
+import { GrpcError } from "../../src/status/grpc-error.js";
+import { readTrailers, writeStatus } from "../../src/wire/protocol.js";
+import { decodeStatusDetails } from "../../src/status/status-details.js";
+import type { Http2Headers } from "../../src/transport/transport.js";
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseTarget } from "../../src/target.js";
+import { parseTarget } from "../../src/resolver/target.js";
 
 const schemes = ["dns", "passthrough", "unix", "unix-abstract", "ipv4", "ipv6"];
 const known = (s: string) => schemes.includes(s);

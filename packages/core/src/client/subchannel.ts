@@ -1,0 +1,168 @@
+/**
+ * A subchannel: one logical connection to one backend, over the first of its
+ * addresses that connects. It owns at most one transport at a time, reconnects with
+ * backoff after failures (doc/connection-backoff.md), and goes IDLE when a working
+ * connection is lost, so the balancer decides when to reconnect.
+ */
+import { Backoff, type BackoffOptions } from "../timers/backoff.js";
+import type { Subchannel } from "../balancer/balancer.js";
+import { channelzRegistry, type ChannelzSocket, type ChannelzSubchannel } from "../channelz/channelz.js";
+import { Code } from "../status/code.js";
+import { ConnectivityState } from "../balancer/connectivity-state.js";
+import type { ChannelCredentials } from "../credentials/credentials.js";
+import { GrpcError } from "../status/grpc-error.js";
+import { trace } from "../observability/logging.js";
+import { LongTimer } from "../timers/long-timer.js";
+import type { Address } from "../resolver/resolver.js";
+import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
+
+export interface SubchannelOptions {
+  transport: TransportBuilder;
+  credentials: ChannelCredentials;
+  authority: string;
+  settings?: Http2Settings;
+  backoff?: BackoffOptions;
+  /** This subchannel's channelz record, when channelz is enabled. */
+  channelz?: ChannelzSubchannel;
+  /** Called on every state change (the channel logs, counts or re-picks). */
+  onStateChange?: () => void;
+}
+
+type Listener = (state: ConnectivityState, error?: GrpcError) => void;
+
+export class SubchannelImpl implements Subchannel {
+  private _state = ConnectivityState.IDLE;
+  private listeners = new Set<Listener>();
+  private backoff: Backoff;
+  private retryTimer: LongTimer | undefined;
+  private _transport: ClientTransport | undefined;
+  private socket: ChannelzSocket | undefined;
+  private attempt = 0;
+  lastError: GrpcError | undefined;
+
+  constructor(
+    readonly addresses: readonly Address[],
+    private readonly opts: SubchannelOptions,
+  ) {
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  get state(): ConnectivityState {
+    return this._state;
+  }
+
+  /** The connected transport when READY. */
+  get transport(): ClientTransport | undefined {
+    return this._transport;
+  }
+
+  watch(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  connect(): void {
+    if (this._state !== ConnectivityState.IDLE) return;
+    void this.tryConnect();
+  }
+
+  private setState(state: ConnectivityState, error?: GrpcError): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    trace("subchannel", `${this.addresses.map((a) => a.addr).join(",")}: ${this._state} -> ${state}${error !== undefined ? ` (${error.rawMessage})` : ""}`);
+    this._state = state;
+    if (error !== undefined) this.lastError = error;
+    const cz = this.opts.channelz;
+    if (cz !== undefined) {
+      cz.state = state;
+      cz.trace.add(
+        state === ConnectivityState.TRANSIENT_FAILURE ? "WARNING" : "INFO",
+        `Subchannel Connectivity change to ${state}${error !== undefined ? `: ${error.rawMessage}` : ""}`,
+      );
+      if (state === ConnectivityState.SHUTDOWN) channelzRegistry()?.removeSubchannel(cz);
+    }
+    for (const l of [...this.listeners]) l(state, error);
+    this.opts.onStateChange?.();
+  }
+
+  private async tryConnect(): Promise<void> {
+    const attempt = ++this.attempt;
+    this.setState(ConnectivityState.CONNECTING);
+    const errors: string[] = [];
+    for (const address of this.addresses) {
+      let transport: ClientTransport;
+      try {
+        transport = await this.opts.transport.connect(address.addr, {
+          authority: address.serverName ?? this.opts.authority,
+          credentials: this.opts.credentials,
+          settings: this.opts.settings,
+          connectTimeoutMs: this.backoff.connectTimeoutMs(),
+          onGoaway: () => this.onTransportGone(transport),
+          onClose: () => this.onTransportGone(transport),
+        });
+      } catch (e) {
+        errors.push(`${address.addr}: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      if (attempt !== this.attempt || this._state === ConnectivityState.SHUTDOWN) {
+        transport.close();
+        return;
+      }
+      this._transport = transport;
+      this.recordSocket(transport);
+      this.backoff.reset();
+      this.setState(ConnectivityState.READY);
+      return;
+    }
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    const delay = this.backoff.next();
+    const error = new GrpcError(Code.UNAVAILABLE, `failed to connect to ${errors.join("; ")}`);
+    this.setState(ConnectivityState.TRANSIENT_FAILURE, error);
+    this.retryTimer = new LongTimer(
+      () => {
+        this.retryTimer = undefined;
+        if (this._state === ConnectivityState.TRANSIENT_FAILURE) void this.tryConnect();
+      },
+      delay,
+      true,
+    );
+  }
+
+  private recordSocket(transport: ClientTransport): void {
+    const cz = this.opts.channelz;
+    const registry = channelzRegistry();
+    if (cz === undefined || registry === undefined) return;
+    this.socket = registry.addSocket(cz, transport);
+    registry.socketOf.set(transport, this.socket);
+  }
+
+  private forgetSocket(): void {
+    if (this.socket === undefined) return;
+    channelzRegistry()?.removeSocket(this.socket);
+    this.socket = undefined;
+  }
+
+  private onTransportGone(transport: ClientTransport | undefined): void {
+    if (transport === undefined || transport !== this._transport) return;
+    this._transport = undefined;
+    this.forgetSocket();
+    this.setState(ConnectivityState.IDLE);
+  }
+
+  shutdown(): void {
+    if (this._state === ConnectivityState.SHUTDOWN) return;
+    this.retryTimer?.clear();
+    const t = this._transport;
+    this._transport = undefined;
+    this.forgetSocket();
+    this.setState(ConnectivityState.SHUTDOWN);
+    this.listeners.clear();
+    t?.close();
+  }
+
+  /** Closes the connection now: open calls on it fail. */
+  destroy(): void {
+    const t = this._transport;
+    this.shutdown();
+    t?.destroy();
+  }
+}

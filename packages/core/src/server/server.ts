@@ -1,0 +1,316 @@
+/**
+ * A gRPC server: services are added from @bufbuild/protobuf descriptors with typed
+ * handlers, and each HTTP/2 stream a transport hands over becomes a call.
+ */
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { channelzRegistry, type ChannelzServer } from "../channelz/channelz.js";
+import { Code } from "../status/code.js";
+import { contentTypeCodecName, type Codec } from "../wire/codec.js";
+import type { Compressor } from "../wire/compression.js";
+import { insecureCredentials, type ServerCredentials } from "../credentials/credentials.js";
+import { GrpcError } from "../status/grpc-error.js";
+import { InflateBudget, connectionInflateBytes, sharedInflateBytes } from "../call/inflate-budget.js";
+import { trace } from "../observability/logging.js";
+import type { StatsHandler } from "../observability/stats.js";
+import { parseTimeout } from "../wire/grpc-timeout.js";
+import type { HandlerContext } from "./handler-context.js";
+import { H, firstHeader, writeStatus } from "../wire/protocol.js";
+import { codecRegistry, compressorsWith, resolveTransport } from "../registries.js";
+import type { Registry } from "../registry/registry.js";
+import { ServerCall, type RegisteredMethod, type ServerCallHost } from "./server-call.js";
+import type { ServerHandlerFn, ServerInterceptor } from "./server-interceptor.js";
+import type { Http2Headers, Http2Settings, ServerConnection, ServerTransportStream, TransportBuilder, TransportListener } from "../transport/transport.js";
+
+type Awaitable<T> = T | Promise<T>;
+
+type HandlerFor<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? (request: MessageShape<I>, context: HandlerContext) => Awaitable<MessageInitShape<O>>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: MessageShape<I>, context: HandlerContext) => AsyncIterable<MessageInitShape<O>>
+    : M extends { methodKind: "client_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? (requests: AsyncIterable<MessageShape<I>>, context: HandlerContext) => Awaitable<MessageInitShape<O>>
+      : M extends { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? (requests: AsyncIterable<MessageShape<I>>, context: HandlerContext) => AsyncIterable<MessageInitShape<O>>
+        : never;
+
+/** Handlers for service `S`, keyed by the methods' lowerCamelCase names. A missing one answers UNIMPLEMENTED. */
+export type ServiceImpl<S extends DescService> = { [K in keyof S["method"]]?: HandlerFor<S["method"][K]> };
+
+export interface ServerOptions {
+  /** The transport: a builder (`h2Transport()`), a registered name, or the first registered. */
+  transport?: TransportBuilder | string;
+  /** Transport credentials; insecure (plaintext h2c) by default. */
+  credentials?: ServerCredentials;
+  /** Server interceptors around every handler, outermost first. */
+  interceptors?: ServerInterceptor[];
+  /** Largest request message accepted, in bytes. Default 4 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** Largest response message sent, in bytes. Default unlimited. */
+  maxSendMessageBytes?: number;
+  /** HTTP/2 settings for accepted connections. */
+  settings?: Http2Settings;
+  /** Compressors for this server, in addition to the process-wide ones. */
+  compressors?: Compressor[];
+  /** Told about every call: its messages' sizes and how it ended. */
+  statsHandlers?: StatsHandler[];
+}
+
+export class Server implements ServerCallHost {
+  readonly compressors: Registry<Compressor>;
+  readonly acceptEncoding: string;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
+  readonly statsHandlers: readonly StatsHandler[] | undefined;
+  /** This server's channelz record, when channelz was enabled by the time it was created or started listening. */
+  channelz: ChannelzServer | undefined;
+
+  private readonly methods = new Map<string, RegisteredMethod>();
+  private readonly serviceMap = new Map<string, DescService>();
+  private readonly listeners: TransportListener[] = [];
+  private readonly calls = new Set<ServerCall>();
+  private readonly transport: TransportBuilder;
+  private readonly credentials: ServerCredentials;
+  private shuttingDown = false;
+  private idleWaiters: (() => void)[] = [];
+  /** Bytes being inflated for all connections, and for each (gzip bombs cost a bounded amount). */
+  private readonly inflateBudget = new InflateBudget(sharedInflateBytes);
+  private readonly connectionInflateBudgets = new WeakMap<ServerConnection, InflateBudget>();
+
+  constructor(private readonly options: ServerOptions = {}) {
+    this.transport = resolveTransport(options.transport);
+    this.credentials = options.credentials ?? insecureCredentials();
+    this.maxReceiveMessageBytes = options.maxReceiveMessageBytes ?? 4 * 1024 * 1024;
+    this.maxSendMessageBytes = options.maxSendMessageBytes ?? Number.MAX_SAFE_INTEGER;
+    this.compressors = compressorsWith(options.compressors);
+    this.acceptEncoding = this.compressors.names().join(",");
+    this.channelz = channelzRegistry()?.addServer();
+    this.statsHandlers = options.statsHandlers !== undefined && options.statsHandlers.length > 0 ? options.statsHandlers : undefined;
+    const interceptors = options.interceptors ?? [];
+    this.intercept =
+      interceptors.length === 0
+        ? undefined
+        : (final) => {
+            let fn = final;
+            for (let i = interceptors.length - 1; i >= 0; i--) fn = interceptors[i](fn);
+            return fn;
+          };
+  }
+
+  /** Adds a service. Throws when it was added already. */
+  addService<S extends DescService>(service: S, impl: ServiceImpl<S>): this {
+    if (this.serviceMap.has(service.typeName)) throw new Error(`service ${service.typeName} was added twice`);
+    for (const key of Object.keys(impl)) {
+      if (!service.methods.some((m) => m.localName === key)) {
+        throw new Error(`${service.typeName} has no method "${key}" (methods: ${service.methods.map((m) => m.localName).join(", ")})`);
+      }
+    }
+    this.serviceMap.set(service.typeName, service);
+    for (const method of service.methods) {
+      const handler = (impl as Record<string, RegisteredMethod["handler"] | undefined>)[method.localName];
+      if (handler === undefined) continue;
+      const path = `/${service.typeName}/${method.name}`;
+      this.methods.set(path, { method, path, kind: method.methodKind, handler: handler.bind(impl) });
+    }
+    return this;
+  }
+
+  /** The fully-qualified names of the services added. */
+  get serviceNames(): string[] {
+    return [...this.serviceMap.keys()];
+  }
+
+  /** The descriptors of the services added, in the order added (reflection serves their files). */
+  get services(): DescService[] {
+    return [...this.serviceMap.values()];
+  }
+
+  /**
+   * Starts listening on `address` ("127.0.0.1:0", "[::]:50051", "unix:/tmp/s").
+   * Resolves with the bound address, with the real port when 0 was asked.
+   */
+  async listen(address: string): Promise<{ address: string; port: number | undefined }> {
+    if (this.shuttingDown) throw new Error("server is shut down");
+    const registry = channelzRegistry();
+    // A server made before channelz was enabled is recorded once it listens.
+    this.channelz ??= registry?.addServer();
+    const cz = this.channelz;
+    const listener = await this.transport.listen(address, {
+      credentials: this.credentials,
+      settings: this.options.settings,
+      onStream: (s) => this.handleStream(s),
+      ...(cz !== undefined && registry !== undefined
+        ? {
+            onConnection: (c: ServerConnection) => {
+              const socket = registry.addSocket(cz, c);
+              registry.socketOf.set(c, socket);
+            },
+            onConnectionClose: (c: ServerConnection) => {
+              const socket = registry.socketOf.get(c);
+              if (socket !== undefined) registry.removeSocket(socket);
+            },
+          }
+        : {}),
+    });
+    this.listeners.push(listener);
+    trace("server", `listening on ${listener.address}`);
+    if (cz !== undefined) {
+      registry?.addListenSocket(cz, listener.address);
+      cz.trace.add("INFO", `Listening on ${listener.address}`);
+    }
+    const m = /:(\d+)$/.exec(listener.address);
+    return { address: listener.address, port: m ? Number(m[1]) : undefined };
+  }
+
+  /** The port of the first listener, once listening. */
+  get port(): number | undefined {
+    const a = this.listeners[0]?.address;
+    const m = a === undefined ? null : /:(\d+)$/.exec(a);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /** Graceful: stop accepting, send GOAWAY, let running calls finish. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all(this.listeners.map((l) => l.drain()));
+    if (this.calls.size > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+    this.forgetChannelz();
+  }
+
+  /**
+   * Closes every connection now and cancels every running handler. Clients see their
+   * connection lost (UNAVAILABLE), as with grpc-go's Stop, not a cancellation.
+   */
+  forceShutdown(): void {
+    this.shuttingDown = true;
+    for (const l of this.listeners) l.close();
+    const err = new GrpcError(Code.UNAVAILABLE, "server is shutting down");
+    for (const c of [...this.calls]) c.cancel(err);
+    this.forgetChannelz();
+  }
+
+  private forgetChannelz(): void {
+    if (this.channelz !== undefined) channelzRegistry()?.removeServer(this.channelz);
+  }
+
+  /** @internal a call reports its end (ServerCallHost). */
+  callEnded(call: ServerCall): void {
+    this.calls.delete(call);
+    if (this.calls.size === 0 && this.idleWaiters.length > 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  /** The budgets a compressed request on `connection` is inflated within. */
+  private inflateBudgetsFor(connection: ServerConnection | undefined): InflateBudget[] {
+    if (connection === undefined) return [this.inflateBudget];
+    let budget = this.connectionInflateBudgets.get(connection);
+    if (budget === undefined) {
+      budget = new InflateBudget(connectionInflateBytes);
+      this.connectionInflateBudgets.set(connection, budget);
+    }
+    return [budget, this.inflateBudget];
+  }
+
+  private handleStream(stream: ServerTransportStream): void {
+    try {
+      this.dispatch(stream);
+    } catch (e) {
+      // Nothing a peer sends may escape: answer this one stream with a status.
+      reject(stream, "application/grpc", GrpcError.from(e, Code.INTERNAL));
+    }
+  }
+
+  private dispatch(stream: ServerTransportStream): void {
+    const headers = stream.headers;
+    const contentType = firstHeader(headers, H.contentType) ?? "";
+    const codecName = contentTypeCodecName(contentType);
+    if (codecName === undefined) {
+      stream.sendHeaders(
+        {
+          [H.status]: 415,
+          [H.contentType]: "text/plain",
+          [H.grpcStatus]: String(Code.INTERNAL),
+          [H.grpcMessage]: `invalid gRPC request content-type "${contentType}"`,
+        },
+        true,
+      );
+      return;
+    }
+    const codec: Codec | undefined = codecRegistry.get(codecName);
+    const ct = codecName === "proto" ? "application/grpc" : `application/grpc+${codecName}`;
+    if (codec === undefined) {
+      reject(stream, "application/grpc", new GrpcError(Code.UNIMPLEMENTED, `no codec registered for content-type "${contentType}"`));
+      return;
+    }
+    if (firstHeader(headers, H.method) !== "POST") {
+      reject(stream, ct, new GrpcError(Code.UNIMPLEMENTED, `method ${firstHeader(headers, H.method)} is not allowed; gRPC uses POST`));
+      return;
+    }
+    const path = firstHeader(headers, H.path) ?? "";
+    const registered = this.methods.get(path);
+    if (registered === undefined) {
+      reject(stream, ct, unimplemented(path, this.serviceMap));
+      return;
+    }
+    if (this.shuttingDown) {
+      reject(stream, ct, new GrpcError(Code.UNAVAILABLE, "server is shutting down"));
+      return;
+    }
+    let deadline: number | undefined;
+    const timeout = firstHeader(headers, H.timeout);
+    if (timeout !== undefined) {
+      const ms = parseTimeout(timeout);
+      if (ms === undefined) {
+        reject(stream, ct, new GrpcError(Code.INTERNAL, `malformed grpc-timeout "${timeout}"`));
+        return;
+      }
+      deadline = Date.now() + ms;
+    }
+    let requestCompressor: Compressor | undefined;
+    const enc = firstHeader(headers, H.encoding);
+    if (enc !== undefined && enc !== "identity") {
+      requestCompressor = this.compressors.get(enc);
+      if (requestCompressor === undefined) {
+        reject(stream, ct, new GrpcError(Code.UNIMPLEMENTED, `grpc-encoding "${enc}" is not supported (supported: ${this.acceptEncoding})`), {
+          [H.acceptEncoding]: this.acceptEncoding,
+        });
+        return;
+      }
+    }
+    const budgets = requestCompressor === undefined ? undefined : this.inflateBudgetsFor(stream.connection);
+    const call = new ServerCall(this, stream, registered, codec, ct, deadline, requestCompressor, budgets);
+    this.calls.add(call);
+    call.start();
+  }
+}
+
+/** Answers a stream with a trailers-only status. */
+function reject(stream: ServerTransportStream, contentType: string, error: GrpcError, extra?: Http2Headers): void {
+  const h: Http2Headers = { [H.status]: 200, [H.contentType]: contentType, ...extra };
+  writeStatus(h, error, undefined);
+  stream.sendHeaders(h, true);
+}
+
+function unimplemented(path: string, services: ReadonlyMap<string, unknown>): GrpcError {
+  const m = /^\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m === null) return new GrpcError(Code.UNIMPLEMENTED, `malformed method path "${path}"`);
+  if (!services.has(m[1])) return new GrpcError(Code.UNIMPLEMENTED, `unknown service ${m[1]}`);
+  return new GrpcError(Code.UNIMPLEMENTED, `unknown method ${m[2]} for service ${m[1]}`);
+}
+
+/**
+ * Creates a server.
+ *
+ * @example
+ * const server = createServer({ transport: h2Transport() });
+ * server.addService(GreeterService, { sayHello: (req) => ({ message: `Hello ${req.name}` }) });
+ * await server.listen("127.0.0.1:50051");
+ */
+export function createServer(options?: ServerOptions): Server {
+  return new Server(options);
+}
+
+export type { DescMethod };

@@ -1,0 +1,219 @@
+/**
+ * The gRPC message frame (doc/PROTOCOL-HTTP2.md, Length-Prefixed-Message): one flags
+ * byte (bit 0: compressed), a 4-byte big-endian length, then the message bytes.
+ */
+import { Code } from "../status/code.js";
+import { GrpcError } from "../status/grpc-error.js";
+import { MessagePieces } from "./proto-encoder.js";
+
+/** Size of the frame header. */
+export const envelopeHeaderBytes = 5;
+
+const flagCompressed = 0x01;
+const empty = new Uint8Array(0);
+
+/** Frames one message: header and payload in a single new buffer. */
+export function encodeEnvelope(data: Uint8Array, compressed: boolean): Uint8Array {
+  const length = data.byteLength;
+  const frame = Buffer.allocUnsafe(envelopeHeaderBytes + length);
+  frame[0] = compressed ? flagCompressed : 0;
+  frame[1] = length >>> 24;
+  frame[2] = (length >>> 16) & 0xff;
+  frame[3] = (length >>> 8) & 0xff;
+  frame[4] = length & 0xff;
+  frame.set(data, envelopeHeaderBytes);
+  return frame;
+}
+
+/**
+ * Messages at least this large are written as their 5-byte header followed by the
+ * message itself, rather than copied into one new buffer.
+ */
+export const separateHeaderBytes = 16 * 1024;
+
+/**
+ * One message's frame as the chunks to write, in order: a small message copied behind
+ * its header into one new buffer; a large one as its header followed by the message
+ * itself, or its pieces, not copied.
+ */
+export function frameChunks(data: Uint8Array | MessagePieces, compressed: boolean): Uint8Array[] {
+  if (data instanceof MessagePieces) return [envelopeHeader(data.byteLength, compressed), ...data.pieces];
+  if (data.byteLength >= separateHeaderBytes) return [envelopeHeader(data.byteLength, compressed), data];
+  return [encodeEnvelope(data, compressed)];
+}
+
+/**
+ * Writes one message's frame to `stream`: a small message as one new buffer, without
+ * building a chunk list; a large one as frameChunks gives it. Returns the last write's
+ * answer (false: wait for drain).
+ */
+export function writeMessageFrame(stream: { write(chunk: Uint8Array): boolean }, data: Uint8Array | MessagePieces, compressed: boolean): boolean {
+  if (data instanceof Uint8Array && data.byteLength < separateHeaderBytes) return stream.write(encodeEnvelope(data, compressed));
+  let written = true;
+  for (const chunk of frameChunks(data, compressed)) written = stream.write(chunk);
+  return written;
+}
+
+/** The message as one buffer, joining its pieces if it has them (compression needs one). */
+export function contiguous(data: Uint8Array | MessagePieces): Uint8Array {
+  return data instanceof MessagePieces ? data.join() : data;
+}
+
+/**
+ * Split messages up to this size get their whole buffer when their header arrives;
+ * larger ones (possible only with a receive limit raised above the 4 MiB default) are
+ * gathered as their bytes arrive.
+ */
+export const eagerBodyBytes = 4 * 1024 * 1024;
+
+/** The 5-byte frame header of a message of `length` bytes. */
+export function envelopeHeader(length: number, compressed: boolean): Uint8Array {
+  const header = Buffer.allocUnsafe(envelopeHeaderBytes);
+  header[0] = compressed ? flagCompressed : 0;
+  header.writeUInt32BE(length, 1);
+  return header;
+}
+
+/**
+ * Splits a stream of DATA chunks into messages, whatever the chunk boundaries.
+ * A message that lies whole inside one chunk is handed out as a view of that chunk
+ * (no copy); a message split across chunks is joined into one buffer allocated when
+ * its length is known. The length is checked against `maxMessageBytes` as soon as a
+ * header arrives, before any of the body is buffered. A message announced above
+ * `eagerBodyBytes` is held as the pieces that arrive and joined once complete, so a
+ * length in a header costs no memory until its bytes come.
+ *
+ * A message handed out as a view shares memory with the pushed chunk, so chunks must
+ * not be reused by the caller. `push` and `end` throw a GrpcError on a protocol
+ * violation, after which the decoder rejects every further chunk with the same error;
+ * an exception thrown by `onMessage` propagates out of `push` and the rest of that
+ * chunk is dropped.
+ */
+export class EnvelopeDecoder {
+  private readonly header = new Uint8Array(envelopeHeaderBytes);
+  /** Header bytes received for the pending frame (0 to 5). */
+  private headerFilled = 0;
+  private compressed = false;
+  /** Body of the pending split message, allocated once its length is known. */
+  private body: Uint8Array | undefined;
+  /** Pieces of a pending message announced above eagerBodyBytes, joined once complete. */
+  private bodyParts: Uint8Array[] | undefined;
+  private bodyLength = 0;
+  private bodyFilled = 0;
+  private failure: GrpcError | undefined;
+
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly onMessage: (data: Uint8Array, compressed: boolean) => void,
+  ) {}
+
+  /** Bytes of an incomplete frame held until more data arrives. */
+  get buffered(): number {
+    return this.headerFilled + this.bodyFilled;
+  }
+
+  /** Feeds the next chunk of DATA; calls `onMessage` for each message it completes. */
+  push(chunk: Uint8Array): void {
+    if (this.failure !== undefined) throw this.failure;
+    let pos = 0;
+    const end = chunk.byteLength;
+    while (pos < end) {
+      if (this.bodyLength > 0) {
+        const take = Math.min(this.bodyLength - this.bodyFilled, end - pos);
+        const piece = chunk.subarray(pos, pos + take);
+        if (this.body !== undefined) this.body.set(piece, this.bodyFilled);
+        else this.bodyParts!.push(piece);
+        this.bodyFilled += take;
+        pos += take;
+        if (this.bodyFilled === this.bodyLength) {
+          const message = this.body ?? Buffer.concat(this.bodyParts!, this.bodyLength);
+          this.body = undefined;
+          this.bodyParts = undefined;
+          this.bodyLength = 0;
+          this.bodyFilled = 0;
+          this.headerFilled = 0;
+          this.onMessage(message, this.compressed);
+        }
+        continue;
+      }
+      let flags: number;
+      let length: number;
+      if (this.headerFilled === 0 && end - pos >= envelopeHeaderBytes) {
+        flags = chunk[pos];
+        length = ((chunk[pos + 1] << 24) | (chunk[pos + 2] << 16) | (chunk[pos + 3] << 8) | chunk[pos + 4]) >>> 0;
+        pos += envelopeHeaderBytes;
+      } else {
+        const take = Math.min(envelopeHeaderBytes - this.headerFilled, end - pos);
+        this.header.set(chunk.subarray(pos, pos + take), this.headerFilled);
+        this.headerFilled += take;
+        pos += take;
+        if (this.headerFilled < envelopeHeaderBytes) return;
+        const h = this.header;
+        flags = h[0];
+        length = ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0;
+      }
+      this.checkHeader(flags, length);
+      const compressed = (flags & flagCompressed) !== 0;
+      if (length === 0) {
+        this.headerFilled = 0;
+        this.onMessage(empty, compressed);
+      } else if (end - pos >= length) {
+        this.headerFilled = 0;
+        const message = chunk.subarray(pos, pos + length);
+        pos += length;
+        this.onMessage(message, compressed);
+      } else {
+        this.headerFilled = envelopeHeaderBytes;
+        this.compressed = compressed;
+        this.bodyLength = length;
+        if (length <= eagerBodyBytes) this.body = Buffer.allocUnsafe(length);
+        else this.bodyParts = [];
+      }
+    }
+  }
+
+  /** Declares the end of the stream; throws if a frame is incomplete. */
+  end(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.bodyLength > 0) {
+      this.fail(
+        new GrpcError(
+          Code.INTERNAL,
+          `the stream ended in the middle of a message (got ${this.bodyFilled} of ${this.bodyLength} bytes)`,
+        ),
+      );
+    }
+    if (this.headerFilled > 0) {
+      this.fail(
+        new GrpcError(
+          Code.INTERNAL,
+          `the stream ended in the middle of a message header (got ${this.headerFilled} of ${envelopeHeaderBytes} bytes)`,
+        ),
+      );
+    }
+  }
+
+  private checkHeader(flags: number, length: number): void {
+    if ((flags & ~flagCompressed) !== 0) {
+      this.fail(
+        new GrpcError(
+          Code.INTERNAL,
+          `received a message with invalid flags 0x${flags.toString(16).padStart(2, "0")}: only bit 0 (compressed) is defined`,
+        ),
+      );
+    }
+    if (length > this.maxMessageBytes) {
+      this.fail(new GrpcError(Code.RESOURCE_EXHAUSTED, `received message larger than max (${length} vs. ${this.maxMessageBytes})`));
+    }
+  }
+
+  private fail(error: GrpcError): never {
+    this.failure = error;
+    this.body = undefined;
+    this.bodyParts = undefined;
+    this.bodyLength = 0;
+    this.headerFilled = 0;
+    this.bodyFilled = 0;
+    throw error;
+  }
+}
