@@ -151,3 +151,10 @@ export {
 
 // The stats hook (grpc-go's stats.Handler), used by @grpckit/opentelemetry
 export type { StatsHandler, CallStats, CallStatsInfo, CallEndInfo } from "./stats.js";
+
+// The socket paths every socket transport shares: binding, accepting and handshaking
+// server sockets, and connecting and handshaking client sockets.
+export { listenOn } from "./transport/listen-on.js";
+export { ServerSocketAcceptor, type SecuredSocket } from "./transport/server-socket-acceptor.js";
+export { dialTransport, type DialedSocket, type StartConnection } from "./transport/dial-transport.js";
+export type { NetSocket, NetSocketServer, ListenTarget, DialTarget } from "./transport/socket-types.js";
