@@ -45,8 +45,10 @@ function echo(s: SecuredSocket<net.Socket>): void {
   s.socket.on("data", (chunk: Buffer) => s.socket.write(chunk));
 }
 
-/** The first `n` bytes read from `socket`. */
-function read(socket: net.Socket, n: number): Promise<string> {
+/** Writes `text` to `socket` and resolves with as many bytes read back. */
+function echoed(socket: net.Socket, text: string): Promise<string> {
+  const n = text.length;
+  socket.write(text);
   return new Promise((resolve) => {
     let text = "";
     const onData = (chunk: Buffer) => {
@@ -74,8 +76,7 @@ describe("ServerSocketAcceptor", () => {
     expect(accepted!.peer).toEqual({ address: `127.0.0.1:${client.socket.localPort}`, authInfo: { type: "insecure", securityLevel: "none" } });
     expect(accepted!.localAddress).toBe(address);
     expect(accepted!.socket).toBe(accepted!.raw);
-    client.socket.write("ping");
-    expect(await read(client.socket, 4)).toBe("ping");
+    expect(await echoed(client.socket, "ping")).toBe("ping");
   });
 
   it("closes a socket whose handshake fails or throws, and still serves the next one", async () => {
@@ -95,8 +96,7 @@ describe("ServerSocketAcceptor", () => {
     const second = await dial(port);
     await second.closed;
     const third = await dial(port);
-    third.socket.write("ok");
-    expect(await read(third.socket, 2)).toBe("ok");
+    expect(await echoed(third.socket, "ok")).toBe("ok");
     expect(handedOff).toHaveLength(1);
   });
 
@@ -120,8 +120,7 @@ describe("ServerSocketAcceptor", () => {
     const first = await dial(port);
     await first.closed;
     const second = await dial(port);
-    second.socket.write("still here");
-    expect(await read(second.socket, 10)).toBe("still here");
+    expect(await echoed(second.socket, "still here")).toBe("still here");
   });
 
   it("on drain, stops listening and ends the handshakes still running, leaving handed-off sockets open", async () => {
@@ -141,8 +140,7 @@ describe("ServerSocketAcceptor", () => {
     expect(acceptor.stopping).toBe(true);
     await stuck.closed;
     await expect(dial(port)).rejects.toThrow(/ECONNREFUSED/);
-    served.socket.write("after drain");
-    expect(await read(served.socket, 11)).toBe("after drain");
+    expect(await echoed(served.socket, "after drain")).toBe("after drain");
     // The server closes once its last socket has.
     served.socket.end();
     await acceptor.closed;

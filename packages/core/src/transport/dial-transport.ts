@@ -9,7 +9,7 @@
 import type { Duplex } from "node:stream";
 import type { HandshakeResult } from "../credentials.js";
 import type { ClientTransportOptions, Peer } from "../transport.js";
-import { formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "../transport-address.js";
+import { formatHostPort, formatUnixPath, parseTransportAddress } from "../transport-address.js";
 import type { DialTarget, NetSocket } from "./socket-types.js";
 
 /** A connected, handshaken socket, and the way to finish or fail the connect. */
@@ -45,18 +45,13 @@ export type StartConnection<S extends NetSocket, T> = (dialed: DialedSocket<S, T
  * node's socket errors already name the address they failed on) and whose `cause` is
  * the original error.
  */
-export function dialTransport<S extends NetSocket, T>(
+export async function dialTransport<S extends NetSocket, T>(
   address: string,
   options: ClientTransportOptions,
   connect: (target: DialTarget) => S,
   start: StartConnection<S, T>,
 ): Promise<T> {
-  let target: NetAddress;
-  try {
-    target = parseTransportAddress(address);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  const target = parseTransportAddress(address);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -11,13 +11,8 @@ import type { ListenTarget, NetSocket, NetSocketServer } from "./socket-types.js
  * Rejects with "cannot listen on <address>: <reason>" when the address is malformed or
  * the bind fails.
  */
-export function listenOn<S extends NetSocket>(server: NetSocketServer<S>, address: string): Promise<string> {
-  let target: NetAddress;
-  try {
-    target = parseTransportAddress(address);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+export async function listenOn<S extends NetSocket>(server: NetSocketServer<S>, address: string): Promise<string> {
+  const target = parseTransportAddress(address);
   return new Promise<string>((resolve, reject) => {
     const onListenError = (e: Error) => {
       reject(new Error(`cannot listen on ${address}: ${e.message}`, { cause: e }));
