@@ -69,6 +69,12 @@ export { KeepalivePinger, type KeepalivePingerOptions, type KeepaliveTarget } fr
 export { PingEnforcement, tooManyPings } from "./transport/ping-enforcement.js";
 export { ServerKeepaliveManager, type ConnectionManagement, type ManagedConnection } from "./transport/server-keepalive.js";
 export { createInMemoryTransport } from "./transport/in-memory-transport.js";
+// The socket paths every socket transport shares: binding, accepting and handshaking
+// server sockets, and connecting and handshaking client sockets.
+export { listenOn } from "./transport/listen-on.js";
+export { ServerSocketAcceptor, type SecuredSocket } from "./transport/server-socket-acceptor.js";
+export { dialTransport, type DialedSocket, type StartConnection } from "./transport/dial-transport.js";
+export type { NetSocket, NetSocketServer, ListenTarget, DialTarget } from "./transport/socket-types.js";
 
 // Credentials: the channel and server handshake, and per-call credentials
 export * from "./credentials/credentials.js";

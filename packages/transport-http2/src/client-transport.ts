@@ -1,19 +1,19 @@
 /**
- * The client side: connect a socket, run the credentials' handshake on it, start a
- * node:http2 session over the secured socket, and wait for the server's SETTINGS
- * before handing core a ready ClientTransport.
+ * The client side: core's `dialTransport` connects a socket and runs the credentials'
+ * handshake on it; this starts a node:http2 session over the secured socket and waits
+ * for the server's SETTINGS before handing core a ready ClientTransport.
  *
  * The socket keeps the process alive while the transport is open; core closes the
  * transport when its channel closes.
  */
 import {
+  dialTransport,
   Http2ErrorCode,
   type ClientStreamListener,
   type ClientTransport,
   type ClientTransportOptions,
   type ClientTransportStream,
   type FlowControlWindows,
-  type HandshakeResult,
   type Http2Headers,
   type Http2Settings,
   type Peer,
@@ -24,7 +24,6 @@ import {
 import http2 from "node:http2";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { formatHostPort, formatUnixPath, parseTransportAddress, type NetAddress } from "@grpckit/core";
 import { ClientStream, type ClientStreamHost } from "./client-stream.js";
 import { pingOver } from "./server-connection-manager.js";
 import { sessionWindows, toNodeSettings } from "./settings.js";
@@ -48,132 +47,32 @@ export function connectHttp2(
   options: ClientTransportOptions,
   session: ClientSessionOptions,
 ): Promise<ClientTransport> {
-  let target: NetAddress;
-  try {
-    target = parseTransportAddress(address);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return new Promise<ClientTransport>((resolve, reject) => {
-    let settled = false;
-    let socket: net.Socket | undefined;
-    let h2: http2.ClientHttp2Session | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // While credentials run their handshake, the raw socket may be wrapped (TLS): it is
-    // not destroyed underneath the wrapper; the handshake settles and is cleaned up then.
-    let handshaking = false;
-    let securedSocket: Duplex | undefined;
-
-    const fail = (cause: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      h2?.destroy();
-      // A wrapper (TLS) goes before the socket under it: node can crash reading a TLS
-      // socket whose raw socket was destroyed first.
-      securedSocket?.destroy();
-      if (!handshaking) socket?.destroy();
-      // The message names no address: core's subchannel puts "failed to connect to
-      // <address>:" before it, and node's socket errors already name the address.
-      const message = cause instanceof Error ? cause.message : String(cause);
-      reject(new Error(message, { cause }));
-    };
-
-    if (options.connectTimeoutMs !== undefined) {
-      const ms = options.connectTimeoutMs;
-      timer = setTimeout(() => {
-        timer = undefined;
-        if (settled) return;
-        settled = true;
-        h2?.destroy();
-        if (!handshaking) socket?.destroy();
-        reject(new Error(`timed out after ${ms} ms`));
-      }, ms);
-    }
-
-    try {
-      socket =
-        "path" in target
-          ? net.connect({ path: target.path })
-          : net.connect({ host: target.host || "localhost", port: target.port, noDelay: true });
-    } catch (e) {
-      fail(e);
-      return;
-    }
-    const raw = socket;
-    // Stays for the socket's life: before the session exists it fails the connect; after,
-    // the session sees the error too and reports it, and this only keeps it handled.
-    raw.on("error", (e) => fail(e));
-    raw.once("connect", () => {
-      if (settled) return;
-      const peerAddress = "path" in target ? formatUnixPath(target.path) : formatHostPort(raw.remoteAddress ?? target.host, raw.remotePort ?? target.port);
-      let handshake: Promise<HandshakeResult>;
+  return dialTransport(address, options, (target) => net.connect(target), (dialed) => {
+    const { socket: secured, raw, peer } = dialed;
+    const s = http2.connect(authorityUrl(options), {
+      createConnection: () => secured,
+      settings: toNodeSettings(session.settings),
+      maxSessionMemory: session.maxSessionMemory,
+      ...(session.maxOutstandingPings !== undefined ? { maxOutstandingPings: session.maxOutstandingPings } : {}),
+    });
+    const onEarlyError = (e: Error) => dialed.fail(e);
+    const onEarlyClose = () => dialed.fail(new Error(earlyCloseMessage(options, raw, peer.address)));
+    s.on("error", onEarlyError);
+    s.once("close", onEarlyClose);
+    s.once("remoteSettings", () => {
+      if (dialed.settled) return;
+      const windowSize = session.settings.connectionWindowSize;
       try {
-        handshaking = true;
-        handshake = options.credentials.clientHandshake(raw, options.authority);
+        if (windowSize !== undefined) s.setLocalWindowSize(windowSize);
       } catch (e) {
-        handshaking = false;
-        fail(e);
+        dialed.fail(e);
         return;
       }
-      handshake.then(
-        (hs) => {
-          handshaking = false;
-          const secured = hs.socket;
-          securedSocket = secured;
-          if (settled) {
-            secured.destroy();
-            if (secured !== raw) raw.destroy();
-            return;
-          }
-          const alpn = hs.alpnProtocol;
-          if (typeof alpn === "string" && alpn !== "h2") {
-            fail(new Error(`the server negotiated ALPN protocol "${alpn}" instead of "h2"`));
-            return;
-          }
-          if (secured.destroyed) {
-            fail(new Error("the connection closed during the handshake"));
-            return;
-          }
-          try {
-            h2 = http2.connect(authorityUrl(options), {
-              createConnection: () => secured,
-              settings: toNodeSettings(session.settings),
-              maxSessionMemory: session.maxSessionMemory,
-              ...(session.maxOutstandingPings !== undefined ? { maxOutstandingPings: session.maxOutstandingPings } : {}),
-            });
-          } catch (e) {
-            secured.destroy();
-            fail(e);
-            return;
-          }
-          const s = h2;
-          const onEarlyError = (e: Error) => fail(e);
-          const onEarlyClose = () => fail(new Error(earlyCloseMessage(options, raw, peerAddress)));
-          s.on("error", onEarlyError);
-          s.once("close", onEarlyClose);
-          s.once("remoteSettings", () => {
-            if (settled) return;
-            const windowSize = session.settings.connectionWindowSize;
-            try {
-              if (windowSize !== undefined) s.setLocalWindowSize(windowSize);
-            } catch (e) {
-              fail(e);
-              return;
-            }
-            settled = true;
-            if (timer !== undefined) clearTimeout(timer);
-            s.off("error", onEarlyError);
-            s.off("close", onEarlyClose);
-            resolve(new Http2ClientTransport(s, raw, secured, { address: peerAddress, authInfo: hs.authInfo }, options, session));
-          });
-        },
-        (e: unknown) => {
-          handshaking = false;
-          fail(e);
-        },
-      );
+      s.off("error", onEarlyError);
+      s.off("close", onEarlyClose);
+      dialed.ready(new Http2ClientTransport(s, raw, secured, dialed.localAddress, peer, options, session));
     });
+    return () => s.destroy();
   });
 }
 
@@ -210,17 +109,16 @@ class Http2ClientTransport implements ClientTransport, ClientStreamHost {
   private goawayReceived = false;
   private sessionError: Error | undefined;
   private finished = false;
-  readonly localAddress: string | undefined;
 
   constructor(
     private readonly session: http2.ClientHttp2Session,
     raw: net.Socket,
     secured: Duplex,
+    readonly localAddress: string | undefined,
     readonly peer: Peer,
     private readonly options: ClientTransportOptions,
     sessionOptions: ClientSessionOptions,
   ) {
-    this.localAddress = raw.localAddress !== undefined ? formatHostPort(raw.localAddress, raw.localPort ?? 0) : undefined;
     session.on("error", (e) => {
       if (this.closedByUs) return;
       this.sessionError ??= e;

@@ -1,20 +1,22 @@
 /**
- * The server side: a node:net server accepts connections, the credentials' handshake
- * secures each one, and a node:http2 server (never listening itself) runs an HTTP/2
- * session over the secured socket. A failure on one connection closes that connection only.
+ * The server side: a node:net server accepts connections, core's `ServerSocketAcceptor`
+ * runs the credentials' handshake on each one, and a node:http2 server (never listening
+ * itself) runs an HTTP/2 session over the secured socket. A failure on one connection
+ * closes that connection only.
  */
 import {
   Http2ErrorCode,
-  type HandshakeResult,
+  listenOn,
+  ServerSocketAcceptor,
+  type ConnectionManagement,
   type Http2Headers,
   type Http2Settings,
+  type SecuredSocket,
   type ServerTransportOptions,
   type TransportListener,
 } from "@grpckit/core";
 import http2 from "node:http2";
 import net from "node:net";
-import type { Duplex } from "node:stream";
-import { formatBoundAddress, formatHostPort, parseTransportAddress, type ConnectionManagement, type NetAddress } from "@grpckit/core";
 import { manageServerConnection } from "./server-connection-manager.js";
 import { ResetFloodGuard } from "./reset-flood-guard.js";
 import { StalledSessionSweep } from "./stalled-session-sweep.js";
@@ -33,114 +35,49 @@ export interface ServerSessionOptions {
 }
 
 /** Listens on `address` and resolves once the port is bound. */
-export function listenHttp2(address: string, options: ServerTransportOptions, session: ServerSessionOptions): Promise<TransportListener> {
-  let target: NetAddress;
-  try {
-    target = parseTransportAddress(address);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+export async function listenHttp2(address: string, options: ServerTransportOptions, session: ServerSessionOptions): Promise<TransportListener> {
   const netServer = net.createServer({ noDelay: true });
-  return new Promise<TransportListener>((resolve, reject) => {
-    const onListenError = (e: Error) => {
-      reject(new Error(`cannot listen on ${address}: ${e.message}`, { cause: e }));
-    };
-    netServer.once("error", onListenError);
-    netServer.listen("path" in target ? { path: target.path } : target.host === "" ? { port: target.port } : { host: target.host, port: target.port }, () => {
-      netServer.off("error", onListenError);
-      resolve(new Http2Listener(netServer, formatBoundAddress(netServer.address(), address), options, session));
-    });
-  });
+  const bound = await listenOn(netServer, address);
+  return new Http2Listener(netServer, bound, options, session);
 }
 
 /** A bound listener and every connection it accepted. */
 class Http2Listener implements TransportListener {
   private readonly h2server: http2.Http2Server;
-  /** Accepted sockets, from accept until closed (handshaking ones included). */
-  private readonly sockets = new Set<net.Socket>();
-  /** Accepted sockets whose handshake has not finished. */
-  private readonly handshaking = new Set<net.Socket>();
-  /** The secured (e.g. TLS) socket over each raw one, once its handshake finished. */
-  private readonly securedOf = new Map<net.Socket, Duplex>();
+  private readonly acceptor: ServerSocketAcceptor<net.Socket>;
   private readonly sessions = new Map<http2.ServerHttp2Session, ServerConnection>();
   private readonly sweep = new StalledSessionSweep(this.sessions);
   /** The connection whose socket is being handed to the HTTP/2 server right now. */
   private accepting: ServerConnection | undefined;
-  private stopping = false;
-  private readonly netClosed: Promise<void>;
 
   constructor(
-    private readonly netServer: net.Server,
+    netServer: net.Server,
     readonly address: string,
     private readonly options: ServerTransportOptions,
     session: ServerSessionOptions,
   ) {
-    this.netClosed = new Promise((resolve) => netServer.once("close", () => resolve()));
     netServer.once("close", () => this.sweep.stop());
-    // Errors after listening belong to single connections; they are handled there.
-    netServer.on("error", () => {});
     this.h2server = http2.createServer({
       settings: toNodeSettings(session.settings),
       maxSessionMemory: session.maxSessionMemory,
       ...(session.maxOutstandingPings !== undefined ? { maxOutstandingPings: session.maxOutstandingPings } : {}),
     });
     this.h2server.on("session", (s: http2.ServerHttp2Session) => this.onSession(s, session));
-    netServer.on("connection", (socket: net.Socket) => this.onConnection(socket));
+    this.acceptor = new ServerSocketAcceptor(netServer, address, options.credentials, (secured) => this.start(secured));
   }
 
-  private onConnection(raw: net.Socket): void {
-    if (this.stopping) {
-      raw.destroy();
-      return;
-    }
-    this.sockets.add(raw);
-    raw.on("error", () => {});
-    raw.once("close", () => {
-      this.sockets.delete(raw);
-      this.handshaking.delete(raw);
-      this.securedOf.delete(raw);
+  /** Hands a secured socket to the HTTP/2 server, which starts a session on it. */
+  private start({ socket, peer, localAddress }: SecuredSocket<net.Socket>): void {
+    const connection = newServerConnection(peer, localAddress);
+    socket.once("close", () => {
+      connection.failure ??= new Error(`connection from ${peer.address} closed`);
     });
-    this.handshaking.add(raw);
-    const peerAddress = raw.remoteAddress !== undefined ? formatHostPort(raw.remoteAddress, raw.remotePort ?? 0) : this.address;
-    let handshake: Promise<HandshakeResult>;
+    this.accepting = connection;
     try {
-      handshake = this.options.credentials.serverHandshake(raw);
-    } catch {
-      raw.destroy();
-      return;
+      this.h2server.emit("connection", socket);
+    } finally {
+      this.accepting = undefined;
     }
-    handshake.then(
-      (hs) => {
-        this.handshaking.delete(raw);
-        const secured = hs.socket;
-        const alpn = hs.alpnProtocol;
-        if (this.stopping || raw.destroyed || secured.destroyed || (typeof alpn === "string" && alpn !== "h2")) {
-          secured.destroy();
-          raw.destroy();
-          return;
-        }
-        if (secured !== raw) {
-          secured.on("error", () => {});
-          this.securedOf.set(raw, secured);
-        }
-        const localAddress = raw.localAddress !== undefined ? formatHostPort(raw.localAddress, raw.localPort ?? 0) : this.address;
-        const connection = newServerConnection({ address: peerAddress, authInfo: hs.authInfo }, localAddress);
-        const onSocketGone = () => {
-          connection.failure ??= new Error(`connection from ${peerAddress} closed`);
-        };
-        secured.once("close", onSocketGone);
-        this.accepting = connection;
-        try {
-          this.h2server.emit("connection", secured);
-        } catch {
-          secured.destroy();
-          raw.destroy();
-        } finally {
-          this.accepting = undefined;
-        }
-      },
-      () => raw.destroy(),
-    );
   }
 
   /** node emits 'session' synchronously inside emit('connection'), so `accepting` is this session's connection. */
@@ -190,29 +127,18 @@ class Http2Listener implements TransportListener {
   }
 
   drain(): Promise<void> {
-    if (!this.stopping) {
-      this.stopping = true;
-      this.netServer.close();
-      // Sockets still in their handshake have no session to drain.
-      for (const socket of this.handshaking) socket.destroy();
+    if (!this.acceptor.stopping) {
+      this.acceptor.drain();
       for (const session of this.sessions.keys()) session.close();
     }
-    return this.netClosed;
+    return this.acceptor.closed;
   }
 
   close(): void {
-    const wasStopping = this.stopping;
-    this.stopping = true;
-    if (!wasStopping) this.netServer.close();
     this.sweep.stop();
     // Sockets first, so clients see the connection drop rather than streams that end
     // without trailers.
-    // A wrapper (TLS) goes before the socket under it: node can crash reading a TLS
-    // socket whose raw socket was destroyed first.
-    for (const socket of this.sockets) {
-      this.securedOf.get(socket)?.destroy();
-      socket.destroy();
-    }
+    this.acceptor.destroySockets();
     for (const [session, connection] of this.sessions) {
       const error = new Error("the server closed the connection");
       connection.failure ??= error;

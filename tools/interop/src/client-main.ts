@@ -7,14 +7,14 @@
  * the file is the test CA), by the name of
  * --server_host_override when given (an empty value means grpc's default,
  * foo.test.google.fr) and by the server host otherwise. --transport picks the
- * HTTP/2 transport (h2 or http2; see transport-choice.ts for the default).
+ * HTTP/2 transport (h2 or http2; see @grpckit/transport-choice for the default).
  */
 import type { TransportBuilder } from "@grpckit/core";
 import { isTestCaseName, testCaseNames, type TestCaseName } from "./case-parameters.js";
 import { runInteropClient } from "./client.js";
 import { parseFlags, parsePort } from "./flags.js";
 import { defaultServerHostOverride, testCaFile } from "./test-certificates.js";
-import { transportFor } from "./transport-choice.js";
+import { transportFor } from "@grpckit/transport-choice";
 
 const flagSpec = {
   server_host: "string",

@@ -54,7 +54,7 @@ import type {
 import { TestService, UnimplementedService } from "./gen/grpc/testing/test_pb.js";
 import { RequestStream } from "./request-stream.js";
 import { readPem } from "./test-certificates.js";
-import { transportFor } from "./transport-choice.js";
+import { transportFor } from "@grpckit/transport-choice";
 
 /** A grpckit client of grpc.testing.TestService. */
 export type TestServiceClient = Client<typeof TestService>;
@@ -418,7 +418,7 @@ export interface InteropClientOptions {
   target: string;
   /** Cases to run, in order; every case by default. */
   testCases?: readonly TestCaseName[];
-  /** The transport; transport-choice.ts's default when omitted. */
+  /** The transport; @grpckit/transport-choice's default when omitted. */
   transport?: TransportBuilder;
   /** Connect over TLS; plaintext by default. */
   useTls?: boolean;

@@ -3,12 +3,12 @@
  * [--tls_cert_file=...] [--tls_key_file=...]`, the flags every gRPC
  * implementation's interop server takes. TLS uses testdata/server1.pem and .key
  * unless the files are given. --transport picks the HTTP/2 transport (h2 or http2;
- * see transport-choice.ts for the default).
+ * see @grpckit/transport-choice for the default).
  */
 import type { TransportBuilder } from "@grpckit/core";
 import { parseFlags, parsePort } from "./flags.js";
 import { startInteropServer, type InteropServer, type InteropServerOptions } from "./server.js";
-import { transportFor } from "./transport-choice.js";
+import { transportFor } from "@grpckit/transport-choice";
 
 const flagSpec = {
   port: "string",

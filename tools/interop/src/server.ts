@@ -26,7 +26,7 @@ import {
 } from "./gen/grpc/testing/messages_pb.js";
 import { TestService } from "./gen/grpc/testing/test_pb.js";
 import { readPem, testServerCertFile, testServerKeyFile } from "./test-certificates.js";
-import { transportFor } from "./transport-choice.js";
+import { transportFor } from "@grpckit/transport-choice";
 
 /** Copies the echo metadata of the request: `x-grpc-test-echo-initial` to the headers, `x-grpc-test-echo-trailing-bin` to the trailers. */
 function echoMetadata(ctx: HandlerContext): void {
@@ -144,7 +144,7 @@ export interface InteropServerOptions {
   tlsCertFile?: string;
   /** The server private key file (PEM) under TLS; testdata/server1.key by default. */
   tlsKeyFile?: string;
-  /** The transport; transport-choice.ts's default when omitted. */
+  /** The transport; @grpckit/transport-choice's default when omitted. */
   transport?: TransportBuilder;
 }
 

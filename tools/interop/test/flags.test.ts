@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseFlags, parsePort } from "../src/flags.js";
-import { defaultTransportName, transportFor, transportNames } from "../src/transport-choice.js";
+import { defaultTransportName, transportFor, transportNames } from "@grpckit/transport-choice";
 
 const spec = { port: "string", use_tls: "boolean", test_case: "string", transport: "string" } as const;
 

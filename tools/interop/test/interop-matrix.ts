@@ -9,7 +9,7 @@ import { testCaseNames } from "../src/case-parameters.js";
 import { interopCases, type TestServiceClient } from "../src/client.js";
 import { TestService } from "../src/gen/grpc/testing/test_pb.js";
 import { startInteropServer, type InteropServer } from "../src/server.js";
-import { transportFor } from "../src/transport-choice.js";
+import { transportFor } from "@grpckit/transport-choice";
 import { createGrpcJsClients, grpcJsCases, type GrpcJsClients, type GrpcJsClientTls } from "./grpc-js-client.js";
 import { startGrpcJsServer, type GrpcJsServer, type GrpcJsServerTls } from "./grpc-js-server.js";
 
@@ -17,7 +17,7 @@ import { startGrpcJsServer, type GrpcJsServer, type GrpcJsServerTls } from "./gr
 export interface MatrixOptions {
   /** Appended to each pairing's name: " over TLS". */
   suffix: string;
-  /** Makes the transport of every grpckit server and channel; transport-choice.ts's default when absent. */
+  /** Makes the transport of every grpckit server and channel; @grpckit/transport-choice's default when absent. */
   grpckitTransport?: () => TransportBuilder;
   /** The grpckit server serves TLS with the interop test certificates. */
   grpckitServerTls?: boolean;

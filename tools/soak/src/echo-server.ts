@@ -10,7 +10,7 @@ import { Code, createServer, GrpcError } from "@grpckit/core";
 import { leftoverResources, stdioBaseline } from "./active-resources.js";
 import { EchoService } from "./gen/soak/v1/echo_pb.js";
 import type { ServerCommand, ServerLine, SettledMemory } from "./server-messages.js";
-import { defaultTransportName, isTransportName, transportFor } from "./transport-choice.js";
+import { defaultTransportName, isTransportName, transportFor } from "@grpckit/transport-choice";
 
 function send(line: ServerLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);

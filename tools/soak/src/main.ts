@@ -21,7 +21,7 @@ import { ServerProcess } from "./server-process.js";
 import { evaluateChecks, type ShutdownResult, type SoakReport } from "./soak-report.js";
 import { parseOptions, WARMUP_FRACTION, type SoakOptions } from "./soak-options.js";
 import { runStreamPhase, type StreamResult } from "./stream-phase.js";
-import { transportFor, type TransportName } from "./transport-choice.js";
+import { transportFor, type TransportName } from "@grpckit/transport-choice";
 import { runUnaryPhase, type UnaryResult } from "./unary-phase.js";
 
 /** How long past the time limit calls in flight may take before their channels are closed. */

@@ -1,6 +1,6 @@
 /** The soak report as Markdown: the figures, then the targets. */
 import { resourceText, type SoakReport } from "./soak-report.js";
-import { transportPackages } from "./transport-choice.js";
+import { transportPackages } from "@grpckit/transport-choice";
 
 const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
 const count = (n: number): string => n.toLocaleString("en-US");

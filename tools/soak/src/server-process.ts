@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { ServerLine, SettledMemory, ShutdownReport } from "./server-messages.js";
-import type { TransportName } from "./transport-choice.js";
+import type { TransportName } from "@grpckit/transport-choice";
 
 const serverScript = fileURLToPath(new URL("./echo-server.js", import.meta.url));
 const startTimeoutMs = 15_000;

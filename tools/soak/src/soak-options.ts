@@ -3,7 +3,7 @@
  * command line. The defaults are the full run (`npm run soak`); the flags scale it down.
  */
 import { fileURLToPath } from "node:url";
-import { defaultTransportName, isTransportName, transportNames, type TransportName } from "./transport-choice.js";
+import { defaultTransportName, isTransportName, transportNames, type TransportName } from "@grpckit/transport-choice";
 
 export interface SoakOptions {
   /** Unary calls in phase 1. */

@@ -1,5 +1,5 @@
 /**
- * The HTTP/2 transports the interop server and client can run on, by the name the
+ * The HTTP/2 transports a tool can run its servers and channels on, by the name its
  * `--transport` flag takes: "h2" (grpckit's own HTTP/2, @grpckit/transport-h2) and
  * "http2" (node:http2, @grpckit/transport-http2). The default is named here and
  * nowhere else.
@@ -21,6 +21,12 @@ export const transportNames: readonly TransportName[] = (Object.keys(builders) a
 
 /** The transport used when none is named. */
 export const defaultTransportName: TransportName = "h2";
+
+/** The npm package each transport comes from, for reports. */
+export const transportPackages: Readonly<Record<TransportName, string>> = {
+  h2: "@grpckit/transport-h2",
+  http2: "@grpckit/transport-http2",
+};
 
 /** True when `name` is one of {@link transportNames}. */
 export function isTransportName(name: string): name is TransportName {
