@@ -51,7 +51,8 @@ describe("@grpckit/core API report", () => {
           `If the change is intended, run: ${updateCommand}\n\n${output}\n${reportChanges(report)}`,
       ).toBe(0);
       expect(output).toContain("API Extractor completed successfully");
-    });
+      // API Extractor reads the whole declaration graph: seconds alone, longer on a busy machine.
+    }, 120_000);
   }
 
   it("fails, naming the report, when the committed report differs from the built API", async () => {
@@ -82,5 +83,5 @@ describe("@grpckit/core API report", () => {
     const run = await runCommand(process.execPath, [apiExtractor, "run", "-c", scratchConfig], coreDir);
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain("You have changed the API signature");
-  });
+  }, 120_000);
 });

@@ -30,7 +30,7 @@ describe("source dependencies", () => {
     const output = run.stdout + run.stderr;
     expect(run.code, `dependency-cruiser found forbidden imports (rules and how to fix them: ${config}):\n${output}`).toBe(0);
     expect(output).toMatch(/no dependency violations found \(\d+ modules, \d+ dependencies cruised\)/);
-  });
+  }, 120_000);
 
   it("reports a cycle (also through a type-only import), a relative import into another package, a deep import and a core import against its layers", async () => {
     copyFileSync(join(workspaceRoot, config), join(scratch, config));
@@ -50,5 +50,5 @@ describe("source dependencies", () => {
     expect(output).toContain("error no-other-package-internals: packages/b/src/reach-in.ts → packages/a/src/left.ts");
     expect(output).toContain("error no-unresolvable: packages/b/src/deep.ts → @grpckit/core/dist/code.js");
     expect(output).toContain("error core-layers: packages/core/src/wire/envelope.ts → packages/core/src/server/server.ts");
-  });
+  }, 120_000);
 });
