@@ -13,6 +13,7 @@
  */
 import { processWide } from "../registry/process-state.js";
 
+/** Log levels from least to most severe, then NONE; lines below the level set (GRPC_VERBOSITY) are not written. */
 export enum LogVerbosity {
   DEBUG = 0,
   INFO = 1,
