@@ -66,13 +66,13 @@ afterAll(async () => {
 });
 
 describe("two copies of @grpckit/core in one process", () => {
-  it("a balancer registered through copy A is used by a channel of copy B, and copy A's GrpcError reaches B's caller with its code, message, details and metadata", async () => {
+  it("a balancer registered through copy A is used by a channel of copy B, copy A's GrpcError reaches B's caller with its code, message, details and metadata, and message marks cross copies", async () => {
     const seen = parseLast(await runApp("app.mjs"));
     console.log(`two copies of core: ${JSON.stringify(seen)}`);
     expect(seen.versions).toEqual({ a: "0.1.0", b: "0.2.0" });
     expect(seen.sameBalancerRegistry).toBe(true);
     expect(seen.bSeesBalancer).toBe(true);
-    expect(seen.picks).toEqual(["/twocores.Lookup/Find", "/twocores.Lookup/Denied"]);
+    expect(seen.picks).toEqual(["/twocores.Lookup/Find", "/twocores.Lookup/Denied", "/twocores.Lookup/Echo", "/twocores.Lookup/Echo"]);
     expect(seen.found).toEqual({
       instanceofB: true,
       isB: true,
@@ -85,6 +85,9 @@ describe("two copies of @grpckit/core in one process", () => {
       thrownBy: "core-a",
       traceBin: [1, 2, 3],
     });
+    // A message copy A marked uncompressed is sent plain by copy B's compressing call,
+    // and a message copy B received compressed answers so to copy A's wasCompressed.
+    expect(seen.echoes).toEqual(["gzip: compressed", "marked: plain"]);
     expect(seen.denied).toMatchObject({ instanceofB: true, isB: true, instanceofA: true, codeName: "PERMISSION_DENIED", rawMessage: "the plug-in says no" });
   });
 

@@ -15,7 +15,7 @@ const registry = createFileRegistry(
     service: [
       {
         name: "Lookup",
-        method: ["Find", "Denied"].map((name) => ({
+        method: ["Find", "Denied", "Echo"].map((name) => ({
           name,
           inputType: ".google.protobuf.StringValue",
           outputType: ".google.protobuf.StringValue",
@@ -79,6 +79,10 @@ const server = B.createServer({ transport }).addService(LookupService, {
   denied() {
     return { value: "unreachable" };
   },
+  // Per-message compression marks set by one copy are read by the other.
+  echo(request) {
+    return { value: `${request.value}: ${A.wasCompressed(request) ? "compressed" : "plain"}` };
+  },
 });
 await server.listen("two-cores");
 const channel = B.createChannel("two-cores", { transport, loadBalancingPolicy: "two_cores_recording" });
@@ -107,6 +111,8 @@ const denied = await client.denied({ value: "7" }).then(
   () => ({ resolved: true }),
   (e) => describeError(e),
 );
+const gzipped = await client.echo({ value: "gzip" }, { compression: "gzip" });
+const markedUncompressed = await client.echo(A.sendUncompressed({ value: "marked" }), { compression: "gzip" });
 channel.close();
 await server.shutdown();
 
@@ -118,5 +124,6 @@ console.log(
     picks,
     found,
     denied,
+    echoes: [gzipped.value, markedUncompressed.value],
   }),
 );
