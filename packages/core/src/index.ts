@@ -117,6 +117,7 @@ export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "
 
 // Registries: one Registry for every plug-in kind, and the process-wide instances
 export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry/registry.js";
+export { coreVersion } from "./registry/process-state.js";
 export {
   registerResolver,
   registerBalancer,

@@ -3,6 +3,7 @@
  * builders of its own; explicit wins over global. Core registers only what it owns:
  * the passthrough, unix, ipv4 and ipv6 resolvers, pick_first, the proto and JSON codecs, and the
  * identity, gzip and deflate compressors. Transports are registered by the user.
+ * Every copy of core in the process shares these registries.
  */
 import { ipv4Resolver, ipv6Resolver } from "./resolver/address-list-resolver.js";
 import type { BalancerBuilder } from "./balancer/balancer.js";
@@ -10,24 +11,31 @@ import { jsonCodec, protoCodec, type Codec } from "./wire/codec.js";
 import { deflateCompressor, gzipCompressor, identityCompressor, type Compressor } from "./wire/compression.js";
 import { passthroughResolver } from "./resolver/passthrough-resolver.js";
 import { pickFirstBalancer } from "./balancer/pick-first.js";
+import { processWide } from "./registry/process-state.js";
 import { Registry } from "./registry/registry.js";
 import type { ResolverBuilder } from "./resolver/resolver.js";
 import type { TransportBuilder } from "./transport/transport.js";
 import { unixAbstractResolver, unixResolver } from "./resolver/unix-resolver.js";
 
-export const resolverRegistry = new Registry<ResolverBuilder>("resolver")
-  .register(passthroughResolver)
-  .register(unixResolver)
-  .register(unixAbstractResolver)
-  .register(ipv4Resolver)
-  .register(ipv6Resolver);
-export const balancerRegistry = new Registry<BalancerBuilder>("balancer").register(pickFirstBalancer as BalancerBuilder);
-export const transportRegistry = new Registry<TransportBuilder>("transport");
-export const codecRegistry = new Registry<Codec>("codec").register(protoCodec).register(jsonCodec);
-export const compressorRegistry = new Registry<Compressor>("compressor")
-  .register(identityCompressor)
-  .register(gzipCompressor)
-  .register(deflateCompressor);
+// Shared with every other copy of core in the process (see registry/process-state.ts);
+// the first copy to load registers the built-ins, so a later copy never replaces what
+// the application registered under a built-in's name.
+export const resolverRegistry = processWide("resolvers", () =>
+  new Registry<ResolverBuilder>("resolver")
+    .register(passthroughResolver)
+    .register(unixResolver)
+    .register(unixAbstractResolver)
+    .register(ipv4Resolver)
+    .register(ipv6Resolver),
+);
+export const balancerRegistry = processWide("balancers", () =>
+  new Registry<BalancerBuilder>("balancer").register(pickFirstBalancer as BalancerBuilder),
+);
+export const transportRegistry = processWide("transports", () => new Registry<TransportBuilder>("transport"));
+export const codecRegistry = processWide("codecs", () => new Registry<Codec>("codec").register(protoCodec).register(jsonCodec));
+export const compressorRegistry = processWide("compressors", () =>
+  new Registry<Compressor>("compressor").register(identityCompressor).register(gzipCompressor).register(deflateCompressor),
+);
 
 /** Registers a resolver for its scheme in the process-wide registry. */
 export function registerResolver(builder: ResolverBuilder): void {

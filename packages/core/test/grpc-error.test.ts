@@ -162,3 +162,43 @@ describe("GrpcError.findDetails", () => {
     expect(e.findDetails(DurationSchema)).toHaveLength(1);
   });
 });
+
+describe("GrpcError.is and instanceof", () => {
+  class QuotaError extends GrpcError {
+    constructor() {
+      super(Code.RESOURCE_EXHAUSTED, "quota spent");
+    }
+  }
+
+  it("recognise a GrpcError and its subclasses, and nothing that merely looks like one", () => {
+    const plain = new GrpcError(Code.NOT_FOUND, "gone");
+    const quota = new QuotaError();
+    expect(GrpcError.is(plain)).toBe(true);
+    expect(GrpcError.is(quota)).toBe(true);
+    expect(plain instanceof GrpcError).toBe(true);
+    expect(quota instanceof GrpcError).toBe(true);
+    expect(plain instanceof Error).toBe(true);
+    for (const lookalike of [new Error("[not_found] gone"), { code: Code.NOT_FOUND, message: "gone", name: "GrpcError" }, null, undefined, 5, "GrpcError"]) {
+      expect(GrpcError.is(lookalike)).toBe(false);
+      expect(lookalike instanceof GrpcError).toBe(false);
+    }
+  });
+
+  it("keeps the ordinary prototype test for a subclass", () => {
+    expect(new QuotaError() instanceof QuotaError).toBe(true);
+    expect(new GrpcError(Code.RESOURCE_EXHAUSTED) instanceof QuotaError).toBe(false);
+    expect(GrpcError.prototype.isPrototypeOf(new QuotaError())).toBe(true);
+  });
+
+  it("recognise a GrpcError of another copy of core by the brand every copy puts on its GrpcErrors", () => {
+    // What another copy's GrpcError looks like to this one: its own class, carrying the same Symbol.for brand.
+    class OtherCopyError extends Error {
+      readonly code = Code.NOT_FOUND;
+    }
+    Object.defineProperty(OtherCopyError.prototype, Symbol.for("@grpckit/core/GrpcError"), { value: true });
+    const foreign = new OtherCopyError("gone");
+    expect(foreign instanceof GrpcError).toBe(true);
+    expect(GrpcError.is(foreign)).toBe(true);
+    expect(GrpcError.from(foreign)).toBe(foreign);
+  });
+});

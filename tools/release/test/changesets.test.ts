@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createChangesetSandbox, runChangesetVersion, writeChangeset } from "../src/changeset-sandbox.js";
+import { createChangesetSandbox, listWorkspaceFolders, runChangesetVersion, writeChangeset } from "../src/changeset-sandbox.js";
 import type { CommandResult } from "../src/run-command.js";
 import { readManifest, type PackageManifest } from "../src/publishable-packages.js";
 import { workspaceRoot } from "../src/workspace-root.js";
@@ -119,6 +119,68 @@ describe("changeset version on a copy of the workspace", () => {
       expect(entry.manifest.private, `${name} is private`).toBe(true);
       expect(after(name).version, `${name} version`).toBe(entry.manifest.version);
       expect(existsSync(join(sandbox, entry.folder, "CHANGELOG.md")), `${name} CHANGELOG.md`).toBe(false);
+    }
+  });
+});
+
+// A plug-in (every package with a peer dependency on core) must accept the core it is
+// installed with: after a core release, each peer range still admits the new core, and
+// a minor or patch release of core leaves the plug-ins alone instead of forcing every
+// one of them to a new major version.
+describe("changeset version after a release of @grpckit/core", () => {
+  const bumps = ["patch", "minor", "major"] as const;
+  const sandboxes = new Map<(typeof bumps)[number], { dir: string; run: CommandResult }>();
+
+  beforeAll(async () => {
+    await Promise.all(
+      bumps.map(async (bump) => {
+        const dir = await mkdtemp(join(tmpdir(), `grpckit-release-core-${bump}-`));
+        createChangesetSandbox(workspaceRoot, dir);
+        writeChangeset(dir, `core-${bump}`, { "@grpckit/core": bump }, `A ${bump} release of core.`);
+        sandboxes.set(bump, { dir, run: await runChangesetVersion(workspaceRoot, dir) });
+      }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const { dir } of sandboxes.values()) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Workspace packages whose peerDependencies name @grpckit/core, with their manifests before and after. */
+  function peersOfCore(bump: (typeof bumps)[number]): { name: string; before: PackageManifest; after: PackageManifest }[] {
+    const sandbox = sandboxes.get(bump)!;
+    expect(sandbox.run.code, `changeset version output:\n${sandbox.run.stdout}\n${sandbox.run.stderr}`).toBe(0);
+    const found = [];
+    for (const folder of listWorkspaceFolders(workspaceRoot)) {
+      const manifest = readManifest(join(workspaceRoot, folder));
+      if (manifest.peerDependencies?.["@grpckit/core"] === undefined) continue;
+      found.push({ name: manifest.name, before: manifest, after: readManifest(join(sandbox.dir, folder)) });
+    }
+    return found;
+  }
+
+  it.each([
+    ["patch", "0.0.1"],
+    ["minor", "0.1.0"],
+  ] as const)("a %s release of core (to %s) stays inside every plug-in's peer range ^0, and no plug-in is released", (bump, version) => {
+    const peers = peersOfCore(bump);
+    expect(peers.length, "packages with a peer dependency on core").toBeGreaterThanOrEqual(10);
+    expect(readManifest(join(sandboxes.get(bump)!.dir, "packages/core")).version).toBe(version);
+    for (const { name, before: was, after: now } of peers) {
+      // "^0" admits every 0.x release: >=0.0.0 <1.0.0.
+      expect(was.peerDependencies?.["@grpckit/core"], `${name} peer range`).toBe("^0");
+      expect(now.peerDependencies?.["@grpckit/core"], `${name} peer range after core ${version}`).toBe("^0");
+      expect(now.version, `${name} version`).toBe(was.version);
+    }
+  });
+
+  it("a major release of core (to 1.0.0) moves every plug-in's peer range to ^1.0.0 with a major release of the plug-in", () => {
+    const peers = peersOfCore("major");
+    expect(readManifest(join(sandboxes.get("major")!.dir, "packages/core")).version).toBe("1.0.0");
+    for (const { name, before: was, after: now } of peers) {
+      expect(now.peerDependencies?.["@grpckit/core"], `${name} peer range after core 1.0.0`).toBe("^1.0.0");
+      if (was.private === true) continue;
+      expect(now.version, `${name} version`).toBe("1.0.0");
     }
   });
 });

@@ -7,6 +7,7 @@
  * cannot take all of the server's. Messages that do not fit wait their turn, first come
  * first served, while their streams stop reading.
  */
+import { processWide } from "../registry/process-state.js";
 import type { Compressor } from "../wire/compression.js";
 
 /** Bytes one connection's messages may be inflating into at once. */
@@ -15,11 +16,11 @@ export const connectionInflateBytes = 16 * 1024 * 1024;
 /** Bytes all of a server's (or a process's client calls') messages may be inflating into at once. */
 export const sharedInflateBytes = 64 * 1024 * 1024;
 
-/** The budget every client call of the process inflates responses within. */
-let clientBudget: InflateBudget | undefined;
+/** The budget every client call of the process (of every copy of core) inflates responses within. */
+const clientBudget = processWide<{ budgets: readonly InflateBudget[] | undefined }>("client-inflate-budget", () => ({ budgets: undefined }));
 
 export function clientInflateBudgets(): readonly InflateBudget[] {
-  return [(clientBudget ??= new InflateBudget(sharedInflateBytes))];
+  return (clientBudget.budgets ??= [new InflateBudget(sharedInflateBytes)]);
 }
 
 interface Waiter {

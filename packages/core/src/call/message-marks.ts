@@ -3,8 +3,14 @@
  * compressed unless the message was passed through `sendUncompressed`; a received
  * message that arrived compressed answers true to `wasCompressed`.
  */
-const uncompressed = new WeakSet<object>();
-const compressed = new WeakSet<object>();
+import { processWide } from "../registry/process-state.js";
+
+// Shared by every copy of core in the process: a message marked through one copy is
+// sent by a call of another.
+const { uncompressed, compressed } = processWide("message-marks", () => ({
+  uncompressed: new WeakSet<object>(),
+  compressed: new WeakSet<object>(),
+}));
 
 /** Marks `message` to be sent with the compressed flag off, even on a compressing call. */
 export function sendUncompressed<T extends object>(message: T): T {

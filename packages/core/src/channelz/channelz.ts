@@ -7,6 +7,7 @@
 import type { AuthInfo } from "../credentials/credentials.js";
 import { ConnectivityState } from "../balancer/connectivity-state.js";
 import type { FlowControlWindows, ServerConnection } from "../transport/transport.js";
+import { processWide } from "../registry/process-state.js";
 
 /** What channelz reads of a connection; a ClientTransport and a ServerConnection both have it. */
 export type ChannelzConnection = Pick<ServerConnection, "peer" | "localAddress" | "flowControl" | "keepalivesSent">;
@@ -326,18 +327,19 @@ export class ChannelzRegistry {
   readonly socketOf = new WeakMap<object, ChannelzSocket>();
 }
 
-let registry: ChannelzRegistry | undefined;
+// One channelz registry for every copy of core in the process, made when channelz is enabled.
+const enabled = processWide<{ registry: ChannelzRegistry | undefined }>("channelz", () => ({ registry: undefined }));
 
 /**
  * Turns channelz on for this process and returns its registry. Channels, servers and
  * connections created from now on are recorded; earlier ones are not.
  */
 export function enableChannelz(): ChannelzRegistry {
-  registry ??= new ChannelzRegistry();
-  return registry;
+  enabled.registry ??= new ChannelzRegistry();
+  return enabled.registry;
 }
 
 /** The registry once channelz is enabled; undefined until then. */
 export function channelzRegistry(): ChannelzRegistry | undefined {
-  return registry;
+  return enabled.registry;
 }

@@ -12,6 +12,7 @@ import type { GrpcError } from "../status/grpc-error.js";
 import type { Address } from "../resolver/resolver.js";
 import type { SubchannelImpl } from "./subchannel.js";
 import type { ClientTransport } from "../transport/transport.js";
+import { processWide } from "../registry/process-state.js";
 
 /** What a health checker gets for one connection. */
 export interface HealthCheckContext {
@@ -30,11 +31,12 @@ export interface HealthCheckContext {
 /** Starts checking one connection; returns a function that stops the check. */
 export type HealthChecker = (ctx: HealthCheckContext) => () => void;
 
-let healthChecker: HealthChecker | undefined;
+// One health checker for every copy of core in the process.
+const registered = processWide<{ checker: HealthChecker | undefined }>("health-checker", () => ({ checker: undefined }));
 
 /** Sets (or, with undefined, removes) the process-wide client-side health checker. */
 export function registerHealthChecker(checker: HealthChecker | undefined): void {
-  healthChecker = checker;
+  registered.checker = checker;
 }
 
 type Listener = (state: ConnectivityState, error?: GrpcError) => void;
@@ -90,7 +92,7 @@ export class HealthCheckedSubchannel implements Subchannel {
     this.stop();
     const transport = this.inner.transport;
     const serviceName = this.serviceName();
-    const checker = healthChecker;
+    const checker = registered.checker;
     if (state !== ConnectivityState.READY || transport === undefined || serviceName === undefined || checker === undefined) {
       this.emit(state, error);
       return;

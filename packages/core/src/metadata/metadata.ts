@@ -40,7 +40,9 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
   readonly #slots = new Map<string, Slot>();
 
   static {
-    slotsOf = (md) => md.#slots;
+    // A Metadata made by another copy of @grpckit/core in the process has no #slots of
+    // this class: its values are read through its public iterator instead.
+    slotsOf = (md) => (#slots in md ? md.#slots : slotsFromEntries(md));
   }
 
   constructor(init?: MetadataInit) {
@@ -125,7 +127,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
 
   /** Adds every value of `other` after the values already here. */
   merge(other: Metadata): this {
-    for (const [key, slot] of other.#slots) {
+    for (const [key, slot] of slotsOf(other)) {
       if (Array.isArray(slot)) {
         for (const v of slot) appendSlot(this.#slots, key, v);
       } else {
@@ -194,4 +196,10 @@ export function toText(value: MetadataValue): string {
   let end = b64.length;
   while (end > 0 && b64.charCodeAt(end - 1) === 61) end--;
   return end === b64.length ? b64 : b64.slice(0, end);
+}
+
+function slotsFromEntries(md: Metadata): Map<string, Slot> {
+  const slots = new Map<string, Slot>();
+  for (const [key, value] of md) appendSlot(slots, key, value);
+  return slots;
 }

@@ -8,9 +8,12 @@
  *   they also need GRPC_VERBOSITY=DEBUG.
  *
  * Messages go to a pluggable logger (console by default). Both variables are read
- * once, when the module loads; setLogVerbosity and setTracers change them later.
+ * once, when the first copy of core in the process loads; setLogVerbosity and
+ * setTracers change them later, for every copy.
  */
+import { processWide } from "../registry/process-state.js";
 
+/** Log levels from least to most severe, then NONE; lines below the level set (GRPC_VERBOSITY) are not written. */
 export enum LogVerbosity {
   DEBUG = 0,
   INFO = 1,
@@ -47,9 +50,18 @@ const consoleLogger: Logger = {
   debug: (m) => console.debug(m),
 };
 
-let logger: Logger = consoleLogger;
-let verbosity = parseVerbosity(process.env.GRPC_VERBOSITY) ?? LogVerbosity.ERROR;
-let tracers = parseTracers(process.env.GRPC_TRACE ?? "");
+interface LogSettings {
+  logger: Logger;
+  verbosity: LogVerbosity;
+  tracers: TracerSet;
+}
+
+// One logger, verbosity and tracer set for every copy of core in the process.
+const settings: LogSettings = processWide("logging", () => ({
+  logger: consoleLogger,
+  verbosity: parseVerbosity(process.env.GRPC_VERBOSITY) ?? LogVerbosity.ERROR,
+  tracers: parseTracers(process.env.GRPC_TRACE ?? ""),
+}));
 
 function parseVerbosity(value: string | undefined): LogVerbosity | undefined {
   switch (value?.toUpperCase()) {
@@ -86,26 +98,27 @@ function parseTracers(list: string): TracerSet {
 
 /** Sends log lines to `l` instead of the console. */
 export function setLogger(l: Logger): void {
-  logger = l;
+  settings.logger = l;
 }
 
 export function getLogger(): Logger {
-  return logger;
+  return settings.logger;
 }
 
 /** The least severe level written (GRPC_VERBOSITY). */
 export function setLogVerbosity(v: LogVerbosity): void {
-  verbosity = v;
+  settings.verbosity = v;
 }
 
 /** Replaces the tracers turned on, in GRPC_TRACE's syntax. */
 export function setTracers(list: string): void {
-  tracers = parseTracers(list);
+  settings.tracers = parseTracers(list);
 }
 
 /** Whether `tracer`'s lines would be written now: check it before building a costly message. */
 export function isTracerEnabled(tracer: string): boolean {
-  if (verbosity > LogVerbosity.DEBUG) return false;
+  if (settings.verbosity > LogVerbosity.DEBUG) return false;
+  const tracers = settings.tracers;
   if (tracers.off.has(tracer)) return false;
   return tracers.all || tracers.on.has(tracer);
 }
@@ -116,6 +129,7 @@ const severityName: Record<Severity, string> = { [LogVerbosity.DEBUG]: "D", [Log
 
 function write(severity: Severity, line: string): void {
   const text = `${new Date().toISOString()} ${severityName[severity]} ${line}`;
+  const logger = settings.logger;
   if (severity === LogVerbosity.ERROR) logger.error(text);
   else if (severity === LogVerbosity.INFO) logger.info(text);
   else logger.debug(text);
@@ -123,7 +137,7 @@ function write(severity: Severity, line: string): void {
 
 /** Writes a log line at `severity` when GRPC_VERBOSITY lets it through. */
 export function log(severity: Severity, message: string): void {
-  if (severity >= verbosity) write(severity, message);
+  if (severity >= settings.verbosity) write(severity, message);
 }
 
 /** Writes a trace line of `tracer` when that tracer is on. */

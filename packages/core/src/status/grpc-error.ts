@@ -37,14 +37,43 @@ export interface GrpcErrorOptions {
 }
 
 /**
+ * Marks every GrpcError, whichever copy of @grpckit/core in the process made it (the
+ * same key in every copy), so an error thrown by a plug-in's copy is recognised by the
+ * application's copy instead of becoming UNKNOWN.
+ */
+const grpcErrorBrand: unique symbol = Symbol.for("@grpckit/core/GrpcError");
+
+const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
+
+/**
  * A gRPC status as an error. `message` reads "[deadline_exceeded] took too long" so a
  * log shows the code; `rawMessage` is the text alone, as carried in `grpc-message`.
  *
  * ```ts
  * throw new GrpcError(Code.NOT_FOUND, `no user ${id}`);
  * ```
+ *
+ * `e instanceof GrpcError` and {@link GrpcError.is} are true also for a GrpcError made
+ * by another copy of @grpckit/core loaded in the same process.
  */
 export class GrpcError extends Error {
+  static {
+    Object.defineProperty(this.prototype, grpcErrorBrand, { value: true });
+  }
+
+  /** Whether `value` is a GrpcError, made by this or any other copy of @grpckit/core. */
+  static is(value: unknown): value is GrpcError {
+    return typeof value === "object" && value !== null && (value as { [grpcErrorBrand]?: unknown })[grpcErrorBrand] === true;
+  }
+
+  /**
+   * `instanceof GrpcError` honours the brand every copy of core puts on its GrpcErrors;
+   * `instanceof` a subclass keeps the ordinary prototype test.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === GrpcError ? GrpcError.is(value) : ordinaryHasInstance.call(this, value);
+  }
+
   override readonly name = "GrpcError";
   /** The status code. */
   readonly code: Code;
