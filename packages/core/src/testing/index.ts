@@ -44,6 +44,8 @@
  */
 export { FakeSubchannel } from "./fake-subchannel.js";
 export { createFakeBalancerClientConn, type FakeBalancerClientConn } from "./fake-balancer-client-conn.js";
+export { createFakeBuildOptions, type FakeBuildOptions } from "./fake-build-options.js";
+export { createPickInfo } from "./pick-info.js";
 export {
   picksOf,
   pickedSubchannels,
