@@ -12,6 +12,7 @@ import {
   picksOf,
   createFakeBuildOptions,
   createPickInfo,
+  createPickDoneInfo,
 } from "../src/testing/index.js";
 
 const pickFirst = balancerRegistry.mustGet("pick_first") as BalancerBuilder;
@@ -178,5 +179,14 @@ describe("pick info and build options for a policy under test", () => {
     expect(tls.authority).toBe("api.example");
     expect(tls.logged).toEqual(["info: sharding calls to api.example:443 (TLS)"]);
     expect(createFakeBuildOptions({ target: "localhost:50051" }).target).toMatchObject({ scheme: "passthrough", endpoint: "localhost:50051" });
+  });
+
+  it("createPickDoneInfo reports OK by default, an error's code, and the trailers given", () => {
+    const ok = createPickDoneInfo();
+    expect([ok.code, ok.error, ok.trailers.size, ok.bytesSent, ok.bytesReceived]).toEqual([Code.OK, undefined, 0, 0, 0]);
+    const report = new Uint8Array([1, 2, 3]);
+    const failed = createPickDoneInfo({ error: new GrpcError(Code.UNAVAILABLE, "gone"), trailers: { "endpoint-load-metrics-bin": report }, bytesSent: 7 });
+    expect([failed.code, failed.error?.rawMessage, failed.bytesSent]).toEqual([Code.UNAVAILABLE, "gone", 7]);
+    expect(failed.trailers.get("endpoint-load-metrics-bin")).toEqual(report);
   });
 });
