@@ -175,6 +175,22 @@ describe("a picker on a loopback channel", () => {
     expect(failed.bytesReceived).toBe(0);
   });
 
+  it("counts compressed messages at their compressed size", async () => {
+    const target = await serve();
+    const client = createClient(EchoService, recordingChannel(target));
+    const payload = new Uint8Array(1000).fill(7);
+    await client.echo({ message: "z", payload }, { compression: "gzip" });
+    expect(seen.done).toHaveLength(1);
+    const plain = framed(toBinary(EchoRequestSchema, create(EchoRequestSchema, { message: "z", payload })));
+    expect(plain).toBeGreaterThan(1000);
+    // A thousand equal bytes gzip to a few dozen.
+    expect(seen.done[0].bytesSent).toBeGreaterThan(5);
+    expect(seen.done[0].bytesSent).toBeLessThan(100);
+    // The server answers in the request's encoding, so the echoed payload comes back small too.
+    expect(seen.done[0].bytesReceived).toBeGreaterThan(5);
+    expect(seen.done[0].bytesReceived).toBeLessThan(100);
+  });
+
   it("counts every message of a streaming call", async () => {
     const target = await serve();
     const client = createClient(EchoService, recordingChannel(target));
