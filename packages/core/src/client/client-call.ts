@@ -699,17 +699,13 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   /** Tells the current pick's onDone, once, how its attempt ended; the next attempt counts its bytes afresh. */
   private endPick(error: GrpcError | undefined, trailers: Metadata): void {
     const done = this.pickDone;
-    const info: PickDoneInfo = {
-      code: error?.code ?? Code.OK,
-      error,
-      trailers,
-      bytesSent: this.attemptBytesSent,
-      bytesReceived: this.attemptBytesReceived,
-    };
-    this.pickDone = undefined;
+    const bytesSent = this.attemptBytesSent;
+    const bytesReceived = this.attemptBytesReceived;
     this.attemptBytesSent = 0;
     this.attemptBytesReceived = 0;
-    done?.(info);
+    if (done === undefined) return;
+    this.pickDone = undefined;
+    done({ code: error?.code ?? Code.OK, error, trailers, bytesSent, bytesReceived });
   }
 
   /** True once response headers arrived (a trailers-only response has none). */
