@@ -1,7 +1,7 @@
 /** least_request driven through @grpckit/core/testing: no network, states set by hand. */
 import { describe, expect, it } from "vitest";
 import { ConnectivityState, parseServiceConfig, balancerRegistry } from "@grpckit/core";
-import { createFakeBalancerClientConn, expectFails, expectQueues, pickDistribution, picksOf } from "@grpckit/core/testing";
+import { createFakeBalancerClientConn, createPickDoneInfo, expectFails, expectQueues, pickDistribution, picksOf } from "@grpckit/core/testing";
 import { leastRequestBalancer, registerLeastRequest } from "../src/index.js";
 
 const { READY, TRANSIENT_FAILURE } = ConnectivityState;
@@ -36,7 +36,7 @@ describe("least_request", () => {
     const onA = held.filter((p) => p.type === "pick" && p.subchannel === a).length;
     expect(Math.abs(onA - (6 - onA))).toBeLessThanOrEqual(1);
     // Finish every call on b: b is now the less loaded and takes the next pick.
-    for (const p of held) if (p.type === "pick" && p.subchannel === b) p.onDone?.({ error: undefined });
+    for (const p of held) if (p.type === "pick" && p.subchannel === b) p.onDone?.(createPickDoneInfo());
     const next = picksOf(cc.picker, 1)[0];
     expect(next.type === "pick" && next.subchannel).toBe(b);
   });

@@ -9,7 +9,7 @@ export { Code } from "./status/code.js";
 export { GrpcError, codeName, codeFromNumber, type GrpcErrorOptions } from "./status/grpc-error.js";
 
 // Metadata: a call's custom headers and trailers
-export { Metadata, type MetadataValue, type MetadataInit } from "./metadata/metadata.js";
+export { Metadata, type MetadataValue, type MetadataInit, type ReadonlyMetadata } from "./metadata/metadata.js";
 
 // Client: channels, typed clients, call options, interceptors and the health-check seam
 export { createChannel, Channel, type ChannelOptions } from "./client/channel.js";
@@ -90,6 +90,7 @@ export { ipv4Resolver, ipv6Resolver } from "./resolver/address-list-resolver.js"
 export type {
   Balancer,
   BalancerBuilder,
+  BalancerBuildOptions,
   BalancerClientConn,
   BalancerState,
   ClientConnState,
@@ -111,6 +112,7 @@ export {
   type ParsedServiceConfig,
   type LoadBalancingConfig,
   type BalancerConfigMap,
+  type BalancerPolicyName,
   type MethodConfigJson,
 } from "./config/service-config.js";
 export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "./config/method-config.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Code, ConnectivityState, GrpcError, constantPicker, type Balancer, type BalancerBuilder, type BalancerClientConn } from "../src/index.js";
-import { createFakeBalancerClientConn } from "../src/testing/index.js";
+import { createFakeBalancerClientConn, createFakeBuildOptions, createPickInfo } from "../src/testing/index.js";
 import { GracefulSwitchBalancer } from "../src/balancer/graceful-switch.js";
 
 const { CONNECTING, READY, TRANSIENT_FAILURE, IDLE } = ConnectivityState;
@@ -28,7 +28,7 @@ function testPolicy(name: string) {
 }
 
 function tagOf(cc: ReturnType<typeof createFakeBalancerClientConn>): string {
-  const r = cc.picker.pick({ path: "/s/m" });
+  const r = cc.picker.pick(createPickInfo({ path: "/s/m" }));
   return r.type === "fail" ? r.error.rawMessage : r.type;
 }
 
@@ -37,7 +37,7 @@ describe("graceful switch between policies", () => {
     const cc = createFakeBalancerClientConn();
     const a = testPolicy("a");
     const b = testPolicy("b");
-    const gs = new GracefulSwitchBalancer(cc);
+    const gs = new GracefulSwitchBalancer(cc, () => createFakeBuildOptions());
     gs.switchTo(a.builder);
     a.publish(0, READY, "a-ready");
     gs.switchTo(b.builder);
@@ -54,7 +54,7 @@ describe("graceful switch between policies", () => {
     const cc = createFakeBalancerClientConn();
     const a = testPolicy("a");
     const b = testPolicy("b");
-    const gs = new GracefulSwitchBalancer(cc);
+    const gs = new GracefulSwitchBalancer(cc, () => createFakeBuildOptions());
     gs.switchTo(a.builder);
     a.publish(0, READY, "a-ready");
     gs.switchTo(b.builder);
@@ -69,7 +69,7 @@ describe("graceful switch between policies", () => {
     const cc = createFakeBalancerClientConn();
     const a = testPolicy("a");
     const b = testPolicy("b");
-    const gs = new GracefulSwitchBalancer(cc);
+    const gs = new GracefulSwitchBalancer(cc, () => createFakeBuildOptions());
     gs.switchTo(a.builder);
     a.publish(0, READY, "a-ready");
     gs.switchTo(b.builder);
@@ -82,7 +82,7 @@ describe("graceful switch between policies", () => {
     const cc = createFakeBalancerClientConn();
     const a = testPolicy("a");
     const b = testPolicy("b");
-    const gs = new GracefulSwitchBalancer(cc);
+    const gs = new GracefulSwitchBalancer(cc, () => createFakeBuildOptions());
     gs.switchTo(a.builder);
     gs.switchTo(a.builder);
     expect(a.built).toHaveLength(1);
@@ -98,7 +98,7 @@ describe("graceful switch between policies", () => {
     const a = testPolicy("a");
     const b = testPolicy("b");
     const c = testPolicy("c");
-    const gs = new GracefulSwitchBalancer(cc);
+    const gs = new GracefulSwitchBalancer(cc, () => createFakeBuildOptions());
     gs.switchTo(a.builder);
     a.publish(0, READY, "a-ready");
     gs.switchTo(b.builder);

@@ -1,7 +1,24 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { LogVerbosity, log, setLogVerbosity, setLogger, setTracers, isTracerEnabled, trace, type Logger } from "../src/index.js";
+import {
+  LogVerbosity,
+  createChannel,
+  createClient,
+  createInMemoryTransport,
+  createServer,
+  isTracerEnabled,
+  log,
+  pickFirstBalancer,
+  registerBalancer,
+  setLogVerbosity,
+  setLogger,
+  setTracers,
+  trace,
+  type BalancerBuilder,
+  type Logger,
+} from "../src/index.js";
+import { EchoService, echoImpl } from "./support/echo-service.js";
 import { startEcho, type Harness } from "./support/harness.js";
 
 function capture(): { logger: Logger; lines: string[] } {
@@ -36,6 +53,38 @@ describe("logs and traces", () => {
     expect([isTracerEnabled("channel"), isTracerEnabled("call")]).toEqual([true, false]);
     setLogVerbosity(LogVerbosity.ERROR);
     expect(isTracerEnabled("channel")).toBe(false);
+  });
+
+  it("gives a balancer a logger that names its policy and target, its debug lines under the balancer tracer", async () => {
+    const { logger, lines } = capture();
+    setLogger(logger);
+    setLogVerbosity(LogVerbosity.DEBUG);
+    setTracers("balancer");
+    const logging: BalancerBuilder = {
+      name: "test_logging",
+      build(cc, options) {
+        options?.logger.info(`built for ${options.authority}`);
+        options?.logger.debug("a trace line");
+        return pickFirstBalancer.build(cc, options);
+      },
+    };
+    registerBalancer(logging);
+    const transport = createInMemoryTransport();
+    const server = createServer({ transport });
+    server.addService(EchoService, echoImpl());
+    await server.listen("logging-balancer");
+    const channel = createChannel("passthrough:///logging-balancer", { transport, defaultServiceConfig: '{"loadBalancingPolicy":"test_logging"}' });
+    try {
+      await createClient(EchoService, channel).echo({ message: "a" });
+      const own = lines.filter((l) => l.includes("test_logging balancer of passthrough:///logging-balancer"));
+      expect(own.map((l) => l.replace(/^\S+ /, ""))).toEqual([
+        "I test_logging balancer of passthrough:///logging-balancer: built for logging-balancer",
+        "D balancer | test_logging balancer of passthrough:///logging-balancer: a trace line",
+      ]);
+    } finally {
+      channel.close();
+      server.forceShutdown();
+    }
   });
 
   it("traces a channel's state changes, its subchannel and its calls", async () => {

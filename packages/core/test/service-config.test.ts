@@ -48,8 +48,9 @@ describe("parseServiceConfig", () => {
     expect(parsed.balancerConfig).toEqual({ reason: "x" });
   });
 
-  it("with no policy config, uses loadBalancingPolicy, else pick_first", () => {
-    expect(parseServiceConfig({ loadBalancingPolicy: "PICK_FIRST" }, balancerRegistry).balancer.name).toBe("pick_first");
+  it("with no policy config, uses loadBalancingPolicy (in any case, from JSON), else pick_first", () => {
+    expect(parseServiceConfig('{"loadBalancingPolicy":"PICK_FIRST"}', balancerRegistry).balancer.name).toBe("pick_first");
+    expect(parseServiceConfig({ loadBalancingPolicy: "pick_first" }, balancerRegistry).balancer.name).toBe("pick_first");
     expect(parseServiceConfig(undefined, balancerRegistry).balancer.name).toBe("pick_first");
   });
 

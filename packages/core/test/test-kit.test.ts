@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Code, ConnectivityState, GrpcError, balancerRegistry, type Balancer, type BalancerBuilder } from "../src/index.js";
+import { Code, ConnectivityState, GrpcError, Metadata, balancerRegistry, type Balancer, type BalancerBuilder, type Subchannel } from "../src/index.js";
 import {
   FakeSubchannel,
   createFakeBalancerClientConn,
@@ -10,6 +10,9 @@ import {
   pickDistribution,
   pickedSubchannels,
   picksOf,
+  createFakeBuildOptions,
+  createPickInfo,
+  createPickDoneInfo,
 } from "../src/testing/index.js";
 
 const pickFirst = balancerRegistry.mustGet("pick_first") as BalancerBuilder;
@@ -115,5 +118,75 @@ describe("the pick helpers", () => {
     sc.setState(ConnectivityState.READY);
     expect(seen).toEqual([ConnectivityState.READY]);
     expect(sc.state).toBe(ConnectivityState.SHUTDOWN);
+  });
+});
+
+/**
+ * A header-hashing policy in miniature: the "x-shard" header of the call picks the
+ * backend, and calls past their deadline by more than a minute fail. It logs what it
+ * was built for.
+ */
+const sharding: BalancerBuilder = {
+  name: "test_sharding",
+  build(cc, options) {
+    options?.logger.info(`sharding calls to ${options.target.endpoint} (${options.secure ? "TLS" : "plaintext"})`);
+    const subchannels: Subchannel[] = [];
+    return {
+      updateClientConnState({ resolverState }) {
+        for (const e of resolverState.endpoints) subchannels.push(cc.createSubchannel(e.addresses));
+        cc.updateState({
+          state: ConnectivityState.READY,
+          picker: {
+            pick: ({ metadata, deadline }) => {
+              if (deadline !== undefined && deadline < Date.now() - 60_000) {
+                return { type: "fail", error: new GrpcError(Code.DEADLINE_EXCEEDED, "deadline long past") };
+              }
+              const shard = Number(metadata.get("x-shard") ?? 0);
+              return { type: "pick", subchannel: subchannels[shard % subchannels.length] };
+            },
+          },
+        });
+      },
+      resolverError: () => {},
+      exitIdle: () => {},
+      close: () => {},
+    };
+  },
+};
+
+describe("pick info and build options for a policy under test", () => {
+  it("createPickInfo gives the picker a call's metadata and deadline", () => {
+    const cc = createFakeBalancerClientConn();
+    sharding.build(cc, createFakeBuildOptions()).updateClientConnState({ resolverState: endpoints("s0:1", "s1:1", "s2:1"), config: undefined });
+    const [s0, s1, s2] = cc.subchannels;
+    expectAlwaysPicks(cc.picker, s0);
+    expectAlwaysPicks(cc.picker, s2, 5, createPickInfo({ metadata: { "x-shard": "5" } }));
+    expectAlwaysPicks(cc.picker, s1, 5, createPickInfo({ metadata: new Metadata({ "x-shard": "1" }), deadline: Date.now() + 1000 }));
+    expect(expectFails(cc.picker, createPickInfo({ deadline: 1 })).rawMessage).toBe("deadline long past");
+    const info = createPickInfo();
+    expect([info.path, info.metadata.size, info.deadline]).toEqual(["/grpckit.test.v1.EchoService/Echo", 0, undefined]);
+  });
+
+  it("createFakeBuildOptions parses the target and keeps what the policy logged", () => {
+    const plain = createFakeBuildOptions();
+    sharding.build(createFakeBalancerClientConn(), plain);
+    expect(plain.target).toEqual({ scheme: "passthrough", authority: "", endpoint: "test.example:443", raw: "passthrough:///test.example:443" });
+    expect(plain.authority).toBe("test.example:443");
+    expect(plain.logged).toEqual(["info: sharding calls to test.example:443 (plaintext)"]);
+    const tls = createFakeBuildOptions({ target: "dns://8.8.8.8/api.example:443", authority: "api.example", secure: true });
+    sharding.build(createFakeBalancerClientConn(), tls);
+    expect(tls.target).toMatchObject({ scheme: "dns", authority: "8.8.8.8", endpoint: "api.example:443" });
+    expect(tls.authority).toBe("api.example");
+    expect(tls.logged).toEqual(["info: sharding calls to api.example:443 (TLS)"]);
+    expect(createFakeBuildOptions({ target: "localhost:50051" }).target).toMatchObject({ scheme: "passthrough", endpoint: "localhost:50051" });
+  });
+
+  it("createPickDoneInfo reports OK by default, an error's code, and the trailers given", () => {
+    const ok = createPickDoneInfo();
+    expect([ok.code, ok.error, ok.trailers.size, ok.bytesSent, ok.bytesReceived]).toEqual([Code.OK, undefined, 0, 0, 0]);
+    const report = new Uint8Array([1, 2, 3]);
+    const failed = createPickDoneInfo({ error: new GrpcError(Code.UNAVAILABLE, "gone"), trailers: { "endpoint-load-metrics-bin": report }, bytesSent: 7 });
+    expect([failed.code, failed.error?.rawMessage, failed.bytesSent]).toEqual([Code.UNAVAILABLE, "gone", 7]);
+    expect(failed.trailers.get("endpoint-load-metrics-bin")).toEqual(report);
   });
 });

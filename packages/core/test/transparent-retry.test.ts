@@ -6,8 +6,13 @@ import {
   createClient,
   createInMemoryTransport,
   createServer,
+  pickFirstBalancer,
+  registerBalancer,
+  type BalancerBuilder,
   type Channel,
+  type ChannelOptions,
   type ClientTransport,
+  type PickDoneInfo,
   type Server,
   type TransportBuilder,
 } from "../src/index.js";
@@ -56,12 +61,36 @@ afterEach(() => {
   server?.forceShutdown();
 });
 
-async function start(refusals: number) {
+/** pick_first, with every pick's onDone recorded in `attempts`. */
+const attempts: PickDoneInfo[] = [];
+const recordingPickFirst: BalancerBuilder = {
+  name: "test_recording_pick_first",
+  build: (cc, options) =>
+    pickFirstBalancer.build(
+      {
+        ...cc,
+        updateState: ({ state, picker }) =>
+          cc.updateState({
+            state,
+            picker: {
+              pick(info) {
+                const r = picker.pick(info);
+                return r.type === "pick" ? { ...r, onDone: (done) => void attempts.push(done) } : r;
+              },
+            },
+          }),
+      },
+      options,
+    ),
+};
+registerBalancer(recordingPickFirst);
+
+async function start(refusals: number, options: ChannelOptions = {}) {
   const { transport, opened } = refusingTransport(refusals);
   server = createServer({ transport });
   server.addService(EchoService, echoImpl());
   const { address } = await server.listen(`refusing-${Math.random()}`);
-  channel = createChannel(address, { transport });
+  channel = createChannel(address, { transport, ...options });
   return { client: createClient(EchoService, channel), opened };
 }
 
@@ -70,6 +99,17 @@ describe("transparent retry of refused streams", () => {
     const { client, opened } = await start(1);
     expect((await client.echo({ message: "again" })).message).toBe("again");
     expect(opened()).toBe(2);
+  });
+
+  it("tells the refused attempt's pick UNAVAILABLE with the bytes it wrote, and the new pick how the call ended", async () => {
+    attempts.length = 0;
+    const { client } = await start(1, { defaultServiceConfig: '{"loadBalancingPolicy":"test_recording_pick_first"}' });
+    expect((await client.echo({ message: "a" })).message).toBe("a");
+    expect(attempts.map((a) => a.code)).toEqual([Code.UNAVAILABLE, Code.OK]);
+    // The request {message: "a"} is 3 bytes encoded, 8 with its 5-byte prefix, written on each stream.
+    expect(attempts.map((a) => a.bytesSent)).toEqual([8, 8]);
+    expect(attempts.map((a) => a.bytesReceived)).toEqual([0, 8]);
+    expect(attempts.map((a) => a.trailers.get("x-trailer"))).toEqual([undefined, "done"]);
   });
 
   it("replays every message of a client stream written before the refusal", async () => {

@@ -7,6 +7,10 @@ import type { GrpcError } from "../status/grpc-error.js";
 import type { ConnectivityState } from "./connectivity-state.js";
 import type { Address, ResolverState } from "../resolver/resolver.js";
 import type { ConfigurableBuilder } from "../registry/registry.js";
+import type { Code } from "../status/code.js";
+import type { ReadonlyMetadata } from "../metadata/metadata.js";
+import type { Target } from "../resolver/target.js";
+import type { Logger } from "../observability/logging.js";
 
 /** A connection to one backend, as a balancer sees it. */
 export interface Subchannel {
@@ -20,10 +24,28 @@ export interface Subchannel {
   watch(listener: (state: ConnectivityState, error?: GrpcError) => void): () => void;
 }
 
-/** How a picked call ended, told to the picker's `onDone` (as grpc-go's balancer.DoneInfo). */
+/**
+ * How a picked call attempt ended, told to the picker's `onDone` once per attempt (as
+ * grpc-go's balancer.DoneInfo). A retried call picks again for each attempt, and each
+ * pick's `onDone` hears about its own attempt only.
+ */
 export interface PickDoneInfo {
-  /** The call's error; undefined when it ended OK. */
+  /** The attempt's status code: OK, or the code of `error`. */
+  readonly code: Code;
+  /** The attempt's error (its code and message); undefined when it ended OK. */
   readonly error: GrpcError | undefined;
+  /**
+   * The trailing metadata the server sent; empty when the attempt ended without
+   * trailers (cancelled, reset, or never reached the server). A server's ORCA load
+   * report is here as the `endpoint-load-metrics-bin` bytes
+   * (`trailers.get("endpoint-load-metrics-bin")`), for a policy or an ORCA package to
+   * parse.
+   */
+  readonly trailers: ReadonlyMetadata;
+  /** Bytes of request messages this attempt wrote to its stream, as framed on the wire (5-byte prefix, compressed size). */
+  readonly bytesSent: number;
+  /** Bytes of response messages this attempt received, as framed on the wire (5-byte prefix, compressed size). */
+  readonly bytesReceived: number;
 }
 
 export type PickResult =
@@ -38,9 +60,17 @@ export type PickResult =
   /** Fail the call (unless it waits for ready and the error is UNAVAILABLE). */
   | { readonly type: "fail"; readonly error: GrpcError };
 
+/** What a picker knows of the call it picks for (as grpc-go's balancer.PickInfo). */
 export interface PickInfo {
-  /** "/package.Service/Method" */
+  /** The full method name: "/package.Service/Method". */
   readonly path: string;
+  /**
+   * The call's request metadata, after call credentials added theirs: a header-hashing
+   * policy computes its key from it. Read-only; the call sends it as it is.
+   */
+  readonly metadata: ReadonlyMetadata;
+  /** When the call's deadline passes, in milliseconds since the epoch; undefined when it has none. */
+  readonly deadline: number | undefined;
 }
 
 /** An immutable snapshot: calls pick from it without locks. */
@@ -84,8 +114,29 @@ export interface Balancer<C = unknown> {
   close(): void;
 }
 
+/**
+ * What a channel tells the balancer it builds (as grpc-go's balancer.BuildOptions).
+ * A channel always passes them; a builder that needs none of it may leave the
+ * parameter out.
+ */
+export interface BalancerBuildOptions {
+  /** The channel's target, parsed ("dns:///example.com:443" is scheme "dns", endpoint "example.com:443"). */
+  readonly target: Target;
+  /** The :authority of the channel's calls. */
+  readonly authority: string;
+  /** Whether the channel's credentials secure its connections (TLS), so calls go over https. */
+  readonly secure: boolean;
+  /**
+   * Writes through grpckit's logging (GRPC_VERBOSITY, `setLogger`), each line naming
+   * the policy and the channel's target; `debug` lines are traces of the "balancer"
+   * tracer (GRPC_TRACE=balancer).
+   */
+  readonly logger: Logger;
+}
+
 export interface BalancerBuilder<C = unknown> extends ConfigurableBuilder<C> {
-  build(cc: BalancerClientConn): Balancer<C>;
+  /** Builds the policy for one channel; the channel passes `options` (optional only for tests and builders that ignore them). */
+  build(cc: BalancerClientConn, options?: BalancerBuildOptions): Balancer<C>;
 }
 
 /** A picker that always answers the same. */

@@ -4,7 +4,14 @@
  * old one, and the old one keeps serving calls until the new one is ready to (it leaves
  * CONNECTING) or the old one stops being READY.
  */
-import type { Balancer, BalancerBuilder, BalancerClientConn, BalancerState, ClientConnState } from "./balancer.js";
+import type {
+  Balancer,
+  BalancerBuildOptions,
+  BalancerBuilder,
+  BalancerClientConn,
+  BalancerState,
+  ClientConnState,
+} from "./balancer.js";
 import { ConnectivityState } from "./connectivity-state.js";
 import type { GrpcError } from "../status/grpc-error.js";
 
@@ -19,7 +26,11 @@ export class GracefulSwitchBalancer implements Balancer {
   private current: Child | undefined;
   private pending: Child | undefined;
 
-  constructor(private readonly cc: BalancerClientConn) {}
+  constructor(
+    private readonly cc: BalancerClientConn,
+    /** The build options for a policy of this name (its logger names it). */
+    private readonly buildOptions: (policyName: string) => BalancerBuildOptions,
+  ) {}
 
   /** The name of the newest policy (pending or current). */
   get policyName(): string | undefined {
@@ -44,7 +55,7 @@ export class GracefulSwitchBalancer implements Balancer {
         if (child === this.current || child === this.pending) this.cc.requestReresolution();
       },
       updateState: (state) => this.onChildState(child, state),
-    });
+    }, this.buildOptions(builder.name));
   }
 
   private get latest(): Balancer | undefined {

@@ -4,7 +4,7 @@
  * with backoff. Calls made through createClient pick a transport from it.
  */
 import type { BackoffOptions } from "../timers/backoff.js";
-import type { Balancer, BalancerClientConn, Picker } from "../balancer/balancer.js";
+import type { Balancer, BalancerBuildOptions, BalancerClientConn, Picker, PickInfo } from "../balancer/balancer.js";
 import type { ClientConnection, PickOwner } from "./client-call.js";
 import { Code } from "../status/code.js";
 import { protoCodec, type Codec } from "../wire/codec.js";
@@ -14,7 +14,8 @@ import { insecureCredentials, type ChannelCredentials } from "../credentials/cre
 import type { CallCredentials } from "../credentials/call-credentials.js";
 import { EventLoopHold } from "../timers/event-loop-hold.js";
 import { GrpcError } from "../status/grpc-error.js";
-import { LogVerbosity, log, trace } from "../observability/logging.js";
+import { LogVerbosity, componentLogger, log, trace } from "../observability/logging.js";
+import { Metadata, type ReadonlyMetadata } from "../metadata/metadata.js";
 import { channelzRegistry, type ChannelzChannel } from "../channelz/channelz.js";
 import { HealthCheckedSubchannel } from "./health-check.js";
 import { GracefulSwitchBalancer } from "../balancer/graceful-switch.js";
@@ -27,7 +28,7 @@ import type { Registry } from "../registry/registry.js";
 import type { Resolver, ResolverBuilder, ResolverState } from "../resolver/resolver.js";
 import { SubchannelImpl } from "./subchannel.js";
 import { missingResolverError, parseTarget, type Target } from "../resolver/target.js";
-import { parseServiceConfig, type ParsedServiceConfig, type ServiceConfig } from "../config/service-config.js";
+import { parseServiceConfig, type BalancerPolicyName, type ParsedServiceConfig, type ServiceConfig } from "../config/service-config.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
 
 export interface ChannelOptions {
@@ -55,8 +56,12 @@ export interface ChannelOptions {
   backoff?: BackoffOptions;
   /** HTTP/2 settings for this channel's connections. */
   settings?: Http2Settings;
-  /** Load-balancing policy name; "pick_first" by default. Shorthand for a default service config naming it. */
-  loadBalancingPolicy?: string;
+  /**
+   * Load-balancing policy name; "pick_first" by default. Shorthand for a default service
+   * config naming it. Typed as the names in BalancerConfigMap, which a balancer package
+   * extends, so a misspelt name fails to compile.
+   */
+  loadBalancingPolicy?: BalancerPolicyName;
   /**
    * The service config used when the resolver provides none (doc/service_config.md).
    * Validated when the channel is created: an invalid one throws here.
@@ -76,12 +81,14 @@ export interface ChannelOptions {
 
 export const defaultMaxReceiveMessageBytes = 4 * 1024 * 1024;
 
+/** What a picker sees of a call that has no request metadata. */
+const noMetadata: ReadonlyMetadata = new Metadata();
+
 interface PendingPick {
-  path: string;
+  info: PickInfo;
   /** The call waiting; once it has ended (cancel, deadline) the pick is dropped. */
   owner: PickOwner | undefined;
   waitForReady: boolean;
-  deadline: number | undefined;
   resolve(t: ClientTransport): void;
   reject(e: GrpcError): void;
 }
@@ -262,7 +269,7 @@ export class Channel implements ClientConnection {
   private useConfig(config: ParsedServiceConfig): Balancer {
     this.config = config;
     this.useRetryThrottling(config.retryThrottling);
-    this.balancer ??= new GracefulSwitchBalancer(this.balancerConn);
+    this.balancer ??= new GracefulSwitchBalancer(this.balancerConn, (policyName) => this.balancerBuildOptions(policyName));
     this.balancer.switchTo(config.balancer);
     return this.balancer;
   }
@@ -272,6 +279,16 @@ export class Channel implements ClientConnection {
     const e = new GrpcError(Code.UNAVAILABLE, `name resolution failed for "${this.target.raw}": ${error.message}`);
     this.lastResolverError = e;
     (this.balancer ?? this.useConfig(this.config ?? this.defaultConfig)).resolverError(e);
+  }
+
+  /** What a balancer of this channel is built with; its logger names the policy and the target. */
+  private balancerBuildOptions(policyName: string): BalancerBuildOptions {
+    return {
+      target: this.target,
+      authority: this.authority,
+      secure: this.credentials.secure,
+      logger: componentLogger("balancer", `${policyName} balancer of ${this.target.raw}`),
+    };
   }
 
   /** Why the resolver's last service config was refused, when it was. */
@@ -346,33 +363,30 @@ export class Channel implements ClientConnection {
     deadline: number | undefined,
     path = "",
     owner?: PickOwner,
+    metadata: ReadonlyMetadata = noMetadata,
   ): ClientTransport | Promise<ClientTransport> {
     if (this._state === ConnectivityState.SHUTDOWN) throw new GrpcError(Code.CANCELLED, "channel is closed");
     if (this.picker === undefined && this._state === ConnectivityState.IDLE) {
       // A resolver may answer inside build(), so the picker can exist right after this.
       this.exitIdle();
     }
+    const info: PickInfo = { path, metadata, deadline };
     const picker = this.picker;
     if (picker !== undefined) {
-      const r = this.tryPick(picker, path, waitForReady, owner);
+      const r = this.tryPick(picker, info, waitForReady, owner);
       if (r !== undefined) return r;
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ path, owner, waitForReady, deadline, resolve, reject });
+      this.pending.push({ info, owner, waitForReady, resolve, reject });
     });
   }
 
   /** A transport, undefined to keep waiting; throws to fail the call. */
-  private tryPick(picker: Picker, path: string, waitForReady: boolean, owner: PickOwner | undefined): ClientTransport | undefined {
-    const r = picker.pick({ path });
+  private tryPick(picker: Picker, info: PickInfo, waitForReady: boolean, owner: PickOwner | undefined): ClientTransport | undefined {
+    const r = picker.pick(info);
     if (r.type === "pick") {
       const t = (r.subchannel as SubchannelImpl | HealthCheckedSubchannel).transport;
-      if (t !== undefined && owner !== undefined) {
-        // A call picked again (its first connection closed before the stream opened)
-        // settles the earlier pick first.
-        owner.pickDone?.({ error: new GrpcError(Code.UNAVAILABLE, "connection closed before the call started") });
-        owner.pickDone = r.onDone;
-      }
+      if (t !== undefined && owner !== undefined) owner.usePick(r.onDone);
       return t;
     }
     if (r.type === "fail") {
@@ -391,7 +405,8 @@ export class Channel implements ClientConnection {
     const now = Date.now();
     for (const p of waiting) {
       if (p.owner?.isClosed) continue;
-      if (p.deadline !== undefined && p.deadline <= now) {
+      const deadline = p.info.deadline;
+      if (deadline !== undefined && deadline <= now) {
         const last = p.owner?.lastPickError;
         p.reject(
           new GrpcError(
@@ -403,7 +418,7 @@ export class Channel implements ClientConnection {
       }
       let t: ClientTransport | undefined;
       try {
-        t = this.tryPick(picker, p.path, p.waitForReady, p.owner);
+        t = this.tryPick(picker, p.info, p.waitForReady, p.owner);
       } catch (e) {
         p.reject(e as GrpcError);
         continue;

@@ -23,6 +23,7 @@ import type { ClientStreamListener, ClientTransport, ClientTransportStream, Http
 import { Http2ErrorCode } from "../transport/transport.js";
 import type { Registry } from "../registry/registry.js";
 import type { PickDoneInfo } from "../balancer/balancer.js";
+import type { ReadonlyMetadata } from "../metadata/metadata.js";
 import type { CallCredentials } from "../credentials/call-credentials.js";
 import type { Interceptor } from "./interceptor.js";
 import type { MethodConfig } from "../config/method-config.js";
@@ -52,6 +53,8 @@ export interface CallHost {
     deadline: number | undefined,
     path: string,
     owner: PickOwner,
+    /** The call's request metadata, call credentials' included, for the picker. */
+    metadata: ReadonlyMetadata,
   ): ClientTransport | Promise<ClientTransport>;
 }
 
@@ -78,7 +81,12 @@ export interface ClientConnection extends CallHost {
 /** The call a pick is for: the channel drops picks of ended calls and hands over the picker's onDone. */
 export interface PickOwner {
   readonly isClosed: boolean;
-  pickDone: ((info: PickDoneInfo) => void) | undefined;
+  /**
+   * The call's stream goes over this pick now; the picker's `onDone` hears how that
+   * attempt ends. A call picked again (its stream was refused, or its connection closed
+   * before the stream opened) settles the earlier pick's `onDone` first.
+   */
+  usePick(onDone: ((info: PickDoneInfo) => void) | undefined): void;
   /** Why the last pick failed while the call waited for ready (the last connection error). */
   lastPickError?: GrpcError | undefined;
 }
@@ -124,12 +132,18 @@ export interface Call<I extends DescMessage, O extends DescMessage> {
 
 const emptyMetadata = new Metadata();
 
+/** The 5-byte prefix (compressed flag and length) before each message on the wire. */
+const envelopeBytes = 5;
+
 /** Bytes a call holds for a transparent retry; a call that wrote more before any response is not retried. */
 const transparentRetryBufferBytes = 64 * 1024;
 
 export class ClientCall<I extends DescMessage, O extends DescMessage> implements ClientStreamListener, PickOwner, Call<I, O> {
-  /** Set by the channel when the picker wants to know how the call ended. */
-  pickDone: ((info: PickDoneInfo) => void) | undefined;
+  /** The current pick's onDone, when its picker wants to know how the attempt ended. */
+  private pickDone: ((info: PickDoneInfo) => void) | undefined;
+  /** Message bytes, as framed, written to and received from the current pick's stream. */
+  private attemptBytesSent = 0;
+  private attemptBytesReceived = 0;
   /** Set by the channel when a pick failed and the call, waiting for ready, went on waiting. */
   lastPickError: GrpcError | undefined;
   /** A transport was asked for and no stream is open yet. */
@@ -250,7 +264,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     const deadline = this.opts.deadline;
     let transport: ClientTransport | Promise<ClientTransport>;
     try {
-      transport = this.host.getTransport(this.opts.waitForReady, deadline, this.path, this);
+      transport = this.host.getTransport(this.opts.waitForReady, deadline, this.path, this, metadata ?? emptyMetadata);
     } catch (e) {
       this.finish(GrpcError.from(e, Code.UNAVAILABLE));
       return;
@@ -293,7 +307,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       // The connection closed between the pick and the stream: the request never left,
       // so one transparent retry on a fresh pick is safe.
       if (mayRetry) {
-        Promise.resolve(this.host.getTransport(this.opts.waitForReady, this.opts.deadline, this.path, this)).then(
+        Promise.resolve(this.host.getTransport(this.opts.waitForReady, this.opts.deadline, this.path, this, metadata ?? emptyMetadata)).then(
           (t) => this.open(t, metadata, false),
           (err) => this.finish(GrpcError.from(err, Code.UNAVAILABLE)),
         );
@@ -309,7 +323,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     let writable = true;
     if (pending !== undefined) {
       for (const frame of pending) {
-        for (const chunk of frame) writable = this.stream.write(chunk);
+        for (const chunk of frame) {
+          writable = this.stream.write(chunk);
+          this.attemptBytesSent += chunk.byteLength;
+        }
         this.holdUnanswered(frame);
         this.czSocket?.messageSent();
       }
@@ -387,6 +404,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     if (stream !== undefined && this.headersSeen) {
       // The common case, an answered stream: nothing to hold for a transparent retry.
       this.czSocket?.messageSent();
+      this.attemptBytesSent += envelopeBytes + data.byteLength;
       written = writeMessageFrame(stream, data, compressed);
     } else {
       // A large message goes out as it is, after its header: no copy of it.
@@ -399,7 +417,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.czSocket?.messageSent();
       this.holdUnanswered(frame);
       written = true;
-      for (const chunk of frame) written = stream.write(chunk);
+      for (const chunk of frame) {
+        written = stream.write(chunk);
+        this.attemptBytesSent += chunk.byteLength;
+      }
     }
     if (written) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
@@ -428,6 +449,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.opts.stats?.messageSent?.(data.byteLength);
     this.endWritten = true;
     const frame = frameChunks(data, false);
+    this.attemptBytesSent += envelopeBytes + data.byteLength;
     this.holdUnanswered(frame);
     const last = frame.length - 1;
     for (let i = 0; i < last; i++) stream.write(frame[i]);
@@ -547,6 +569,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   private readonly onFrame = (data: Uint8Array, compressed: boolean): void => {
     this.opts.stats?.messageReceived?.(data.byteLength);
+    this.attemptBytesReceived += envelopeBytes + data.byteLength;
     if (compressed) {
       const d = this.decompressor;
       if (d === undefined) {
@@ -652,11 +675,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.host.pendingCalls?.release();
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     this.onDrain();
-    const done = this.pickDone;
-    if (done !== undefined) {
-      this.pickDone = undefined;
-      done({ error });
-    }
+    this.endPick(error, trailer);
     const stats = this.opts.stats;
     if (stats !== undefined && this.opts.statsEndedByOwner !== true) {
       stats.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
@@ -670,6 +689,23 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       error = new GrpcError(error.code, error.rawMessage, { details: error.details, metadata: trailer, cause: error.cause });
     }
     this.listener.onClose(error, error !== undefined && error.metadata.size > 0 ? error.metadata : trailer);
+  }
+
+  usePick(onDone: ((info: PickDoneInfo) => void) | undefined): void {
+    this.endPick(new GrpcError(Code.UNAVAILABLE, "the attempt's stream was refused or never opened; the call was sent on a new pick"), emptyMetadata);
+    this.pickDone = onDone;
+  }
+
+  /** Tells the current pick's onDone, once, how its attempt ended; the next attempt counts its bytes afresh. */
+  private endPick(error: GrpcError | undefined, trailers: Metadata): void {
+    const done = this.pickDone;
+    const bytesSent = this.attemptBytesSent;
+    const bytesReceived = this.attemptBytesReceived;
+    this.attemptBytesSent = 0;
+    this.attemptBytesReceived = 0;
+    if (done === undefined) return;
+    this.pickDone = undefined;
+    done({ code: error?.code ?? Code.OK, error, trailers, bytesSent, bytesReceived });
   }
 
   /** True once response headers arrived (a trailers-only response has none). */

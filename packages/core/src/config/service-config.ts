@@ -31,6 +31,9 @@ export interface BalancerConfigMap {
   pick_first: { shuffleAddressList?: boolean };
 }
 
+/** The name of a load-balancing policy some package registers (a key of BalancerConfigMap). */
+export type BalancerPolicyName = keyof BalancerConfigMap;
+
 /** One entry of `loadBalancingConfig`: a single policy name mapped to its config. */
 export type LoadBalancingConfig = {
   [K in keyof BalancerConfigMap]: { [P in K]: BalancerConfigMap[K] };
@@ -40,8 +43,12 @@ export type LoadBalancingConfig = {
 export interface ServiceConfig {
   /** Policies in order of preference: the first one registered is used. */
   loadBalancingConfig?: LoadBalancingConfig[];
-  /** The older way to name a policy ("round_robin"); loadBalancingConfig wins. */
-  loadBalancingPolicy?: string;
+  /**
+   * The older way to name a policy ("round_robin"); loadBalancingConfig wins. Typed as
+   * the names in BalancerConfigMap, so a misspelt name fails to compile; a JSON service
+   * config (from a resolver, or a string) is checked when it is parsed instead.
+   */
+  loadBalancingPolicy?: BalancerPolicyName;
   /** Per-method settings: timeout, waitForReady, message limits, retry or hedging policy. */
   methodConfig?: MethodConfigJson[];
   /** Limits retries and hedging when many calls fail (gRFC A6). */

@@ -25,6 +25,12 @@ export function metadataSlots(md: Metadata): Map<string, MetadataSlot> {
 }
 
 /**
+ * A read-only view of Metadata: what a balancer's picker sees of a call's request
+ * metadata and a finished call's trailers. `clone()` gives a copy that can be changed.
+ */
+export type ReadonlyMetadata = Pick<Metadata, "size" | "get" | "getAll" | "has" | "keys" | "entries" | "clone" | "toJSON" | typeof Symbol.iterator>;
+
+/**
  * Keys are case-insensitive (stored lowercase) and hold one or more values in order.
  * Keys ending in "-bin" hold bytes (sent base64-encoded); every other key holds
  * printable ASCII text. Invalid keys or values throw a TypeError where they are set.

@@ -144,3 +144,16 @@ export function log(severity: Severity, message: string): void {
 export function trace(tracer: string, message: string): void {
   if (isTracerEnabled(tracer)) write(LogVerbosity.DEBUG, `${tracer} | ${message}`);
 }
+
+/**
+ * A Logger for one component (a balancer of one channel, say): its lines go through
+ * `log` with `prefix` in front, so GRPC_VERBOSITY and `setLogger` govern them; its
+ * `debug` lines are traces of `tracer`, written only when that tracer is on.
+ */
+export function componentLogger(tracer: string, prefix: string): Logger {
+  return {
+    error: (message) => log(LogVerbosity.ERROR, `${prefix}: ${message}`),
+    info: (message) => log(LogVerbosity.INFO, `${prefix}: ${message}`),
+    debug: (message) => trace(tracer, `${prefix}: ${message}`),
+  };
+}

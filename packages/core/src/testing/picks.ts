@@ -4,8 +4,9 @@
  */
 import type { Picker, PickInfo, PickResult, Subchannel } from "../balancer/balancer.js";
 import type { GrpcError } from "../status/grpc-error.js";
+import { createPickInfo } from "./pick-info.js";
 
-const defaultInfo: PickInfo = { path: "/grpckit.test.v1.EchoService/Echo" };
+const defaultInfo: PickInfo = createPickInfo();
 
 /** Calls `picker.pick` `n` times and returns every result. */
 export function picksOf(picker: Picker, n: number, info: PickInfo = defaultInfo): PickResult[] {

@@ -110,13 +110,13 @@ describe("parseServiceConfig under hostile input", () => {
   });
 
   it("a loadBalancingPolicy that is not registered is an \"invalid service config\" Error naming it", () => {
-    expect(() => parseServiceConfig({ loadBalancingPolicy: "round_robin" }, balancers)).toThrow(
+    expect(() => parseServiceConfig('{"loadBalancingPolicy":"round_robin"}', balancers)).toThrow(
       /^invalid service config: load-balancing policy "round_robin" is not registered .*call registerRoundRobin\(\) from @grpckit\/balancer-roundrobin/,
     );
   });
 
   it("a policy whose schema refuses its config is an \"invalid service config\" Error naming the policy and the field", () => {
-    expect(() => parseServiceConfig({ loadBalancingPolicy: "weighted_test" }, balancers)).toThrow(
+    expect(() => parseServiceConfig('{"loadBalancingPolicy":"weighted_test"}', balancers)).toThrow(
       /^invalid service config: invalid config for "weighted_test": at "weights"/,
     );
     expect(() => parseServiceConfig('{"loadBalancingConfig":[{"pick_first":{"shuffleAddressList":1}}]}', balancers)).toThrow(
