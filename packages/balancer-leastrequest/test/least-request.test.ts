@@ -9,11 +9,11 @@ import {
   pickDistribution,
   picksOf,
 } from "@grpckit/core/testing";
-import { LeastRequestPicker, leastRequestBalancer, registerLeastRequest, type LoadedBackend } from "../src/index.js";
+import { LeastRequestPicker, leastRequestBalancer, registerLeastRequest, type LeastRequestConfig, type LoadedBackend } from "../src/index.js";
 
 const { READY, CONNECTING, TRANSIENT_FAILURE } = ConnectivityState;
 
-function start(config: { choiceCount: number } | undefined, ...addrs: string[]) {
+function start(config: LeastRequestConfig, ...addrs: string[]) {
   const cc = createFakeBalancerClientConn();
   const balancer = leastRequestBalancer.build(cc);
   balancer.updateClientConnState({
@@ -44,7 +44,7 @@ function loaded(outstanding: number[]): LoadedBackend[] {
 
 describe("least_request balancer", () => {
   it("queues calls until a backend is READY, then picks only READY ones", () => {
-    const { cc } = start(undefined, "a:1", "b:1", "c:1");
+    const { cc } = start({ choiceCount: 2 }, "a:1", "b:1", "c:1");
     expectQueues(cc.picker);
     cc.subchannelFor("a:1").setState(TRANSIENT_FAILURE);
     cc.subchannelFor("b:1").setState(READY);
@@ -115,7 +115,7 @@ describe("least_request balancer", () => {
   });
 
   it("fails with UNAVAILABLE when every backend failed, naming the last error", () => {
-    const { cc } = start(undefined, "a:1", "b:1");
+    const { cc } = start({ choiceCount: 2 }, "a:1", "b:1");
     cc.subchannelFor("a:1").setState(TRANSIENT_FAILURE);
     cc.subchannelFor("b:1").setState(TRANSIENT_FAILURE);
     expect(cc.state).toBe(TRANSIENT_FAILURE);
@@ -123,7 +123,7 @@ describe("least_request balancer", () => {
   });
 
   it("fails with UNAVAILABLE when the resolver returns no endpoints", () => {
-    const { cc } = start(undefined);
+    const { cc } = start({ choiceCount: 2 });
     expect(cc.state).toBe(TRANSIENT_FAILURE);
     expect(expectFails(cc.picker).rawMessage).toContain("returned no addresses");
   });
@@ -158,8 +158,10 @@ describe("least_request picker", () => {
 
 describe("least_request config", () => {
   registerLeastRequest();
+  // As a resolver delivers it: JSON, so the values are checked when it arrives, not by the compiler.
   const parse = (config: unknown) =>
-    parseServiceConfig({ loadBalancingConfig: [{ least_request_experimental: config }] }, balancerRegistry).balancerConfig;
+    parseServiceConfig(JSON.parse(JSON.stringify({ loadBalancingConfig: [{ least_request_experimental: config }] })), balancerRegistry)
+      .balancerConfig;
 
   it("is chosen by name from a service config, choiceCount defaulting to 2", () => {
     const parsed = parseServiceConfig({ loadBalancingConfig: [{ least_request_experimental: {} }] }, balancerRegistry);
