@@ -174,3 +174,24 @@ export {
 
 // The stats hook (grpc-go's stats.Handler), used by @grpckit/opentelemetry
 export type { StatsHandler, CallStats, CallStatsInfo, CallEndInfo } from "./observability/stats.js";
+
+// Plug-in metrics (gRFC A79): instruments registered once per process, recorded through a channel's recorder
+export {
+  registerInt64Count,
+  registerFloat64Count,
+  registerInt64Histogram,
+  registerFloat64Histogram,
+  registerInt64Gauge,
+  registeredMetrics,
+  registeredMetric,
+  MetricsRecorderList,
+  type MetricDescriptor,
+  type MetricKind,
+  type MetricHandle,
+  type Int64CountHandle,
+  type Float64CountHandle,
+  type Int64HistogramHandle,
+  type Float64HistogramHandle,
+  type Int64GaugeHandle,
+  type MetricsRecorder,
+} from "./observability/metrics-recorder.js";

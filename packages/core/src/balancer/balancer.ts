@@ -11,6 +11,7 @@ import type { Code } from "../status/code.js";
 import type { ReadonlyMetadata } from "../metadata/metadata.js";
 import type { Target } from "../resolver/target.js";
 import type { Logger } from "../observability/logging.js";
+import type { MetricsRecorder } from "../observability/metrics-recorder.js";
 
 /** A connection to one backend, as a balancer sees it. */
 export interface Subchannel {
@@ -132,6 +133,12 @@ export interface BalancerBuildOptions {
    * tracer (GRPC_TRACE=balancer).
    */
   readonly logger: Logger;
+  /**
+   * Where the policy records the instruments it registered (gRFC A79): every stats
+   * plug-in of the channel gets each record, with the channel's `grpc.target` added.
+   * A record whose labels do not match the instrument's descriptor is dropped and logged.
+   */
+  readonly metricsRecorder: MetricsRecorder;
 }
 
 export interface BalancerBuilder<C = unknown> extends ConfigurableBuilder<C> {

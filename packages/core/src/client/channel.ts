@@ -22,6 +22,7 @@ import { GracefulSwitchBalancer } from "../balancer/graceful-switch.js";
 import type { MethodConfig, RetryThrottling } from "../config/method-config.js";
 import { ChannelRetryState, RetryThrottle } from "../config/retry-state.js";
 import type { StatsHandler } from "../observability/stats.js";
+import { MetricsRecorderList } from "../observability/metrics-recorder.js";
 import type { Interceptor } from "./interceptor.js";
 import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, resolverRegistry } from "../registries.js";
 import type { Registry } from "../registry/registry.js";
@@ -114,6 +115,8 @@ export class Channel implements ClientConnection {
   readonly retryState: ChannelRetryState;
   readonly statsHandlers: readonly StatsHandler[] | undefined;
   readonly statsTarget: string;
+  /** The stats plug-ins' recorders of plug-in metrics (gRFC A79), handed to this channel's balancers. */
+  readonly metricsRecorder: MetricsRecorderList;
   /** @internal held while calls are pending, so they keep the process running. */
   readonly pendingCalls = new EventLoopHold();
 
@@ -153,6 +156,10 @@ export class Channel implements ClientConnection {
     this.statsHandlers = options.statsHandlers;
     // The canonical form (gRFC A66's grpc.target): "dns:///host:443" for a bare "host:443".
     this.statsTarget = `${this.target.scheme}://${this.target.authority}/${this.target.endpoint}`;
+    this.metricsRecorder = new MetricsRecorderList(
+      (options.statsHandlers ?? []).flatMap((h) => h.metricsRecorder?.(this.statsTarget) ?? []),
+      componentLogger("balancer", `metrics of ${this.target.raw}`),
+    );
     this.transport = resolveTransport(options.transport);
     this.credentials = options.credentials ?? insecureCredentials();
     this.scheme = this.credentials.secure ? "https" : "http";
@@ -288,6 +295,7 @@ export class Channel implements ClientConnection {
       authority: this.authority,
       secure: this.credentials.secure,
       logger: componentLogger("balancer", `${policyName} balancer of ${this.target.raw}`),
+      metricsRecorder: this.metricsRecorder,
     };
   }
 

@@ -6,6 +6,7 @@
  */
 import type { Code } from "../status/code.js";
 import type { GrpcError } from "../status/grpc-error.js";
+import type { MetricsRecorder } from "./metrics-recorder.js";
 
 export interface CallStatsInfo {
   readonly side: "client" | "server";
@@ -44,6 +45,13 @@ export interface CallStats {
 export interface StatsHandler {
   /** A call started; return what records it, or undefined to skip it. */
   callStarted(info: CallStatsInfo): CallStats | undefined;
+  /**
+   * The recorder of plug-in metrics (gRFC A79) for a channel to `target` (its canonical
+   * form, "dns:///host:443"), asked once when the channel is made: the channel's
+   * balancers record through it, and it adds `target` as the `grpc.target` label.
+   * Omit it, or return undefined, to record no plug-in metrics.
+   */
+  metricsRecorder?(target: string): MetricsRecorder | undefined;
 }
 
 /** The stats of one call for every handler, or undefined when none records it. */

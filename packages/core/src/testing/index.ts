@@ -44,7 +44,7 @@
  */
 export { FakeSubchannel } from "./fake-subchannel.js";
 export { createFakeBalancerClientConn, type FakeBalancerClientConn } from "./fake-balancer-client-conn.js";
-export { createFakeBuildOptions, type FakeBuildOptions } from "./fake-build-options.js";
+export { createFakeBuildOptions, type FakeBuildOptions, type RecordedMetric } from "./fake-build-options.js";
 export { createPickInfo } from "./pick-info.js";
 export { createPickDoneInfo } from "./pick-done-info.js";
 export {
