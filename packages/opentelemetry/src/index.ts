@@ -7,6 +7,7 @@
 // Metrics (gRFC A66)
 export { openTelemetryStatsHandler, type OpenTelemetryStatsOptions } from "./stats-handler.js";
 export { latencyBuckets, sizeBuckets } from "./instruments.js";
+export type { PluginMetricsOptions } from "./plugin-metrics.js";
 
 // Tracing
 export { openTelemetryClientInterceptor, type OpenTelemetryTracingOptions } from "./client-interceptor.js";

@@ -5,8 +5,9 @@
 import type { Attributes, MeterProvider } from "@opentelemetry/api";
 import { codeName, type CallEndInfo, type CallStats, type CallStatsInfo, type Code, type StatsHandler } from "@grpckit/core";
 import { clientInstruments, serverInstruments, type ClientInstruments, type ServerInstruments } from "./instruments.js";
+import { PluginMetrics, type PluginMetricsOptions } from "./plugin-metrics.js";
 
-export interface OpenTelemetryStatsOptions {
+export interface OpenTelemetryStatsOptions extends PluginMetricsOptions {
   /**
    * Where the instruments are created. Required: as gRFC A66 asks, the handler does not
    * fall back on the global MeterProvider.
@@ -51,6 +52,10 @@ class MethodAttributes {
  * hedged call: `grpc.client.attempt.started` counts every attempt, while the attempt
  * duration and size histograms get one record per call, for its last attempt.
  *
+ * A channel's balancers record the metrics they registered in @grpckit/core (gRFC A79)
+ * through the same handler: those on by default are exported, plus those named in
+ * `enableMetrics`, less those in `disableMetrics`, each with `grpc.target`.
+ *
  * @example
  * const meterProvider = new MeterProvider({ readers: [reader] });
  * const stats = openTelemetryStatsHandler({ meterProvider });
@@ -65,6 +70,7 @@ export function openTelemetryStatsHandler(options: OpenTelemetryStatsOptions): S
   const targetAttribute = options.targetAttribute;
   const clientAttributes = new Map<string, Map<string, MethodAttributes>>();
   const serverAttributes = new Map<string, MethodAttributes>();
+  const pluginMetrics = new PluginMetrics(meter, options);
 
   const methodName = (path: string, side: "client" | "server"): string => {
     const name = path.startsWith("/") ? path.slice(1) : path;
@@ -99,6 +105,9 @@ export function openTelemetryStatsHandler(options: OpenTelemetryStatsOptions): S
     callStarted(info: CallStatsInfo): CallStats {
       if (info.side === "client") return new ClientCallRecorder(client, clientAttributesOf(info.target ?? "", info.method));
       return new ServerCallRecorder(server, serverAttributesOf(info.method));
+    },
+    metricsRecorder(target: string) {
+      return pluginMetrics.recorderFor(targetAttribute === undefined ? target : targetAttribute(target));
     },
   };
 }
