@@ -26,7 +26,7 @@ const descriptor = (name: string, labels: string[] = [], optionalLabels: string[
   default: false,
 });
 
-interface Record {
+interface Kept {
   method: string;
   name: string;
   value: number;
@@ -34,7 +34,7 @@ interface Record {
   optionalLabels: readonly string[];
 }
 
-function keepingRecorder(records: Record[]): MetricsRecorder {
+function keepingRecorder(records: Kept[]): MetricsRecorder {
   const keep = (method: string) => (h: MetricHandle, value: number, labels: readonly string[], optionalLabels: readonly string[]) =>
     void records.push({ method, name: h.name, value, labels, optionalLabels });
   return {
@@ -91,8 +91,8 @@ describe("the instrument registry", () => {
 
 describe("MetricsRecorderList", () => {
   it("sends each record to every recorder, through the method of the handle's kind", () => {
-    const a: Record[] = [];
-    const b: Record[] = [];
+    const a: Kept[] = [];
+    const b: Kept[] = [];
     const list = new MetricsRecorderList([keepingRecorder(a), keepingRecorder(b)], keepingLogger().logger);
     const count = registerInt64Count(descriptor("test.list.count", ["grpc.lb.backend"], ["grpc.lb.locality"]));
     const gauge = registerInt64Gauge(descriptor("test.list.gauge"));
@@ -107,7 +107,7 @@ describe("MetricsRecorderList", () => {
   });
 
   it("drops and logs (once per instrument) a record whose labels do not match the descriptor, without throwing", () => {
-    const records: Record[] = [];
+    const records: Kept[] = [];
     const { logger, lines } = keepingLogger();
     const list = new MetricsRecorderList([keepingRecorder(records)], logger);
     const count = registerInt64Count(descriptor("test.list.labels", ["grpc.lb.backend"], ["grpc.lb.locality"]));
@@ -123,7 +123,7 @@ describe("MetricsRecorderList", () => {
   });
 
   it("drops a fractional value for a whole-number instrument, and a handle core did not register", () => {
-    const records: Record[] = [];
+    const records: Kept[] = [];
     const { logger, lines } = keepingLogger();
     const list = new MetricsRecorderList([keepingRecorder(records)], logger);
     const count = registerInt64Count(descriptor("test.list.whole"));
@@ -138,7 +138,7 @@ describe("MetricsRecorderList", () => {
   });
 
   it("keeps recording to the others when one recorder throws, and logs it", () => {
-    const records: Record[] = [];
+    const records: Kept[] = [];
     const { logger, lines } = keepingLogger();
     const throwing = { ...keepingRecorder([]), recordFloat64Count: () => { throw new Error("exporter is closed"); } };
     const list = new MetricsRecorderList([throwing, keepingRecorder(records)], logger);
