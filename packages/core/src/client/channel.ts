@@ -116,7 +116,7 @@ export class Channel implements ClientConnection {
   readonly statsHandlers: readonly StatsHandler[] | undefined;
   readonly statsTarget: string;
   /** The stats plug-ins' recorders of plug-in metrics (gRFC A79), handed to this channel's balancers. */
-  readonly metricsRecorder: MetricsRecorderList;
+  private readonly metricsRecorder: MetricsRecorderList;
   /** @internal held while calls are pending, so they keep the process running. */
   readonly pendingCalls = new EventLoopHold();
 

@@ -13,6 +13,7 @@ import type { Logger } from "./logging.js";
 export interface MetricDescriptor {
   /** The metric's name, unique in the process ("grpc.lb.wrr.rr_fallback"). */
   readonly name: string;
+  /** What the metric measures, for people reading it. */
   readonly description: string;
   /** The unit, as OpenTelemetry spells it ("{call}", "s", "By"). */
   readonly unit: string;
@@ -29,13 +30,19 @@ export type MetricKind = "int64Count" | "float64Count" | "int64Histogram" | "flo
 
 /** A registered instrument: its descriptor and kind, passed back to the recorder with each record. */
 export interface MetricHandle<K extends MetricKind = MetricKind> extends MetricDescriptor {
+  /** Which register function made it, so which record method takes it. */
   readonly kind: K;
 }
 
+/** A counter of whole numbers, from `registerInt64Count`. */
 export type Int64CountHandle = MetricHandle<"int64Count">;
+/** A counter of fractional amounts, from `registerFloat64Count`. */
 export type Float64CountHandle = MetricHandle<"float64Count">;
+/** A histogram of whole numbers, from `registerInt64Histogram`. */
 export type Int64HistogramHandle = MetricHandle<"int64Histogram">;
+/** A histogram of fractional values, from `registerFloat64Histogram`. */
 export type Float64HistogramHandle = MetricHandle<"float64Histogram">;
+/** A gauge of whole numbers, from `registerInt64Gauge`. */
 export type Int64GaugeHandle = MetricHandle<"int64Gauge">;
 
 /**
@@ -43,10 +50,15 @@ export type Int64GaugeHandle = MetricHandle<"int64Gauge">;
  * `labels` and `optionalLabels`; a recorder adds the channel's `grpc.target` itself.
  */
 export interface MetricsRecorder {
+  /** Adds `value` to a counter. */
   recordInt64Count(handle: Int64CountHandle, value: number, labels: readonly string[], optionalLabels: readonly string[]): void;
+  /** Adds `value` to a counter. */
   recordFloat64Count(handle: Float64CountHandle, value: number, labels: readonly string[], optionalLabels: readonly string[]): void;
+  /** Records one value in a histogram. */
   recordInt64Histogram(handle: Int64HistogramHandle, value: number, labels: readonly string[], optionalLabels: readonly string[]): void;
+  /** Records one value in a histogram. */
   recordFloat64Histogram(handle: Float64HistogramHandle, value: number, labels: readonly string[], optionalLabels: readonly string[]): void;
+  /** Sets a gauge to `value`. */
   recordInt64Gauge(handle: Int64GaugeHandle, value: number, labels: readonly string[], optionalLabels: readonly string[]): void;
 }
 

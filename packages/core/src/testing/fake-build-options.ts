@@ -8,8 +8,11 @@ import { parseTarget } from "../resolver/target.js";
 export interface RecordedMetric {
   /** The instrument's name. */
   readonly name: string;
+  /** The value recorded. */
   readonly value: number;
+  /** The values of the instrument's labels, in its descriptor's order. */
   readonly labels: readonly string[];
+  /** The values of its optional labels, in order. */
   readonly optionalLabels: readonly string[];
 }
 
