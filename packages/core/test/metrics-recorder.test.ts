@@ -122,6 +122,17 @@ describe("MetricsRecorderList", () => {
     expect(records.map((r) => r.labels)).toEqual([["a"]]);
   });
 
+  it("logs a record that does not match its descriptor even when no stats plug-in records", () => {
+    const { logger, lines } = keepingLogger();
+    const list = new MetricsRecorderList([], logger);
+    const count = registerInt64Count(descriptor("test.list.no_recorders", ["grpc.lb.backend"]));
+    list.recordInt64Count(count, 1, ["a"], []);
+    list.recordInt64Count(count, 1, [], []);
+    expect(lines).toEqual([
+      'metric "test.list.no_recorders": record dropped: 0 label values given, the descriptor has 1 labels (grpc.lb.backend)',
+    ]);
+  });
+
   it("drops a fractional value for a whole-number instrument, and a handle core did not register", () => {
     const records: Kept[] = [];
     const { logger, lines } = keepingLogger();
