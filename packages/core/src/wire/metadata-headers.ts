@@ -21,17 +21,9 @@ const reservedOnSend = new Set([
   "proxy-connection",
 ]);
 
-/** Header names that are protocol, not metadata, when received. */
+/** Header names that are protocol, not metadata, when received: the above, and gRPC's own. */
 const reservedOnReceive = new Set([
-  "content-type",
-  "content-length",
-  "te",
-  "host",
-  "connection",
-  "transfer-encoding",
-  "keep-alive",
-  "upgrade",
-  "proxy-connection",
+  ...reservedOnSend,
   "grpc-status",
   "grpc-message",
   "grpc-status-details-bin",
