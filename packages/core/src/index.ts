@@ -102,6 +102,8 @@ export type {
   SubchannelCreateOptions,
 } from "./balancer/balancer.js";
 export { constantPicker } from "./balancer/balancer.js";
+export { GracefulSwitchBalancer } from "./balancer/graceful-switch.js";
+export { SubchannelWrapper, innermostSubchannel } from "./balancer/subchannel-wrapper.js";
 export { ConnectivityState, aggregateConnectivityState } from "./balancer/connectivity-state.js";
 export { pickFirstBalancer, type PickFirstConfig } from "./balancer/pick-first.js";
 
@@ -114,6 +116,7 @@ export {
   type BalancerConfigMap,
   type BalancerPolicyName,
   type MethodConfigJson,
+  type ChosenBalancer,
 } from "./config/service-config.js";
 export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "./config/method-config.js";
 
@@ -123,6 +126,7 @@ export { coreVersion } from "./registry/process-state.js";
 export {
   registerResolver,
   registerBalancer,
+  parseLoadBalancingConfig,
   registerTransport,
   registerCodec,
   registerCompressor,

@@ -13,6 +13,7 @@ import { passthroughResolver } from "./resolver/passthrough-resolver.js";
 import { pickFirstBalancer } from "./balancer/pick-first.js";
 import { processWide } from "./registry/process-state.js";
 import { Registry } from "./registry/registry.js";
+import { chooseBalancer, type ChosenBalancer } from "./config/service-config.js";
 import type { ResolverBuilder } from "./resolver/resolver.js";
 import type { TransportBuilder } from "./transport/transport.js";
 import { unixAbstractResolver, unixResolver } from "./resolver/unix-resolver.js";
@@ -78,4 +79,20 @@ export function compressorsWith(extra: readonly Compressor[] | undefined): Regis
   for (const n of compressorRegistry.names()) own.register(compressorRegistry.mustGet(n));
   for (const c of extra) own.register(c);
   return own;
+}
+
+/**
+ * A parent policy's child policy: the first policy of `list` registered in the
+ * process-wide registry, with its config parsed by its schema (as grpc-go's
+ * gracefulswitch.ParseConfig). Throws an Error that says which policies were asked for
+ * and which are registered, or why the chosen one's config was refused; a parent's
+ * configSchema turns that into a config error of its own.
+ *
+ * @example
+ * const child = parseLoadBalancingConfig([{ round_robin: {} }]);
+ * gracefulSwitch.switchTo(child.builder);
+ * gracefulSwitch.updateClientConnState({ resolverState, config: child.config });
+ */
+export function parseLoadBalancingConfig(list: readonly Readonly<Record<string, unknown>>[], where = "childPolicy"): ChosenBalancer {
+  return chooseBalancer(list, balancerRegistry, where);
 }

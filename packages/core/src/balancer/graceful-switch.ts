@@ -2,7 +2,9 @@
  * Switching load-balancing policies without a gap, as grpc-go's gracefulswitch does:
  * when a new service config names another policy, the new balancer is built beside the
  * old one, and the old one keeps serving calls until the new one is ready to (it leaves
- * CONNECTING) or the old one stops being READY.
+ * CONNECTING) or the old one stops being READY. The channel runs its top policy in
+ * one; a parent policy runs each child in one, so a child's config may name another
+ * policy later without a gap.
  */
 import type {
   Balancer,
@@ -26,11 +28,20 @@ export class GracefulSwitchBalancer implements Balancer {
   private current: Child | undefined;
   private pending: Child | undefined;
 
+  private readonly buildOptions: (policyName: string) => BalancerBuildOptions;
+
+  /**
+   * @param cc - Where the current child's subchannels and states go: the channel's, or a
+   *   parent's own BalancerClientConn that wraps what its child publishes.
+   * @param buildOptions - The options each child is built with, or a function that gives
+   *   them per policy name (so a child's logger can name it).
+   */
   constructor(
     private readonly cc: BalancerClientConn,
-    /** The build options for a policy of this name (its logger names it). */
-    private readonly buildOptions: (policyName: string) => BalancerBuildOptions,
-  ) {}
+    buildOptions: BalancerBuildOptions | ((policyName: string) => BalancerBuildOptions),
+  ) {
+    this.buildOptions = typeof buildOptions === "function" ? buildOptions : () => buildOptions;
+  }
 
   /** The name of the newest policy (pending or current). */
   get policyName(): string | undefined {

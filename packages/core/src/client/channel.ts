@@ -28,6 +28,7 @@ import { balancerRegistry, codecRegistry, compressorsWith, resolveTransport, res
 import type { Registry } from "../registry/registry.js";
 import type { Resolver, ResolverBuilder, ResolverState } from "../resolver/resolver.js";
 import { SubchannelImpl } from "./subchannel.js";
+import { innermostSubchannel } from "../balancer/subchannel-wrapper.js";
 import { missingResolverError, parseTarget, type Target } from "../resolver/target.js";
 import { parseServiceConfig, type BalancerPolicyName, type ParsedServiceConfig, type ServiceConfig } from "../config/service-config.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
@@ -393,7 +394,7 @@ export class Channel implements ClientConnection {
   private tryPick(picker: Picker, info: PickInfo, waitForReady: boolean, owner: PickOwner | undefined): ClientTransport | undefined {
     const r = picker.pick(info);
     if (r.type === "pick") {
-      const t = (r.subchannel as SubchannelImpl | HealthCheckedSubchannel).transport;
+      const t = (innermostSubchannel(r.subchannel) as SubchannelImpl | HealthCheckedSubchannel).transport;
       if (t !== undefined && owner !== undefined) owner.usePick(r.onDone);
       return t;
     }

@@ -119,17 +119,8 @@ export function parseServiceConfig(
   }
   const common = { healthCheckServiceName, methods, retryThrottling: sc.retryThrottling, raw: sc };
   if (sc.loadBalancingConfig !== undefined && sc.loadBalancingConfig.length > 0) {
-    const names: string[] = [];
-    for (const entry of sc.loadBalancingConfig) {
-      const name = Object.keys(entry)[0];
-      names.push(name);
-      const builder = balancers.get(name);
-      if (builder === undefined) continue;
-      return { balancer: builder, balancerConfig: policyConfig(builder, entry[name] ?? {}), ...common };
-    }
-    throw new Error(
-      `service config names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})${howToRegister(names)}`,
-    );
+    const chosen = chooseBalancer(sc.loadBalancingConfig, balancers, "service config", "invalid service config: ");
+    return { balancer: chosen.builder, balancerConfig: chosen.config, ...common };
   }
   const policy = sc.loadBalancingPolicy !== undefined ? sc.loadBalancingPolicy.toLowerCase() : defaultPolicy;
   const builder = balancers.get(policy);
@@ -156,11 +147,44 @@ function howToRegister(names: readonly string[]): string {
   return steps.length === 0 ? "" : `; ${steps.join("; ")}, before creating the channel`;
 }
 
-/** The policy's config parsed by its schema; a refusal is a service config error. */
-function policyConfig(builder: BalancerBuilder, raw: unknown): unknown {
+/** A policy chosen from a loadBalancingConfig list, with its config parsed by its schema. */
+export interface ChosenBalancer {
+  readonly builder: BalancerBuilder;
+  readonly config: unknown;
+}
+
+/**
+ * The first registered policy of a loadBalancingConfig list (a list of one-key objects,
+ * `[{ "round_robin": {} }, { "pick_first": {} }]`), as a service config's or a parent
+ * policy's child policy list is read. Throws when no policy of the list is registered or
+ * the chosen one's config is refused; `where` names the list in that message.
+ */
+export function chooseBalancer(
+  list: readonly Readonly<Record<string, unknown>>[],
+  balancers: Registry<BalancerBuilder>,
+  where = "loadBalancingConfig",
+  prefix = "",
+): ChosenBalancer {
+  const names: string[] = [];
+  for (const entry of list) {
+    const keys = Object.keys(entry);
+    if (keys.length !== 1) throw new Error(`${prefix}each entry of ${where} names exactly one policy; got ${keys.length === 0 ? "none" : keys.map((k) => `"${k}"`).join(", ")}`);
+    const name = keys[0];
+    names.push(name);
+    const builder = balancers.get(name);
+    if (builder === undefined) continue;
+    return { builder, config: policyConfig(builder, entry[name] ?? {}, prefix) };
+  }
+  throw new Error(
+    `${where} names no registered load-balancing policy (asked for ${names.map((n) => `"${n}"`).join(", ")}; registered: ${balancers.names().join(", ")})${howToRegister(names)}`,
+  );
+}
+
+/** The policy's config parsed by its schema; a refusal says which config it was. */
+function policyConfig(builder: BalancerBuilder, raw: unknown, prefix = "invalid service config: "): unknown {
   try {
     return parseBuilderConfig(builder, raw);
   } catch (e) {
-    throw new Error(`invalid service config: ${(e as Error).message}`, { cause: e });
+    throw new Error(`${prefix}${(e as Error).message}`, { cause: e });
   }
 }
