@@ -6,12 +6,9 @@
  */
 import { toBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServerInterceptor } from "@grpckit/core";
-import { OrcaLoadReportSchema } from "./orca-protos.js";
+import { loadReportTrailer, OrcaLoadReportSchema } from "@grpckit/core/orca";
 import { isEmptyServerMetrics, mergeServerMetrics, toLoadReport, type ServerMetricsProvider } from "./server-metrics.js";
 import { ServerMetricsRecorder } from "./server-metrics-recorder.js";
-
-/** The trailer that carries a call's load report. */
-const loadReportTrailer = "endpoint-load-metrics-bin";
 
 /** A call the interceptor watches; its recorder is made when the handler first asks for it. */
 interface CallSlot {

@@ -7,7 +7,7 @@
 
 // What a server reports
 export { ServerMetricsRecorder } from "./server-metrics-recorder.js";
-export { mergeServerMetrics, toLoadReport, type ServerMetrics, type ServerMetricsProvider } from "./server-metrics.js";
+export type { ServerMetrics, ServerMetricsProvider } from "./server-metrics.js";
 
 // Per-call reports: the endpoint-load-metrics-bin trailer
 export { callMetricsInterceptor, callMetricsRecorder, type CallMetricsOptions } from "./call-metrics.js";
@@ -15,5 +15,15 @@ export { callMetricsInterceptor, callMetricsRecorder, type CallMetricsOptions } 
 // Out-of-band reports: OpenRcaService.StreamCoreMetrics
 export { addOrcaService, orcaServiceImpl, defaultMinReportingIntervalMs, type OrcaServiceOptions } from "./orca-service.js";
 
-// The messages and the service
-export { OrcaLoadReportSchema, OrcaLoadReportRequestSchema, OpenRcaService, type OrcaLoadReport, type OrcaLoadReportRequest } from "./orca-protos.js";
+// The client's listeners, from core (where balancers reach them), and the messages and service
+export {
+  parseLoadReport,
+  registerOobLoadReportListener,
+  loadReportTrailer,
+  OrcaLoadReportSchema,
+  OrcaLoadReportRequestSchema,
+  OpenRcaService,
+  type OobLoadReportOptions,
+  type OrcaLoadReport,
+  type OrcaLoadReportRequest,
+} from "@grpckit/core/orca";

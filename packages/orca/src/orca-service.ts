@@ -5,7 +5,7 @@
  * max(the interval it asked for, the server's minimum) until it cancels.
  */
 import { maxTimerMs, type HandlerContext, type Server, type ServiceImpl } from "@grpckit/core";
-import { OpenRcaService, type OrcaLoadReportRequest } from "./orca-protos.js";
+import { OpenRcaService, type OrcaLoadReportRequest } from "@grpckit/core/orca";
 import { toLoadReport, type ServerMetricsProvider } from "./server-metrics.js";
 
 /** The shortest interval between reports a client gets by default: 30 s, as grpc-go's. */

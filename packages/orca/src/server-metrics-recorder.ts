@@ -4,7 +4,7 @@
  * the per-call trailer reads a snapshot. A value out of a figure's range is ignored,
  * as grpc-go ignores it, so one bad sample never reaches a client's weights.
  */
-import type { OrcaLoadReport } from "./orca-protos.js";
+import type { OrcaLoadReport } from "@grpckit/core/orca";
 import { toLoadReport, type ServerMetrics, type ServerMetricsProvider } from "./server-metrics.js";
 
 export class ServerMetricsRecorder implements ServerMetricsProvider {

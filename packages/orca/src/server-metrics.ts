@@ -4,7 +4,7 @@
  * values. A snapshot, made by a recorder and turned into an OrcaLoadReport to send.
  */
 import { create } from "@bufbuild/protobuf";
-import { OrcaLoadReportSchema, type OrcaLoadReport } from "./orca-protos.js";
+import { OrcaLoadReportSchema, type OrcaLoadReport } from "@grpckit/core/orca";
 
 export interface ServerMetrics {
   /** CPU use as a fraction of the CPU the server has, [0, ∞); undefined when not set. */

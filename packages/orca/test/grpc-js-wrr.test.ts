@@ -9,7 +9,7 @@
  * grpc-js 1.14 parses each endpoint-load-metrics-bin trailer by loading the ORCA proto
  * files anew with @grpc/proto-loader (orca.js: `loadedOrcaProto` is a constant null, so
  * its cache never fills), tens of milliseconds of client CPU per report. So in the
- * per-call run a backend reports on its first call and every 200th after it; grpc-js
+ * per-call run a backend reports on its first call and every 500th after it; grpc-js
  * keeps a weight until it expires (3 minutes by default), so the weights are the same
  * as with a report on every call, and the calls stay fast.
  *
@@ -39,11 +39,14 @@ const qps = 3;
 const utilizations = [0.75, 0.375, 0.25];
 const expectedShare = [1 / 6, 2 / 6, 3 / 6];
 const measuredCalls = 6000;
+/** Each test takes a few seconds alone; this leaves room for a busy shared machine. */
+const testTimeoutMs = 60_000;
 /** In the per-call run, a backend reports on its first call and every this many after it. */
-const reportEvery = 200;
+const reportEvery = 500;
 
 interface Backend {
-  port: number;
+  /** host:port */
+  address: string;
   calls: number;
   /** Calls served since the backend started (calls is reset before measuring). */
   served: number;
@@ -59,7 +62,7 @@ async function startBackends(mode: "per-call" | "out-of-band"): Promise<Backend[
   for (const utilization of utilizations) {
     const interceptors: ServerInterceptor[] = mode === "per-call" ? [callMetricsInterceptor()] : [];
     const server = createServer({ transport, interceptors });
-    const backend: Backend = { port: 0, calls: 0, served: 0, callReports: 0, oobReports: 0 };
+    const backend: Backend = { address: "", calls: 0, served: 0, callReports: 0, oobReports: 0 };
     server.addService(EchoService, {
       echo(req, ctx) {
         if (mode === "per-call" && backend.served % reportEvery === 0) {
@@ -87,14 +90,14 @@ async function startBackends(mode: "per-call" | "out-of-band"): Promise<Backend[
     }
     const bound = await server.listen("127.0.0.1:0");
     servers.push(server);
-    backend.port = bound.port;
+    backend.address = bound.address;
     backends.push(backend);
   }
   return backends;
 }
 
 function grpcJsClient(backends: Backend[], wrrConfig: Record<string, unknown>): grpc.Client {
-  const target = `ipv4:${backends.map((b) => `127.0.0.1:${b.port}`).join(",")}`;
+  const target = `ipv4:${backends.map((b) => b.address).join(",")}`;
   const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ weighted_round_robin: wrrConfig }] }),
   });
@@ -158,7 +161,7 @@ describe("a grpc-js client's weighted_round_robin over grpckit servers reporting
     expect(backends.every((b) => b.calls > 0)).toBe(true);
     await wait(500);
     await measure("per-call", client, backends);
-  });
+  }, testTimeoutMs);
 
   it("spreads calls 1:2:3 by out-of-band reports, with no trailer sent", async () => {
     const backends = await startBackends("out-of-band");
@@ -176,5 +179,5 @@ describe("a grpc-js client's weighted_round_robin over grpckit servers reporting
     expect(backends.every((b) => b.oobReports >= 2)).toBe(true);
     await wait(500);
     await measure("out-of-band", client, backends);
-  });
+  }, testTimeoutMs);
 });

@@ -5,7 +5,8 @@
  */
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { mergeServerMetrics, OrcaLoadReportSchema, ServerMetricsRecorder, toLoadReport } from "../src/index.js";
+import { OrcaLoadReportSchema, ServerMetricsRecorder } from "../src/index.js";
+import { mergeServerMetrics, toLoadReport } from "../src/server-metrics.js";
 
 describe("ServerMetricsRecorder", () => {
   it("reports every figure and map entry that was set", () => {
