@@ -31,7 +31,7 @@ export interface CallMetricsOptions {
  * server's `interceptors`; handlers then record through `callMetricsRecorder(context)`.
  *
  * @example
- * const server = createServer({ interceptors: [callMetricsInterceptor()] });
+ * const server = createServer({ transport: h2Transport(), interceptors: [callMetricsInterceptor()] });
  * server.addService(EchoService, {
  *   echo(request, context) {
  *     callMetricsRecorder(context)?.setRequestCost("db_queries", 3);
