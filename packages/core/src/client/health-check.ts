@@ -14,7 +14,7 @@ import type { Address } from "../resolver/resolver.js";
 import type { SubchannelImpl } from "./subchannel.js";
 import type { ClientTransport } from "../transport/transport.js";
 import { processWide } from "../registry/process-state.js";
-import { getOrBuildProducer, type ProducerBuilder, type ProducerContext, type ProducerHandle } from "./producer.js";
+import { getOrBuildProducer, producersKey, type ProducerBuilder, type ProducerContext, type ProducerHandle } from "./producer.js";
 
 /** What a health checker gets for one connection. */
 export interface HealthCheckContext {
@@ -98,6 +98,9 @@ export class HealthCheckedSubchannel implements Subchannel {
   connect(): void {
     this.inner.connect();
   }
+
+  /** Producers run on the checked subchannel's connection, healthy or not. */
+  readonly [producersKey] = <P>(builder: ProducerBuilder<P>): ProducerHandle<P> => getOrBuildProducer(this.inner, builder);
 
   shutdown(): void {
     this.stop();
