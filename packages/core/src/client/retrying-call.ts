@@ -89,8 +89,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
 
   private startAttempt(): void {
     const n = this.attempts++;
-    const opts = n === 0 ? this.attemptOpts : { ...this.attemptOpts, previousAttempts: n };
-    if (n > 0) this.opts.stats?.attemptStarted?.(n);
+    const opts = n === 0 ? this.attemptOpts : { ...this.attemptOpts, previousAttempts: n, hedge: this.hedging !== undefined };
     const call = new ClientCall(this.host, this.path, this.input, this.output, opts);
     this.live.add(call);
     call.start(this.metadata, {
@@ -250,7 +249,8 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.releaseBuffer();
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     if (error === undefined) this.state?.throttle?.onSuccess();
-    this.opts.stats?.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
+    const stats = this.opts.stats;
+    if (stats !== undefined) stats.emit({ type: "callEnd", code: error?.code ?? Code.OK, error, attempts: stats.attemptCount, time: Date.now() });
     this.listener.onClose(error, trailer);
   }
 

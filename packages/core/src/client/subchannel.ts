@@ -15,6 +15,7 @@ import { trace } from "../observability/logging.js";
 import { LongTimer } from "../timers/long-timer.js";
 import type { Address } from "../resolver/resolver.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
+import { startConnectionStats, type StatsHandler } from "../observability/stats.js";
 import type { ClientConnection } from "./client-call.js";
 import { ProducerSet, producersKey, type ProducerBuilder, type ProducerHandle } from "./producer.js";
 
@@ -30,6 +31,8 @@ export interface SubchannelOptions {
   onStateChange?: () => void;
   /** Calls over one of this subchannel's connections, for its producers (the health checker, ORCA's listener). */
   connectionFor?: (transport: ClientTransport) => ClientConnection;
+  /** Told when each connection begins and ends. */
+  statsHandlers?: readonly StatsHandler[] | undefined;
 }
 
 type ConnectionListener = (connection: ClientConnection | undefined) => void;
@@ -126,6 +129,7 @@ export class SubchannelImpl implements Subchannel {
     const errors: string[] = [];
     for (const address of this.addresses) {
       let transport: ClientTransport;
+      let connectionEnd: (() => void) | undefined;
       try {
         transport = await this.opts.transport.connect(address.addr, {
           authority: address.serverName ?? this.opts.authority,
@@ -133,7 +137,10 @@ export class SubchannelImpl implements Subchannel {
           settings: this.opts.settings,
           connectTimeoutMs: this.backoff.connectTimeoutMs(),
           onGoaway: () => this.onTransportGone(transport),
-          onClose: () => this.onTransportGone(transport),
+          onClose: () => {
+            connectionEnd?.();
+            this.onTransportGone(transport);
+          },
         });
       } catch (e) {
         errors.push(`${address.addr}: ${e instanceof Error ? e.message : String(e)}`);
@@ -145,6 +152,7 @@ export class SubchannelImpl implements Subchannel {
       }
       this._transport = transport;
       this.recordSocket(transport);
+      connectionEnd = startConnectionStats(this.opts.statsHandlers, { side: "client", peer: transport.peer.address, localAddress: transport.localAddress });
       this.backoff.reset();
       this.announceConnection();
       this.setState(ConnectivityState.READY);
