@@ -204,6 +204,15 @@ describe("binary logging (gRFC A16)", () => {
     expect(messageOf(sv[1])?.data).toEqual(requestBytes({ message: "first" }));
   });
 
+  it("logs the DEADLINE_EXCEEDED status a client made itself as its SERVER_TRAILER", async () => {
+    const { client, echo: c } = await start();
+    await expect(c.echo({ message: "slow", delayMs: 5_000 }, { timeoutMs: 50 })).rejects.toMatchObject({ code: Code.DEADLINE_EXCEEDED });
+    const cl = await readLog(client.sink, client.path);
+    expectOneCall(cl, L.CLIENT);
+    expect(types(cl)).toEqual(["CLIENT_HEADER", "CLIENT_MESSAGE", "CLIENT_HALF_CLOSE", "SERVER_TRAILER"]);
+    expect(trailerOf(cl[3])).toMatchObject({ statusCode: Code.DEADLINE_EXCEEDED });
+  });
+
   it("logs each attempt of a call retried twice as a call of its own, on both sides", async () => {
     let served = 0;
     const { client, server, echo: c, port } = await start({
