@@ -15,7 +15,8 @@ export async function run(logPath: string, print: (line: string) => void): Promi
   // Health checks are logged with their metadata and the first 64 bytes of each message.
   const log = binaryLog({ filter: "grpc.health.v1.Health/*{h;m:64}", sink });
 
-  const server = createServer({ transport, statsHandlers: [log] });
+  // The attempt log hears the server's connections too (it tags only client calls).
+  const server = createServer({ transport, statsHandlers: [attemptLog(print), log] });
   addHealthService(server);
   const { address } = await server.listen("127.0.0.1:0");
 

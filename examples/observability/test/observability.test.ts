@@ -26,7 +26,13 @@ it("reports each attempt and the connection, and binary-logs both sides of every
   ]);
   expect(lines).toContain(`${check}: OK after 1 attempt(s)`);
   expect(lines).toContain(`${check}: NOT_FOUND after 3 attempt(s)`);
-  expect(lines.find((l) => l.startsWith("client connection"))).toMatch(/^client connection 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+: begin$/);
+  // One connection, seen from both ends: the client's local address is the server's peer, and both ended.
+  const client = lines.filter((l) => l.startsWith("client connection"));
+  const server = lines.filter((l) => l.startsWith("server connection"));
+  expect(client.map((l) => l.replace(/\d+/g, "N"))).toEqual(["client connection N.N.N.N:N -> N.N.N.N:N: begin", "client connection N.N.N.N:N -> N.N.N.N:N: end"]);
+  expect(server).toHaveLength(2);
+  const [clientLocal, clientPeer] = /connection (\S+) -> (\S+):/.exec(client[0])!.slice(1);
+  expect(server).toEqual([`server connection ${clientPeer} -> ${clientLocal}: begin`, `server connection ${clientPeer} -> ${clientLocal}: end`]);
 
   const entries = lines.filter((l) => l.startsWith("call "));
   // 1 + 3 calls logged by the client, the same 4 by the server.
