@@ -189,6 +189,28 @@ describe("stats handlers", () => {
     expect(ofType(c, "callEnd")).toHaveLength(1);
   });
 
+  it("hear every attempt of a cancelled hedged call end before the call does", async () => {
+    const client = recorder();
+    h = await startEcho({
+      channel: {
+        statsHandlers: [client.handler],
+        defaultServiceConfig: retryConfig({ hedgingPolicy: { maxAttempts: 3, hedgingDelay: "0s", nonFatalStatusCodes: ["UNAVAILABLE"] } }),
+      },
+    });
+    const controller = new AbortController();
+    const call = failure(h.client.echo({ message: "slow", delayMs: 5_000 }, { signal: controller.signal }));
+    while (client.calls.length === 0 || ofType(client.calls[0], "outPayload").length < 3) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    expect((await call).code).toBe(Code.CANCELLED);
+    const c = client.calls[0];
+    expect(ofType(c, "end").map((e) => [e.attempt, e.code])).toEqual([
+      [0, Code.CANCELLED],
+      [1, Code.CANCELLED],
+      [2, Code.CANCELLED],
+    ]);
+    expect(c.events.at(-1)).toMatchObject({ type: "callEnd", code: Code.CANCELLED, attempts: 3 });
+  });
+
   it("hear a client's cancellation on the server as an end with no status sent", async () => {
     const server = recorder();
     h = await startEcho({ server: { statsHandlers: [server.handler] } });

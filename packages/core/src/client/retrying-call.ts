@@ -242,9 +242,11 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.retryTimer = this.hedgeTimer = undefined;
   }
 
-  private finish(error: GrpcError | undefined, trailer: Metadata): void {
+  /** Ends the call; `cancelling` are attempts still running, ended first so their ends come before the call's. */
+  private finish(error: GrpcError | undefined, trailer: Metadata, cancelling: readonly ClientCall<I, O>[] = []): void {
     if (this.closed) return;
     this.closed = true;
+    for (const call of cancelling) call.cancel(error);
     this.clearTimers();
     this.releaseBuffer();
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
@@ -310,8 +312,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     if (this.closed) return;
     const live = [...this.live];
     this.live.clear();
-    this.finish(error, new Metadata());
-    for (const call of live) call.cancel(error);
+    this.finish(error, new Metadata(), live);
   }
 
   pause(): void {
