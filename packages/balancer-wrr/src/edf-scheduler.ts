@@ -12,10 +12,11 @@ export interface Scheduler {
 }
 
 /**
- * Deterministic: the same weights give the same sequence. Every entry starts due at
- * 1 / weight; the entry due soonest is picked and becomes due again 1 / weight later.
- * Among entries due at the same time, the one queued first (initially the lower
- * index) goes first. A binary heap keeps each pick O(log n).
+ * Deterministic: the same weights and start offsets give the same sequence. Entry i
+ * first falls due at (1 - startOffsets[i]) / weight (at 1 / weight without offsets);
+ * the entry due soonest is picked and becomes due again 1 / weight later. Among
+ * entries due at the same time, the one queued first (initially the lower index) goes
+ * first. A binary heap keeps each pick O(log n).
  */
 export class EdfScheduler implements Scheduler {
   private readonly period: Float64Array;
@@ -26,8 +27,11 @@ export class EdfScheduler implements Scheduler {
   private readonly heap: Int32Array;
   private queued: number;
 
-  /** `weights` must all be positive and finite. */
-  constructor(weights: readonly number[]) {
+  /**
+   * `weights` must all be positive and finite; `startOffsets`, each in [0, 1), start
+   * entries that much of their period early (the share of picks stays the same).
+   */
+  constructor(weights: readonly number[], startOffsets?: readonly number[]) {
     const n = weights.length;
     if (n === 0) throw new RangeError("EdfScheduler needs at least one entry");
     this.period = new Float64Array(n);
@@ -38,7 +42,9 @@ export class EdfScheduler implements Scheduler {
       const w = weights[i];
       if (!(w > 0) || !Number.isFinite(w)) throw new RangeError(`EdfScheduler weight ${i} is ${w}; weights must be positive and finite`);
       this.period[i] = 1 / w;
-      this.deadline[i] = 1 / w;
+      const offset = startOffsets?.[i] ?? 0;
+      if (!(offset >= 0 && offset < 1)) throw new RangeError(`EdfScheduler start offset ${i} is ${offset}; offsets must be in [0, 1)`);
+      this.deadline[i] = (1 - offset) / w;
       this.queuedAt[i] = i;
       this.heap[i] = i;
     }

@@ -25,10 +25,12 @@ export class RoundRobinScheduler implements Scheduler {
 }
 
 /**
- * The scheduler for backends with these weights (0: not known). Round robin, starting
- * at a random backend so that many clients do not all begin with the same one, when
- * all or all but one weights are 0; else EDF, each unknown weight set to the mean of
- * the known ones.
+ * The scheduler for backends with these weights (0: not known). Round robin when all
+ * or all but one weights are 0; else EDF, each unknown weight set to the mean of the
+ * known ones. Either starts at a random point (round robin at a random backend, EDF
+ * with each backend a random part of its period early), so that a client whose picker
+ * is rebuilt often, or many clients given the same weights, do not all send their
+ * next call to the same backend.
  */
 export function schedulerFor(weights: readonly number[], random: () => number = Math.random): Scheduler {
   const n = weights.length;
@@ -42,5 +44,8 @@ export function schedulerFor(weights: readonly number[], random: () => number = 
   }
   if (known < 2) return new RoundRobinScheduler(n, Math.floor(random() * n));
   const mean = sum / known;
-  return new EdfScheduler(weights.map((w) => (w > 0 ? w : mean)));
+  return new EdfScheduler(
+    weights.map((w) => (w > 0 ? w : mean)),
+    weights.map(() => random()),
+  );
 }

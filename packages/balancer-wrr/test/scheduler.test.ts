@@ -40,10 +40,19 @@ describe("EDF scheduler", () => {
     for (let at = 0; at < picks.length; at += 10) expect(picks.slice(at, at + 10).filter((i) => i === 0)).toHaveLength(1);
   });
 
+  it("starts an entry a part of its period early by its start offset, without changing its share", () => {
+    // Without offsets the heaviest entry goes first; a goes first when it starts 90% of its period early.
+    expect(take(new EdfScheduler([1, 2, 4]), 1)).toEqual([2]);
+    const s = new EdfScheduler([1, 2, 4], [0.9, 0, 0]);
+    expect(s.next()).toBe(0);
+    expect(counts(take(s, 7_000 - 1), 3).map((c, i) => c + (i === 0 ? 1 : 0))).toEqual([1_000, 2_000, 4_000]);
+  });
+
   it("refuses a weight that is not positive and finite", () => {
     expect(() => new EdfScheduler([1, 0])).toThrow(/weight 1 is 0/);
     expect(() => new EdfScheduler([Number.NaN])).toThrow(/positive and finite/);
     expect(() => new EdfScheduler([])).toThrow(/at least one entry/);
+    expect(() => new EdfScheduler([1, 2], [0, 1])).toThrow(/start offset 1 is 1/);
   });
 });
 
@@ -69,5 +78,17 @@ describe("the scheduler weighted_round_robin picks with", () => {
     expect(s).toBeInstanceOf(EdfScheduler);
     // The unknown weight becomes (2 + 6) / 2 = 4: picks go 2:4:6.
     expect(counts(take(s, 1_200), 3)).toEqual([200, 400, 600]);
+  });
+
+  it("starts each EDF schedule at a random point, so a picker rebuilt before every call still reaches the light backends", () => {
+    // 600 schedules over weights 1:2:3, one pick from each. Were every schedule to start
+    // the same way, all 600 would go to the heaviest backend.
+    const first = counts(
+      Array.from({ length: 600 }, () => schedulerFor([1, 2, 3]).next()),
+      3,
+    );
+    expect(first[0]).toBeGreaterThan(30);
+    expect(first[1]).toBeGreaterThan(30);
+    expect(first[2]).toBeLessThan(600);
   });
 });

@@ -170,7 +170,8 @@ describe("weighted_round_robin balancer", () => {
     expect(spread(cc, cc.picker, 300)).toEqual([100, 200, 0]);
     c.setState(CONNECTING);
     c.setState(READY);
-    callAndReport(cc, 60, oneTwoThree);
+    // 63 calls: whole rounds of the 2:4:3 schedule, so the next 450 picks are whole rounds too.
+    callAndReport(cc, 63, oneTwoThree);
     vi.advanceTimersByTime(500);
     // c's report is fresh but in blackout: c counts as the mean of a and b, 150.
     expect(spread(cc, cc.picker, 450)).toEqual([100, 200, 150]);
