@@ -14,7 +14,7 @@ import type { Address } from "../resolver/resolver.js";
 import type { SubchannelImpl } from "./subchannel.js";
 import type { ClientTransport } from "../transport/transport.js";
 import { processWide } from "../registry/process-state.js";
-import { getOrBuildProducer, type ProducerBuilder, type ProducerContext, type ProducerHandle } from "./producer.js";
+import { getOrBuildProducer, producersKey, type ProducerBuilder, type ProducerContext, type ProducerHandle } from "./producer.js";
 
 /** What a health checker gets for one connection. */
 export interface HealthCheckContext {
@@ -81,6 +81,9 @@ export class HealthCheckedSubchannel implements Subchannel {
     this.producer = getOrBuildProducer(inner, healthCheckConnection);
     inner.watch((state, error) => this.onInnerState(state, error));
   }
+
+  /** A policy's producers (ORCA's listener among them) run on the connection of the subchannel underneath. */
+  readonly [producersKey] = <P>(builder: ProducerBuilder<P>): ProducerHandle<P> => getOrBuildProducer(this.inner, builder);
 
   get addresses(): readonly Address[] {
     return this.inner.addresses;
