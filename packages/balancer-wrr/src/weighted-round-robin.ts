@@ -123,7 +123,13 @@ class WeightedRoundRobinBalancer implements Balancer<WeightedRoundRobinConfig> {
     b.stopOob?.();
     b.stopOob = undefined;
     if (!this.config.enableOobLoadReport) return;
-    b.stopOob = registerOobLoadReportListener(b.subchannel, b.onLoadReport, { reportIntervalMs: this.config.oobReportingPeriodMs });
+    try {
+      b.stopOob = registerOobLoadReportListener(b.subchannel, b.onLoadReport, { reportIntervalMs: this.config.oobReportingPeriodMs });
+    } catch (e) {
+      // A subchannel no channel made (a parent policy's own) runs no streams: this backend
+      // stays unweighted, and the others are still balanced.
+      this.logger?.error(`${endpointAddr(b)}: cannot follow out-of-band load reports, so it gets the mean weight: ${(e as Error).message}`);
+    }
   }
 
   private startTimer(): void {

@@ -5,10 +5,11 @@
  * (`ServerMetricRecorder` serving OpenRcaService), and a grpckit channel spreads its
  * calls by them. Counts are asserted, never timings.
  */
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   backendNames,
   describeSpread,
@@ -31,10 +32,31 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as {
 };
 const echoService = loaded.grpckit.test.v1.EchoService.service;
 
+/**
+ * grpc-js 1.14 parses its ORCA .proto files again for every per-call report it
+ * serializes (its cache of the loaded files is never filled): about 75 ms of CPU per
+ * call when measured here, so 6,000 calls would take minutes. While these tests run, @grpc/proto-loader's
+ * loadSync returns the definition it loaded before for the same files and options: the
+ * same object it would build again, so grpc-js's servers record, serialize and send
+ * their reports with their own code, only without the repeated parse.
+ */
+const protoLoaderModule = createRequire(import.meta.url)("@grpc/proto-loader") as { loadSync: typeof protoLoader.loadSync };
+const uncachedLoadSync = protoLoaderModule.loadSync;
+beforeAll(() => {
+  const loaded = new Map<string, protoLoader.PackageDefinition>();
+  protoLoaderModule.loadSync = (filename, options) => {
+    const key = JSON.stringify([filename, options]);
+    let definition = loaded.get(key);
+    if (definition === undefined) loaded.set(key, (definition = uncachedLoadSync(filename, options)));
+    return definition;
+  };
+});
+
 const jsServers: grpc.Server[] = [];
 const channels: WeightedChannel[] = [];
 
 afterAll(() => {
+  protoLoaderModule.loadSync = uncachedLoadSync;
   for (const c of channels) c.channel.close();
   for (const s of jsServers) s.forceShutdown();
 });
@@ -72,7 +94,8 @@ async function serveJs(name: BackendName, loads: { perCall?: number; outOfBand?:
 }
 
 describe("grpckit's weighted_round_robin against grpc-js servers", () => {
-  it("spreads 6,000 calls 1:2:3 by the loads grpc-js servers report per call", async ({ annotate }) => {
+  // Each runs 6,000 calls through grpc-js servers in this process: seconds, more on a busy machine.
+  it("spreads 6,000 calls 1:2:3 by the loads grpc-js servers report per call", { timeout: 60_000 }, async ({ annotate }) => {
     const addrs = await Promise.all(backendNames.map((n) => serveJs(n, { perCall: utilizationOf[n] })));
     const wrr = weightedChannel(addrs, { blackoutPeriod: "0s", weightUpdatePeriod: "0.1s" });
     channels.push(wrr);
@@ -86,7 +109,7 @@ describe("grpckit's weighted_round_robin against grpc-js servers", () => {
     for (const d of deviationsFromOneTwoThree(counts)) expect(d).toBeLessThan(0.05);
   });
 
-  it("spreads 6,000 calls 1:2:3 by grpc-js servers' out-of-band reports, ignoring trailers that say 3:2:1", async ({ annotate }) => {
+  it("spreads 6,000 calls 1:2:3 by grpc-js servers' out-of-band reports, ignoring trailers that say 3:2:1", { timeout: 60_000 }, async ({ annotate }) => {
     const addrs = await Promise.all(
       backendNames.map((n) => serveJs(n, { outOfBand: utilizationOf[n], perCall: oppositeUtilizationOf[n] })),
     );

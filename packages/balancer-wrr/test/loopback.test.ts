@@ -76,7 +76,7 @@ async function serve(name: BackendName, loads: { perCall?: number; outOfBand?: n
 }
 
 describe("weighted_round_robin on loopback", () => {
-  it("spreads 6,000 calls 1:2:3 by the loads three grpckit servers report in call trailers", async ({ annotate }) => {
+  it("spreads 6,000 calls 1:2:3 by the loads three grpckit servers report in call trailers", { timeout: 60_000 }, async ({ annotate }) => {
     const addrs = await Promise.all(backendNames.map((n) => serve(n, { perCall: utilizationOf[n] })));
     const wrr = weightedChannel(addrs, { blackoutPeriod: "0s", weightUpdatePeriod: "0.1s" });
     channels.push(wrr);
@@ -90,7 +90,7 @@ describe("weighted_round_robin on loopback", () => {
     for (const d of deviationsFromOneTwoThree(counts)) expect(d).toBeLessThan(0.05);
   });
 
-  it("spreads 6,000 calls 1:2:3 by out-of-band reports, ignoring the trailers that say 3:2:1", async ({ annotate }) => {
+  it("spreads 6,000 calls 1:2:3 by out-of-band reports, ignoring the trailers that say 3:2:1", { timeout: 60_000 }, async ({ annotate }) => {
     const addrs = await Promise.all(
       backendNames.map((n) => serve(n, { outOfBand: utilizationOf[n], perCall: oppositeUtilizationOf[n] })),
     );

@@ -202,6 +202,17 @@ describe("weighted_round_robin balancer", () => {
     balancer.close();
   });
 
+  it("keeps balancing, and says why, when a subchannel cannot carry an out-of-band stream", () => {
+    // The test kit's subchannels belong to no channel, so they run no streams.
+    const { cc, options } = start({ enableOobLoadReport: true }, "a:1", "b:1");
+    expect(options.logged.filter((l) => l.startsWith("error: "))).toEqual([
+      expect.stringContaining("a:1: cannot follow out-of-band load reports, so it gets the mean weight"),
+      expect.stringContaining("b:1: cannot follow out-of-band load reports, so it gets the mean weight"),
+    ]);
+    allReady(cc, "a:1", "b:1");
+    expectRoundRobin(cc.picker, cc.live());
+  });
+
   it("fails with UNAVAILABLE when every backend failed, naming the last error", () => {
     const { cc } = start({}, "a:1", "b:1");
     cc.subchannelFor("a:1").setState(TRANSIENT_FAILURE);
