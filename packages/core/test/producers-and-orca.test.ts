@@ -45,6 +45,7 @@ import { Metadata } from "../src/index.js";
 /** What the probe policy of the running test does with its one subchannel. */
 const probe: {
   wrap: boolean;
+  healthCheck?: boolean;
   onSubchannel?: (sc: Subchannel) => void;
   done: PickDoneInfo[];
 } = { wrap: false, done: [] };
@@ -63,7 +64,7 @@ class ProbeBalancer implements Balancer {
   constructor(private readonly cc: BalancerClientConn) {}
   updateClientConnState({ resolverState }: { resolverState: { endpoints: readonly { addresses: readonly { addr: string }[] }[] } }): void {
     if (this.sc !== undefined) return;
-    const made = this.cc.createSubchannel(resolverState.endpoints[0].addresses);
+    const made = this.cc.createSubchannel(resolverState.endpoints[0].addresses, { healthCheck: probe.healthCheck });
     const sc = probe.wrap ? new CountingWrapper(made) : made;
     this.sc = sc;
     sc.watch((state) => {
@@ -91,6 +92,7 @@ afterEach(() => {
   for (const c of open.channels.splice(0)) c.close();
   for (const s of open.servers.splice(0)) s.forceShutdown();
   probe.wrap = false;
+  probe.healthCheck = undefined;
   probe.onSubchannel = undefined;
   probe.done = [];
 });
@@ -226,6 +228,20 @@ describe("producers", () => {
     server.forceShutdown();
     await until(() => log.connections.at(-1) === undefined, "the lost connection");
     c.release();
+  });
+
+  it("run on a health-checked subchannel's connection too", async () => {
+    const { builder, log } = recordingProducer();
+    const subchannels: Subchannel[] = [];
+    probe.healthCheck = true;
+    probe.wrap = true;
+    probe.onSubchannel = (sc) => subchannels.push(sc);
+    const { client } = await start();
+    await client.echo({ message: "warm" });
+    const handle = getOrBuildProducer(subchannels[0], builder);
+    await until(() => log.echoed.length === 1, "the producer's call");
+    handle.release();
+    expect(log.closed).toBe(1);
   });
 
   it("close when their subchannel shuts down", async () => {

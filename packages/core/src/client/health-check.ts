@@ -102,6 +102,9 @@ export class HealthCheckedSubchannel implements Subchannel {
     this.inner.connect();
   }
 
+  /** Producers run on the checked subchannel's connection, healthy or not. */
+  readonly [producersKey] = <P>(builder: ProducerBuilder<P>): ProducerHandle<P> => getOrBuildProducer(this.inner, builder);
+
   shutdown(): void {
     this.stop();
     this.producer.release();
