@@ -82,9 +82,6 @@ export class HealthCheckedSubchannel implements Subchannel {
     inner.watch((state, error) => this.onInnerState(state, error));
   }
 
-  /** A policy's producers (ORCA's listener among them) run on the connection of the subchannel underneath. */
-  readonly [producersKey] = <P>(builder: ProducerBuilder<P>): ProducerHandle<P> => getOrBuildProducer(this.inner, builder);
-
   get addresses(): readonly Address[] {
     return this.inner.addresses;
   }
