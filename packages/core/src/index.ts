@@ -103,6 +103,12 @@ export type {
 } from "./balancer/balancer.js";
 export { constantPicker } from "./balancer/balancer.js";
 export { GracefulSwitchBalancer } from "./balancer/graceful-switch.js";
+export {
+  EndpointShardingBalancer,
+  aggregateChildStates,
+  type EndpointShardingOptions,
+  type EndpointChildState,
+} from "./balancer/endpoint-sharding.js";
 export { SubchannelWrapper, innermostSubchannel } from "./balancer/subchannel-wrapper.js";
 export { ConnectivityState, aggregateConnectivityState } from "./balancer/connectivity-state.js";
 export { pickFirstBalancer, type PickFirstConfig } from "./balancer/pick-first.js";
