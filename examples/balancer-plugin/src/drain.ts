@@ -124,6 +124,7 @@ class DrainBalancer implements Balancer<DrainConfig> {
       updateState: (state) => cc.updateState(state),
       requestReresolution: () => cc.requestReresolution(),
     };
+    // A channel always passes build options; only a test may build the policy without them.
     this.child = new GracefulSwitchBalancer(childCc, options as BalancerBuildOptions);
   }
 
