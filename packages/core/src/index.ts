@@ -28,6 +28,7 @@ export {
   type AnyFn,
 } from "./client/interceptor.js";
 export { registerHealthChecker, type HealthChecker, type HealthCheckContext } from "./client/health-check.js";
+export { getOrBuildProducer, type ProducerBuilder, type ProducerContext, type ProducerHandle } from "./client/producer.js";
 
 // Server: servers, the handler's context and server interceptors
 export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server/server.js";
@@ -102,6 +103,8 @@ export type {
   SubchannelCreateOptions,
 } from "./balancer/balancer.js";
 export { constantPicker } from "./balancer/balancer.js";
+/** The ORCA load report of PickDoneInfo.loadReport; its schema and the out-of-band listener are in `@grpckit/core/orca`. */
+export type { OrcaLoadReport } from "./gen/xds/data/orca/v3/orca_load_report_pb.js";
 export { GracefulSwitchBalancer } from "./balancer/graceful-switch.js";
 export {
   EndpointShardingBalancer,
@@ -124,7 +127,7 @@ export {
   type MethodConfigJson,
   type ChosenBalancer,
 } from "./config/service-config.js";
-export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "./config/method-config.js";
+export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling, CallAttemptLimits } from "./config/method-config.js";
 
 // Registries: one Registry for every plug-in kind, and the process-wide instances
 export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry/registry.js";
