@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectivityState,
@@ -23,8 +24,11 @@ import {
   expectQueues,
   expectRoundRobin,
   pickDistribution,
+  createPickDoneInfo,
   type FakeBalancerClientConn,
 } from "../src/testing/index.js";
+import { OrcaLoadReportSchema } from "../src/orca.js";
+import type { PickDoneInfo } from "../src/index.js";
 
 const { CONNECTING, READY, TRANSIENT_FAILURE, IDLE, SHUTDOWN } = ConnectivityState;
 
@@ -217,6 +221,28 @@ describe("endpoint sharding", () => {
     child.publish("a:1", TRANSIENT_FAILURE);
     expect(seen[seen.length - 2].map((c) => c.state)).toEqual([READY, READY]);
     expect(pickTags(cc, 2)).toEqual(["b:1", "b:1"]);
+  });
+
+  it("hands a child's pick, its onDone included, to the call: the child hears how the attempt ended and its load report", () => {
+    const heard: PickDoneInfo[] = [];
+    const counting: BalancerBuilder = {
+      name: "counting",
+      build: (cc) => ({
+        updateClientConnState: ({ resolverState }) => {
+          const subchannel = cc.createSubchannel(resolverState.endpoints[0].addresses);
+          cc.updateState({ state: READY, picker: { pick: () => ({ type: "pick", subchannel, onDone: (info) => void heard.push(info) }) } });
+        },
+        resolverError: () => {},
+        exitIdle: () => {},
+        close: () => {},
+      }),
+    };
+    const { cc, sharding } = start(counting);
+    sharding.updateClientConnState(update(["a:1"], ["b:1"]));
+    const picks = [cc.picker.pick(createPickInfo()), cc.picker.pick(createPickInfo())];
+    expect(new Set(picks.map((p) => (p.type === "pick" ? p.subchannel : undefined)))).toEqual(new Set(cc.subchannels));
+    for (const p of picks) if (p.type === "pick") p.onDone?.(createPickDoneInfo({ loadReport: create(OrcaLoadReportSchema, { cpuUtilization: 0.25 }) }));
+    expect(heard.map((d) => d.loadReport?.cpuUtilization)).toEqual([0.25, 0.25]);
   });
 
   it("republish builds the parent's state again on demand", () => {
