@@ -13,7 +13,7 @@
  * @grpckit/core's folders, bottom layer first. A folder may import its own files and
  * those of folders in lower layers, never a folder beside it or above it. The top-level
  * files have a layer of their own (registries.ts wires the built-in plug-ins into the
- * registries the client and server read; index.ts and error-details.ts are entry points).
+ * registries the client and server read; index.ts, error-details.ts and orca.ts are entry points).
  */
 const coreLayers = [
   ["gen", "metadata", "timers", "registry"],
@@ -25,7 +25,7 @@ const coreLayers = [
   ["config", "channelz"],
   ["registries.ts"],
   ["client", "server", "testing"],
-  ["index.ts", "error-details.ts"],
+  ["index.ts", "error-details.ts", "orca.ts"],
 ];
 
 const corePath = (part) => (part.endsWith(".ts") ? `${part.replace(".", "\\.")}$` : `${part}/`);

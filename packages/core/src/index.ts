@@ -28,6 +28,7 @@ export {
   type AnyFn,
 } from "./client/interceptor.js";
 export { registerHealthChecker, type HealthChecker, type HealthCheckContext } from "./client/health-check.js";
+export { getOrBuildProducer, type ProducerBuilder, type ProducerContext, type ProducerHandle } from "./client/producer.js";
 
 // Server: servers, the handler's context and server interceptors
 export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server/server.js";
@@ -102,6 +103,8 @@ export type {
   SubchannelCreateOptions,
 } from "./balancer/balancer.js";
 export { constantPicker } from "./balancer/balancer.js";
+/** The ORCA load report of PickDoneInfo.loadReport; its schema and the out-of-band listener are in `@grpckit/core/orca`. */
+export type { OrcaLoadReport } from "./gen/xds/data/orca/v3/orca_load_report_pb.js";
 export { GracefulSwitchBalancer } from "./balancer/graceful-switch.js";
 export { SubchannelWrapper, innermostSubchannel } from "./balancer/subchannel-wrapper.js";
 export { ConnectivityState, aggregateConnectivityState } from "./balancer/connectivity-state.js";

@@ -19,6 +19,7 @@ const entryPoints = [
   { entry: "@grpckit/core", config: "api-extractor.json", report: "core.api.md" },
   { entry: "@grpckit/core/testing", config: "api-extractor.testing.json", report: "core-testing.api.md" },
   { entry: "@grpckit/core/error-details", config: "api-extractor.error-details.json", report: "core-error-details.api.md" },
+  { entry: "@grpckit/core/orca", config: "api-extractor.orca.json", report: "core-orca.api.md" },
 ];
 
 /** The lines that differ between the committed report and the one API Extractor just wrote. */

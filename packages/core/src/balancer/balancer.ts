@@ -12,6 +12,7 @@ import type { ReadonlyMetadata } from "../metadata/metadata.js";
 import type { Target } from "../resolver/target.js";
 import type { Logger } from "../observability/logging.js";
 import type { MetricsRecorder } from "../observability/metrics-recorder.js";
+import type { OrcaLoadReport } from "../gen/xds/data/orca/v3/orca_load_report_pb.js";
 
 /** A connection to one backend, as a balancer sees it. */
 export interface Subchannel {
@@ -37,12 +38,16 @@ export interface PickDoneInfo {
   readonly error: GrpcError | undefined;
   /**
    * The trailing metadata the server sent; empty when the attempt ended without
-   * trailers (cancelled, reset, or never reached the server). A server's ORCA load
-   * report is here as the `endpoint-load-metrics-bin` bytes
-   * (`trailers.get("endpoint-load-metrics-bin")`), for a policy or an ORCA package to
-   * parse.
+   * trailers (cancelled, reset, or never reached the server).
    */
   readonly trailers: ReadonlyMetadata;
+  /**
+   * The server's ORCA load report for this attempt (gRFC A51), parsed from the
+   * `endpoint-load-metrics-bin` trailer when the server sent one (decoded when first
+   * read); undefined when it sent none or sent bytes that are not a report. Its type
+   * and schema are exported by `@grpckit/core/orca`.
+   */
+  readonly loadReport: OrcaLoadReport | undefined;
   /** Bytes of request messages this attempt wrote to its stream, as framed on the wire (5-byte prefix, compressed size). */
   readonly bytesSent: number;
   /** Bytes of response messages this attempt received, as framed on the wire (5-byte prefix, compressed size). */

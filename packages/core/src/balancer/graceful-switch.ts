@@ -24,6 +24,7 @@ interface Child {
   state: BalancerState | undefined;
 }
 
+/** Runs one policy at a time and switches to another without a gap (see above). */
 export class GracefulSwitchBalancer implements Balancer {
   private current: Child | undefined;
   private pending: Child | undefined;
@@ -93,18 +94,22 @@ export class GracefulSwitchBalancer implements Balancer {
     if (state !== undefined) this.cc.updateState(state);
   }
 
+  /** Gives the newest policy the resolver state and its config (switch first when the config names another policy). */
   updateClientConnState(state: ClientConnState): void {
     this.latest?.updateClientConnState(state);
   }
 
+  /** Tells the newest policy that resolution failed. */
   resolverError(error: GrpcError): void {
     this.latest?.resolverError(error);
   }
 
+  /** Asks the newest policy to leave IDLE. */
   exitIdle(): void {
     this.latest?.exitIdle();
   }
 
+  /** Closes both policies; their subchannels shut down. */
   close(): void {
     this.pending?.balancer?.close();
     this.current?.balancer?.close();

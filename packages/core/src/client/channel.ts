@@ -314,17 +314,14 @@ export class Channel implements ClientConnection {
         settings: this.options.settings,
         backoff: this.options.backoff,
         channelz: this.channelz === undefined ? undefined : channelzRegistry()?.addSubchannel(this.channelz, addresses.map((a) => a.addr).join(",")),
+        connectionFor: (transport) => this.connectionOver(transport),
       });
       this.subchannels.add(sc);
       sc.watch((s) => {
         if (s === ConnectivityState.SHUTDOWN) this.subchannels.delete(sc);
       });
       if (options?.healthCheck !== true) return sc;
-      return new HealthCheckedSubchannel(
-        sc,
-        () => this.config?.healthCheckServiceName,
-        (transport) => this.connectionOver(transport),
-      );
+      return new HealthCheckedSubchannel(sc, () => this.config?.healthCheckServiceName);
     },
     updateState: ({ state, picker }) => {
       if (this._state === ConnectivityState.SHUTDOWN) return;
@@ -348,7 +345,7 @@ export class Channel implements ClientConnection {
     this.retryState.throttle = config === undefined ? undefined : new RetryThrottle(config);
   }
 
-  /** Calls over one connection of this channel, for the health checker of that connection. */
+  /** Calls over one connection of this channel, for the producers of its subchannel (the health checker, ORCA's listener). */
   private connectionOver(transport: ClientTransport): ClientConnection {
     return {
       authority: this.authority,

@@ -23,6 +23,7 @@ import type { ClientStreamListener, ClientTransport, ClientTransportStream, Http
 import { Http2ErrorCode } from "../transport/transport.js";
 import type { Registry } from "../registry/registry.js";
 import type { PickDoneInfo } from "../balancer/balancer.js";
+import { pickDoneInfo } from "../balancer/load-report.js";
 import type { ReadonlyMetadata } from "../metadata/metadata.js";
 import type { CallCredentials } from "../credentials/call-credentials.js";
 import type { Interceptor } from "./interceptor.js";
@@ -705,7 +706,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.attemptBytesReceived = 0;
     if (done === undefined) return;
     this.pickDone = undefined;
-    done({ code: error?.code ?? Code.OK, error, trailers, bytesSent, bytesReceived });
+    done(pickDoneInfo(error, trailers, bytesSent, bytesReceived));
   }
 
   /** True once response headers arrived (a trailers-only response has none). */

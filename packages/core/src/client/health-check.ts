@@ -3,7 +3,8 @@
  * connection of a subchannel whose balancer asked for it, while the service config
  * names a healthCheckConfig.serviceName. The check itself (a Watch stream of
  * grpc.health.v1) is plugged in by @grpckit/health through registerHealthChecker, so
- * core carries no health proto.
+ * core carries no health proto. It runs on the subchannel's producer seam, the one a
+ * policy's own per-subchannel streams use.
  */
 import type { Subchannel } from "../balancer/balancer.js";
 import type { ClientConnection } from "./client-call.js";
@@ -13,6 +14,7 @@ import type { Address } from "../resolver/resolver.js";
 import type { SubchannelImpl } from "./subchannel.js";
 import type { ClientTransport } from "../transport/transport.js";
 import { processWide } from "../registry/process-state.js";
+import { getOrBuildProducer, producersKey, type ProducerBuilder, type ProducerContext, type ProducerHandle } from "./producer.js";
 
 /** What a health checker gets for one connection. */
 export interface HealthCheckContext {
@@ -41,6 +43,25 @@ export function registerHealthChecker(checker: HealthChecker | undefined): void 
 
 type Listener = (state: ConnectivityState, error?: GrpcError) => void;
 
+/** The health checker's producer on one subchannel: the connection it checks over. */
+class HealthCheckConnection {
+  connection: ClientConnection | undefined;
+  readonly stop: () => void;
+
+  constructor(context: ProducerContext) {
+    this.stop = context.watchConnection((connection) => {
+      this.connection = connection;
+    });
+  }
+}
+
+const healthCheckConnection: ProducerBuilder<HealthCheckConnection> = {
+  build(context) {
+    const producer = new HealthCheckConnection(context);
+    return { producer, close: producer.stop };
+  },
+};
+
 /**
  * A subchannel as its balancer sees it when health checking is asked for: READY only
  * while the checker says the backend serves. Every other state passes through.
@@ -49,15 +70,15 @@ export class HealthCheckedSubchannel implements Subchannel {
   private _state: ConnectivityState;
   private readonly listeners = new Set<Listener>();
   private stopCheck: (() => void) | undefined;
+  private readonly producer: ProducerHandle<HealthCheckConnection>;
 
   constructor(
     readonly inner: SubchannelImpl,
     /** The service to check, read when a connection becomes READY; undefined turns checking off. */
     private readonly serviceName: () => string | undefined,
-    /** Builds the calls-over-this-transport connection the checker calls through. */
-    private readonly connectionFor: (transport: ClientTransport) => ClientConnection,
   ) {
     this._state = inner.state;
+    this.producer = getOrBuildProducer(inner, healthCheckConnection);
     inner.watch((state, error) => this.onInnerState(state, error));
   }
 
@@ -78,8 +99,12 @@ export class HealthCheckedSubchannel implements Subchannel {
     this.inner.connect();
   }
 
+  /** Producers run on the checked subchannel's connection, healthy or not. */
+  readonly [producersKey] = <P>(builder: ProducerBuilder<P>): ProducerHandle<P> => getOrBuildProducer(this.inner, builder);
+
   shutdown(): void {
     this.stop();
+    this.producer.release();
     this.inner.shutdown();
   }
 
@@ -90,20 +115,20 @@ export class HealthCheckedSubchannel implements Subchannel {
 
   private onInnerState(state: ConnectivityState, error?: GrpcError): void {
     this.stop();
-    const transport = this.inner.transport;
+    const connection = this.producer.producer.connection;
     const serviceName = this.serviceName();
     const checker = registered.checker;
-    if (state !== ConnectivityState.READY || transport === undefined || serviceName === undefined || checker === undefined) {
+    if (state !== ConnectivityState.READY || connection === undefined || serviceName === undefined || checker === undefined) {
       this.emit(state, error);
       return;
     }
     let stopped = false;
     this.emit(ConnectivityState.CONNECTING);
     const stop = checker({
-      connection: this.connectionFor(transport),
+      connection,
       serviceName,
       setState: (s, e) => {
-        if (!stopped && this.inner.transport === transport) this.emit(s, e);
+        if (!stopped && this.producer.producer.connection === connection) this.emit(s, e);
       },
     });
     this.stopCheck = () => {

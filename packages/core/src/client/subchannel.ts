@@ -15,6 +15,8 @@ import { trace } from "../observability/logging.js";
 import { LongTimer } from "../timers/long-timer.js";
 import type { Address } from "../resolver/resolver.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
+import type { ClientConnection } from "./client-call.js";
+import { ProducerSet, producersKey, type ProducerBuilder, type ProducerHandle } from "./producer.js";
 
 export interface SubchannelOptions {
   transport: TransportBuilder;
@@ -26,7 +28,11 @@ export interface SubchannelOptions {
   channelz?: ChannelzSubchannel;
   /** Called on every state change (the channel logs, counts or re-picks). */
   onStateChange?: () => void;
+  /** Calls over one of this subchannel's connections, for its producers (the health checker, ORCA's listener). */
+  connectionFor?: (transport: ClientTransport) => ClientConnection;
 }
+
+type ConnectionListener = (connection: ClientConnection | undefined) => void;
 
 type Listener = (state: ConnectivityState, error?: GrpcError) => void;
 
@@ -38,6 +44,10 @@ export class SubchannelImpl implements Subchannel {
   private _transport: ClientTransport | undefined;
   private socket: ChannelzSocket | undefined;
   private attempt = 0;
+  /** The calls-over-this-connection view of the current transport, built when a producer first asks. */
+  private connection: ClientConnection | undefined;
+  private readonly connectionListeners = new Set<ConnectionListener>();
+  private readonly producers: ProducerSet;
   lastError: GrpcError | undefined;
 
   constructor(
@@ -45,6 +55,7 @@ export class SubchannelImpl implements Subchannel {
     private readonly opts: SubchannelOptions,
   ) {
     this.backoff = new Backoff(opts.backoff);
+    this.producers = new ProducerSet({ addresses, watchConnection: (listener) => this.watchConnection(listener) });
   }
 
   get state(): ConnectivityState {
@@ -59,6 +70,31 @@ export class SubchannelImpl implements Subchannel {
   watch(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The producer `builder` makes on this subchannel (getOrBuildProducer). */
+  readonly [producersKey] = <P>(builder: ProducerBuilder<P>): ProducerHandle<P> => this.producers.get(builder);
+
+  private watchConnection(listener: ConnectionListener): () => void {
+    this.connectionListeners.add(listener);
+    const current = this.currentConnection();
+    if (current !== undefined) listener(current);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  private currentConnection(): ClientConnection | undefined {
+    const transport = this._transport;
+    if (transport === undefined || this.opts.connectionFor === undefined) return undefined;
+    this.connection ??= this.opts.connectionFor(transport);
+    return this.connection;
+  }
+
+  /** Tells producers the connection changed; they hear it before the state listeners do. */
+  private announceConnection(): void {
+    this.connection = undefined;
+    if (this.connectionListeners.size === 0) return;
+    const current = this.currentConnection();
+    for (const l of [...this.connectionListeners]) l(current);
   }
 
   connect(): void {
@@ -110,6 +146,7 @@ export class SubchannelImpl implements Subchannel {
       this._transport = transport;
       this.recordSocket(transport);
       this.backoff.reset();
+      this.announceConnection();
       this.setState(ConnectivityState.READY);
       return;
     }
@@ -145,6 +182,7 @@ export class SubchannelImpl implements Subchannel {
     if (transport === undefined || transport !== this._transport) return;
     this._transport = undefined;
     this.forgetSocket();
+    this.announceConnection();
     this.setState(ConnectivityState.IDLE);
   }
 
@@ -154,6 +192,9 @@ export class SubchannelImpl implements Subchannel {
     const t = this._transport;
     this._transport = undefined;
     this.forgetSocket();
+    this.announceConnection();
+    this.connectionListeners.clear();
+    this.producers.close();
     this.setState(ConnectivityState.SHUTDOWN);
     this.listeners.clear();
     t?.close();

@@ -149,7 +149,9 @@ function howToRegister(names: readonly string[]): string {
 
 /** A policy chosen from a loadBalancingConfig list, with its config parsed by its schema. */
 export interface ChosenBalancer {
+  /** The policy's builder, from the registry. */
   readonly builder: BalancerBuilder;
+  /** Its config, as its configSchema parsed it. */
   readonly config: unknown;
 }
 
