@@ -121,7 +121,7 @@ export {
   type MethodConfigJson,
   type ChosenBalancer,
 } from "./config/service-config.js";
-export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling } from "./config/method-config.js";
+export type { MethodConfig, RetryPolicy, HedgingPolicy, RetryThrottling, CallAttemptLimits } from "./config/method-config.js";
 
 // Registries: one Registry for every plug-in kind, and the process-wide instances
 export { Registry, parseBuilderConfig, type Named, type ConfigurableBuilder, type BuilderConfig } from "./registry/registry.js";

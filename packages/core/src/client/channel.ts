@@ -12,7 +12,8 @@ import type { Compressor } from "../wire/compression.js";
 import { ConnectivityState } from "../balancer/connectivity-state.js";
 import { insecureCredentials, type ChannelCredentials } from "../credentials/credentials.js";
 import type { CallCredentials } from "../credentials/call-credentials.js";
-import { EventLoopHold } from "../timers/event-loop-hold.js";
+import { CallActivity } from "./idle-timer.js";
+import type { EventLoopHold } from "../timers/event-loop-hold.js";
 import { GrpcError } from "../status/grpc-error.js";
 import { LogVerbosity, componentLogger, log, trace } from "../observability/logging.js";
 import { Metadata, type ReadonlyMetadata } from "../metadata/metadata.js";
@@ -31,6 +32,7 @@ import { SubchannelImpl } from "./subchannel.js";
 import { innermostSubchannel } from "../balancer/subchannel-wrapper.js";
 import { missingResolverError, parseTarget, type Target } from "../resolver/target.js";
 import { parseServiceConfig, type BalancerPolicyName, type ParsedServiceConfig, type ServiceConfig } from "../config/service-config.js";
+import type { CallAttemptLimits } from "../config/method-config.js";
 import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
 
 export interface ChannelOptions {
@@ -79,7 +81,24 @@ export interface ChannelOptions {
   retryBufferBytes?: number;
   /** Bytes of request messages one retried call may hold for replay; past it the call commits. Default 1 MiB. */
   perCallRetryBufferBytes?: number;
+  /**
+   * After this long without a call, the channel goes IDLE: its resolver and balancer
+   * shut down and its connections close; the next call wakes it. 30 minutes by default,
+   * as grpc-go; 0 keeps the channel out of IDLE once it has connected.
+   */
+  idleTimeoutMs?: number;
+  /** The most attempts a retried or hedged call makes, whatever its policy asks for. Default 5 (gRFC A6); at least 1. */
+  maxCallAttempts?: number;
+  /** Ignore the service config's retryPolicy and hedgingPolicy; transparent retries still happen. */
+  disableRetries?: boolean;
+  /** Ignore the service config the resolver supplies: the channel uses `defaultServiceConfig` (or none) only. */
+  disableServiceConfig?: boolean;
+  /** Turn client-side health checking off for this channel, whatever the service config's healthCheckConfig says. */
+  disableHealthCheck?: boolean;
 }
+
+/** The idle timeout of a channel that sets none, as grpc-go's: 30 minutes. */
+export const defaultIdleTimeoutMs = 30 * 60 * 1000;
 
 export const defaultMaxReceiveMessageBytes = 4 * 1024 * 1024;
 
@@ -118,8 +137,10 @@ export class Channel implements ClientConnection {
   readonly statsTarget: string;
   /** The stats plug-ins' recorders of plug-in metrics (gRFC A79), handed to this channel's balancers. */
   private readonly metricsRecorder: MetricsRecorderList;
-  /** @internal held while calls are pending, so they keep the process running. */
-  readonly pendingCalls = new EventLoopHold();
+  /** @internal held while calls are pending, so they keep the process running; counts them for the idle timeout. */
+  readonly pendingCalls: EventLoopHold;
+  /** The same object as pendingCalls: it counts calls for the idle timeout. */
+  private readonly activity: CallActivity;
 
   private readonly transport: TransportBuilder;
   private readonly credentials: ChannelCredentials;
@@ -137,6 +158,8 @@ export class Channel implements ClientConnection {
   private config: ParsedServiceConfig | undefined;
   private lastServiceConfigError: Error | undefined;
   private retryThrottling: RetryThrottling | undefined;
+  /** What this channel allows of service configs' retry and hedging policies. */
+  private readonly attemptLimits: CallAttemptLimits;
 
   constructor(target: string, private readonly options: ChannelOptions = {}) {
     const channelResolvers = new Map((options.resolvers ?? []).map((r) => [r.name, r]));
@@ -154,6 +177,14 @@ export class Channel implements ClientConnection {
     this.resolverBuilder = rb;
     this.channelz = channelzRegistry()?.addChannel(target);
     this.retryState = new ChannelRetryState(undefined, options.perCallRetryBufferBytes, options.retryBufferBytes);
+    const idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs;
+    if (!(idleTimeoutMs >= 0)) throw new Error(`idleTimeoutMs must be 0 (never idle) or a number of milliseconds; got ${idleTimeoutMs}`);
+    this.pendingCalls = this.activity = new CallActivity(idleTimeoutMs, () => this.enterIdle());
+    const maxCallAttempts = options.maxCallAttempts;
+    if (maxCallAttempts !== undefined && !(Number.isInteger(maxCallAttempts) && maxCallAttempts >= 1)) {
+      throw new Error(`maxCallAttempts must be a whole number of attempts, 1 or more; got ${maxCallAttempts}`);
+    }
+    this.attemptLimits = { maxCallAttempts, retries: options.disableRetries !== true };
     this.statsHandlers = options.statsHandlers;
     // The canonical form (gRFC A66's grpc.target): "dns:///host:443" for a bare "host:443".
     this.statsTarget = `${this.target.scheme}://${this.target.authority}/${this.target.endpoint}`;
@@ -183,6 +214,8 @@ export class Channel implements ClientConnection {
       options.defaultServiceConfig ??
         (options.loadBalancingPolicy !== undefined ? { loadBalancingPolicy: options.loadBalancingPolicy } : undefined),
       balancerRegistry,
+      undefined,
+      this.attemptLimits,
     );
     this.useRetryThrottling(this.defaultConfig.retryThrottling);
   }
@@ -238,11 +271,19 @@ export class Channel implements ClientConnection {
     if (this._state === ConnectivityState.SHUTDOWN) return;
     if (this.resolver === undefined) {
       this.setState(ConnectivityState.CONNECTING);
-      this.resolver = this.resolverBuilder.build(
+      this.activity.start();
+      // A resolver closed when the channel went idle may still answer: only the current one is heard.
+      let resolver: Resolver | undefined;
+      const current = () => resolver === undefined || resolver === this.resolver;
+      resolver = this.resolver = this.resolverBuilder.build(
         this.target,
         {
-          updateState: (s) => this.onResolverState(s),
-          reportError: (e) => this.onResolverError(e),
+          updateState: (s) => {
+            if (current()) this.onResolverState(s);
+          },
+          reportError: (e) => {
+            if (current()) this.onResolverError(e);
+          },
         },
         { authority: this.authority },
       );
@@ -255,9 +296,9 @@ export class Channel implements ClientConnection {
     if (this._state === ConnectivityState.SHUTDOWN) return;
     this.lastResolverError = undefined;
     let config = this.defaultConfig;
-    if (state.serviceConfig !== undefined) {
+    if (state.serviceConfig !== undefined && this.options.disableServiceConfig !== true) {
       try {
-        config = parseServiceConfig(state.serviceConfig, balancerRegistry);
+        config = parseServiceConfig(state.serviceConfig, balancerRegistry, undefined, this.attemptLimits);
         this.lastServiceConfigError = undefined;
       } catch (e) {
         // An invalid config keeps the last good one; with none yet, the resolution failed.
@@ -320,7 +361,7 @@ export class Channel implements ClientConnection {
       sc.watch((s) => {
         if (s === ConnectivityState.SHUTDOWN) this.subchannels.delete(sc);
       });
-      if (options?.healthCheck !== true) return sc;
+      if (options?.healthCheck !== true || this.options.disableHealthCheck === true) return sc;
       return new HealthCheckedSubchannel(sc, () => this.config?.healthCheckServiceName);
     },
     updateState: ({ state, picker }) => {
@@ -434,9 +475,45 @@ export class Channel implements ClientConnection {
     }
   }
 
+  /**
+   * Goes IDLE after the idle timeout with no call (grpc-go's idleness): the resolver
+   * and balancer shut down, their connections close once their last stream ends, and
+   * no timer of this channel runs; the next call (or getConnectivityState(true))
+   * resolves and connects again.
+   */
+  private enterIdle(): void {
+    if (this._state === ConnectivityState.SHUTDOWN || this.resolver === undefined || this.pending.length > 0) return;
+    trace("channel", `${this.target.raw}: no call for ${this.options.idleTimeoutMs ?? defaultIdleTimeoutMs} ms; entering idle mode`);
+    this.channelz?.trace.add("INFO", "Channel entering idle mode");
+    this.activity.stop();
+    const resolver = this.resolver;
+    const balancer = this.balancer;
+    this.resolver = undefined;
+    this.balancer = undefined;
+    this.picker = undefined;
+    this.lastResolverError = undefined;
+    resolver.close();
+    balancer?.close();
+    // A subchannel its balancer kept (none should) closes too: an idle channel holds no connection.
+    for (const sc of [...this.subchannels]) sc.shutdown();
+    this.subchannels.clear();
+    this.activity.sleep();
+    this.setState(ConnectivityState.IDLE);
+  }
+
+  /**
+   * Ends the connection backoff of every subchannel now (grpc-go's ResetConnectBackoff):
+   * one waiting to reconnect after a failure tries at once, and the next failure waits
+   * the initial backoff again. Useful when the application knows the network came back.
+   */
+  resetConnectBackoff(): void {
+    for (const sc of [...this.subchannels]) sc.resetConnectBackoff();
+  }
+
   /** Closes the channel: calls waiting for a connection fail, connections close. */
   close(): void {
     if (this._state === ConnectivityState.SHUTDOWN) return;
+    this.activity.stop();
     this.setState(ConnectivityState.SHUTDOWN);
     this.resolver?.close();
     // Calls in flight end too, as grpc-go's ClientConn.Close cancels them; the

@@ -200,6 +200,18 @@ export class SubchannelImpl implements Subchannel {
     t?.close();
   }
 
+  /**
+   * Forgets the backoff: the next failure waits the initial delay again, and a
+   * subchannel waiting to reconnect after a failure tries at once.
+   */
+  resetConnectBackoff(): void {
+    this.backoff.reset();
+    if (this._state !== ConnectivityState.TRANSIENT_FAILURE || this.retryTimer === undefined) return;
+    this.retryTimer.clear();
+    this.retryTimer = undefined;
+    void this.tryConnect();
+  }
+
   /** Closes the connection now: open calls on it fail. */
   destroy(): void {
     const t = this._transport;

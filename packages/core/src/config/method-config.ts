@@ -6,8 +6,16 @@
 import * as z from "zod";
 import { Code } from "../status/code.js";
 
-/** At most this many attempts per call, whatever a policy asks for (gRFC A6). */
+/** At most this many attempts per call by default, whatever a policy asks for (gRFC A6); a channel may set another cap. */
 export const maxCallAttempts = 5;
+
+/** What a channel allows of the retry and hedging policies its service config names. */
+export interface CallAttemptLimits {
+  /** The most attempts a call makes, whatever a policy asks for; 5 by default. */
+  readonly maxCallAttempts?: number;
+  /** False drops every retryPolicy and hedgingPolicy (transparent retries still happen). */
+  readonly retries?: boolean;
+}
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
@@ -101,10 +109,10 @@ export class MethodConfigTable {
   static readonly empty = new MethodConfigTable(new Map());
 
   /** Builds the table; throws an Error naming a duplicate or malformed name. */
-  static from(entries: readonly z.output<typeof methodConfigSchema>[]): MethodConfigTable {
+  static from(entries: readonly z.output<typeof methodConfigSchema>[], limits: CallAttemptLimits = {}): MethodConfigTable {
     const byName = new Map<string, MethodConfig>();
     for (const entry of entries) {
-      const config = toMethodConfig(entry);
+      const config = toMethodConfig(entry, limits);
       for (const n of entry.name ?? []) {
         const service = n.service ?? "";
         const method = n.method ?? "";
@@ -128,9 +136,11 @@ export class MethodConfigTable {
   }
 }
 
-function toMethodConfig(m: z.output<typeof methodConfigSchema>): MethodConfig {
-  const r = m.retryPolicy;
-  const h = m.hedgingPolicy;
+function toMethodConfig(m: z.output<typeof methodConfigSchema>, limits: CallAttemptLimits): MethodConfig {
+  const retries = limits.retries ?? true;
+  const cap = limits.maxCallAttempts ?? maxCallAttempts;
+  const r = retries ? m.retryPolicy : undefined;
+  const h = retries ? m.hedgingPolicy : undefined;
   return {
     timeoutMs: m.timeout,
     waitForReady: m.waitForReady,
@@ -140,7 +150,7 @@ function toMethodConfig(m: z.output<typeof methodConfigSchema>): MethodConfig {
       r === undefined
         ? undefined
         : {
-            maxAttempts: Math.min(r.maxAttempts, maxCallAttempts),
+            maxAttempts: Math.min(r.maxAttempts, cap),
             initialBackoffMs: r.initialBackoff,
             maxBackoffMs: r.maxBackoff,
             backoffMultiplier: r.backoffMultiplier,
@@ -150,7 +160,7 @@ function toMethodConfig(m: z.output<typeof methodConfigSchema>): MethodConfig {
       h === undefined
         ? undefined
         : {
-            maxAttempts: Math.min(h.maxAttempts, maxCallAttempts),
+            maxAttempts: Math.min(h.maxAttempts, cap),
             hedgingDelayMs: h.hedgingDelay ?? 0,
             nonFatalStatusCodes: new Set(h.nonFatalStatusCodes ?? []),
           },

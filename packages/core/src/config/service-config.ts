@@ -10,6 +10,7 @@ import {
   MethodConfigTable,
   methodConfigSchema,
   retryThrottlingSchema,
+  type CallAttemptLimits,
   type RetryThrottling,
 } from "./method-config.js";
 
@@ -95,6 +96,8 @@ export function parseServiceConfig(
   input: string | ServiceConfig | undefined,
   balancers: Registry<BalancerBuilder>,
   defaultPolicy = "pick_first",
+  /** What the channel allows of retry and hedging policies: their attempts are capped, or they are dropped. */
+  limits: CallAttemptLimits = {},
 ): ParsedServiceConfig {
   let json: unknown = input ?? {};
   if (typeof input === "string") {
@@ -113,7 +116,7 @@ export function parseServiceConfig(
   const healthCheckServiceName = sc.healthCheckConfig?.serviceName;
   let methods = MethodConfigTable.empty;
   try {
-    methods = MethodConfigTable.from(sc.methodConfig ?? []);
+    methods = MethodConfigTable.from(sc.methodConfig ?? [], limits);
   } catch (e) {
     throw new Error(`invalid service config: ${(e as Error).message}`);
   }

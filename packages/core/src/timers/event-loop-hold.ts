@@ -28,6 +28,13 @@ export class EventLoopHold {
     if (--this.count === 0) this.handle?.unref();
   }
 
+  /** Drops the (unref'd) handle while nothing is pending, so an idle channel keeps no timer; the next call makes a new one. */
+  sleep(): void {
+    if (this.count > 0 || this.handle === undefined) return;
+    clearInterval(this.handle);
+    this.handle = undefined;
+  }
+
   /** The channel closed: nothing holds the process on its behalf any more. */
   close(): void {
     this.closed = true;
