@@ -33,6 +33,7 @@ export { getOrBuildProducer, type ProducerBuilder, type ProducerContext, type Pr
 // Server: servers, the handler's context and server interceptors
 export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server/server.js";
 export type { HandlerContext } from "./server/handler-context.js";
+export type { ServerTap, TapInfo } from "./server/server-tap.js";
 export type {
   ServerInterceptor,
   ServerHandlerFn,

@@ -215,7 +215,8 @@ class HealthCheckedProbe implements Balancer {
 registerBalancer({ name: "test_health_checked", build: (cc) => new HealthCheckedProbe(cc) });
 
 describe("disableHealthCheck", () => {
-  const config: ServiceConfig = { loadBalancingConfig: [{ test_health_checked: {} }], healthCheckConfig: { serviceName: "" } } as ServiceConfig;
+  // JSON text: the test's policy is registered here, not declared in BalancerConfigMap.
+  const config = JSON.stringify({ loadBalancingConfig: [{ test_health_checked: {} }], healthCheckConfig: { serviceName: "" } });
 
   it("sends calls to a backend its health check calls unhealthy when set", async () => {
     let checks = 0;

@@ -5,7 +5,7 @@
  * out-of-band ORCA listener.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectivityState,
@@ -26,6 +26,7 @@ import {
   type PickDoneInfo,
   type ProducerBuilder,
   type Server,
+  type ServiceImpl,
   type Subchannel,
 } from "../src/index.js";
 import {
@@ -101,7 +102,7 @@ const transport = createInMemoryTransport();
 let nextName = 1;
 
 /** A server with EchoService whose Echo sets the trailer `report` gives it (if any), and `orca` as OpenRcaService. */
-async function start(opts: { trailer?: (message: string) => Uint8Array | undefined; orca?: Parameters<Server["addService"]>[1] } = {}) {
+async function start(opts: { trailer?: (message: string) => Uint8Array | undefined; orca?: ServiceImpl<typeof OpenRcaService> } = {}) {
   const server = createServer({ transport });
   const echo = echoImpl();
   server.addService(EchoService, {
@@ -113,7 +114,7 @@ async function start(opts: { trailer?: (message: string) => Uint8Array | undefin
       return { message: req.message, payload: req.payload };
     },
   });
-  if (opts.orca !== undefined) server.addService(OpenRcaService, opts.orca as never);
+  if (opts.orca !== undefined) server.addService(OpenRcaService, opts.orca);
   const { address } = await server.listen(`orca-${nextName++}`);
   const channel = createChannel(address, { transport, defaultServiceConfig: JSON.stringify({ loadBalancingConfig: [{ test_probe: {} }] }) });
   open.servers.push(server);
@@ -121,7 +122,7 @@ async function start(opts: { trailer?: (message: string) => Uint8Array | undefin
   return { server, channel, client: createClient(EchoService, channel) };
 }
 
-const report = (init: Partial<OrcaLoadReport>) => create(OrcaLoadReportSchema, init);
+const report = (init: MessageInitShape<typeof OrcaLoadReportSchema>) => create(OrcaLoadReportSchema, init);
 
 describe("PickDoneInfo.loadReport", () => {
   it("is the backend's endpoint-load-metrics-bin report, parsed, on OK and error ends", async () => {
@@ -265,9 +266,9 @@ describe("producers", () => {
 });
 
 /** An OpenRcaService that sends `reports` one per requested interval and logs each request. */
-function orcaService(reports: OrcaLoadReport[], log: { requests: OrcaLoadReportRequest[]; ended: number }) {
+function orcaService(reports: OrcaLoadReport[], log: { requests: OrcaLoadReportRequest[]; ended: number }): ServiceImpl<typeof OpenRcaService> {
   return {
-    async *streamCoreMetrics(req: OrcaLoadReportRequest, ctx: { signal: AbortSignal }) {
+    async *streamCoreMetrics(req, ctx) {
       log.requests.push(req);
       try {
         const ms = Number(req.reportInterval?.seconds ?? 0n) * 1000 + (req.reportInterval?.nanos ?? 0) / 1e6;

@@ -33,7 +33,7 @@ import { innermostSubchannel } from "../balancer/subchannel-wrapper.js";
 import { missingResolverError, parseTarget, type Target } from "../resolver/target.js";
 import { parseServiceConfig, type BalancerPolicyName, type ParsedServiceConfig, type ServiceConfig } from "../config/service-config.js";
 import type { CallAttemptLimits } from "../config/method-config.js";
-import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
+import type { ClientTransport, Dialer, Http2Settings, TransportBuilder } from "../transport/transport.js";
 
 export interface ChannelOptions {
   /** The transport: a builder (`h2Transport()`), a registered name, or the first registered. */
@@ -95,6 +95,12 @@ export interface ChannelOptions {
   disableServiceConfig?: boolean;
   /** Turn client-side health checking off for this channel, whatever the service config's healthCheckConfig says. */
   disableHealthCheck?: boolean;
+  /**
+   * Makes every connection's socket instead of the transport's own connect (grpc-go's
+   * WithContextDialer): it gets each address the resolver found and returns a connected
+   * socket, on which the channel's credentials then run their handshake.
+   */
+  dialer?: Dialer;
 }
 
 /** The idle timeout of a channel that sets none, as grpc-go's: 30 minutes. */
@@ -350,6 +356,7 @@ export class Channel implements ClientConnection {
     createSubchannel: (addresses, options) => {
       const sc = new SubchannelImpl(addresses, {
         transport: this.transport,
+        dialer: this.options.dialer,
         credentials: this.credentials,
         authority: this.authority,
         settings: this.options.settings,

@@ -14,12 +14,14 @@ import { GrpcError } from "../status/grpc-error.js";
 import { trace } from "../observability/logging.js";
 import { LongTimer } from "../timers/long-timer.js";
 import type { Address } from "../resolver/resolver.js";
-import type { ClientTransport, Http2Settings, TransportBuilder } from "../transport/transport.js";
+import type { ClientTransport, Dialer, Http2Settings, TransportBuilder } from "../transport/transport.js";
 import type { ClientConnection } from "./client-call.js";
 import { ProducerSet, producersKey, type ProducerBuilder, type ProducerHandle } from "./producer.js";
 
 export interface SubchannelOptions {
   transport: TransportBuilder;
+  /** The channel's dialer, handed to the transport for every connection. */
+  dialer?: Dialer;
   credentials: ChannelCredentials;
   authority: string;
   settings?: Http2Settings;
@@ -132,6 +134,7 @@ export class SubchannelImpl implements Subchannel {
           credentials: this.opts.credentials,
           settings: this.opts.settings,
           connectTimeoutMs: this.backoff.connectTimeoutMs(),
+          dialer: this.opts.dialer,
           onGoaway: () => this.onTransportGone(transport),
           onClose: () => this.onTransportGone(transport),
         });

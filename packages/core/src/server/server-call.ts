@@ -98,7 +98,10 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     private readonly requestCompressor: Compressor | undefined,
     /** The budgets a compressed request message is inflated within: its connection's, then the server's. */
     private readonly inflateBudgets: readonly InflateBudget[] = [],
+    /** The request metadata, when the server decoded it already (for its taps). */
+    metadata?: Metadata,
   ) {
+    this._metadata = metadata;
     this.path = registered.path;
     this.method = registered.method;
     this.decoder = new EnvelopeDecoder(host.maxReceiveMessageBytes, this.onFrame);

@@ -18,6 +18,9 @@ import { H, firstHeader, writeStatus } from "../wire/protocol.js";
 import { codecRegistry, compressorsWith, resolveTransport } from "../registries.js";
 import type { Registry } from "../registry/registry.js";
 import { ServerCall, type RegisteredMethod, type ServerCallHost } from "./server-call.js";
+import { runTaps, type ServerTap } from "./server-tap.js";
+import { headersToMetadata } from "../wire/metadata-headers.js";
+import type { Metadata } from "../metadata/metadata.js";
 import type { ServerHandlerFn, ServerInterceptor } from "./server-interceptor.js";
 import type { Http2Headers, Http2Settings, ServerConnection, ServerTransportStream, TransportBuilder, TransportListener } from "../transport/transport.js";
 
@@ -53,6 +56,11 @@ export interface ServerOptions {
   compressors?: Compressor[];
   /** Told about every call: its messages' sizes and how it ended. */
   statsHandlers?: StatsHandler[];
+  /**
+   * Checks run in order when a stream's headers arrive, before the call is set up; the
+   * first that throws refuses the call with a trailers-only status (see {@link ServerTap}).
+   */
+  taps?: ServerTap[];
 }
 
 export class Server implements ServerCallHost {
@@ -62,6 +70,7 @@ export class Server implements ServerCallHost {
   readonly maxSendMessageBytes: number;
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
   readonly statsHandlers: readonly StatsHandler[] | undefined;
+  private readonly taps: readonly ServerTap[] | undefined;
   /** This server's channelz record, when channelz was enabled by the time it was created or started listening. */
   channelz: ChannelzServer | undefined;
 
@@ -86,6 +95,7 @@ export class Server implements ServerCallHost {
     this.acceptEncoding = this.compressors.names().join(",");
     this.channelz = channelzRegistry()?.addServer();
     this.statsHandlers = options.statsHandlers !== undefined && options.statsHandlers.length > 0 ? options.statsHandlers : undefined;
+    this.taps = options.taps !== undefined && options.taps.length > 0 ? [...options.taps] : undefined;
     const interceptors = options.interceptors ?? [];
     this.intercept =
       interceptors.length === 0
@@ -250,6 +260,16 @@ export class Server implements ServerCallHost {
       return;
     }
     const path = firstHeader(headers, H.path) ?? "";
+    // Taps see every call, known method or not, before anything is spent on it.
+    let metadata: Metadata | undefined;
+    if (this.taps !== undefined) {
+      metadata = headersToMetadata(headers);
+      const refusal = runTaps(this.taps, { path, metadata, peer: stream.peer });
+      if (refusal !== undefined) {
+        reject(stream, ct, refusal);
+        return;
+      }
+    }
     const registered = this.methods.get(path);
     if (registered === undefined) {
       reject(stream, ct, unimplemented(path, this.serviceMap));
@@ -281,7 +301,7 @@ export class Server implements ServerCallHost {
       }
     }
     const budgets = requestCompressor === undefined ? undefined : this.inflateBudgetsFor(stream.connection);
-    const call = new ServerCall(this, stream, registered, codec, ct, deadline, requestCompressor, budgets);
+    const call = new ServerCall(this, stream, registered, codec, ct, deadline, requestCompressor, budgets, metadata);
     this.calls.add(call);
     call.start();
   }
@@ -290,7 +310,8 @@ export class Server implements ServerCallHost {
 /** Answers a stream with a trailers-only status. */
 function reject(stream: ServerTransportStream, contentType: string, error: GrpcError, extra?: Http2Headers): void {
   const h: Http2Headers = { [H.status]: 200, [H.contentType]: contentType, ...extra };
-  writeStatus(h, error, undefined);
+  // A refusing tap's error may carry trailing metadata for the client.
+  writeStatus(h, error, error.metadata);
   stream.sendHeaders(h, true);
 }
 

@@ -38,8 +38,8 @@ export interface DialedSocket<S extends NetSocket, T> {
 export type StartConnection<S extends NetSocket, T> = (dialed: DialedSocket<S, T>) => (() => void) | void;
 
 /**
- * Connects to `address` with `connect` (node's `net.connect`), then runs `start` on the
- * handshaken socket. The returned promise resolves with what `start` passes to `ready`
+ * Connects to `address` with `connect` (node's `net.connect`), or with the channel's
+ * `dialer` when the options carry one, then runs `start` on the handshaken socket. The returned promise resolves with what `start` passes to `ready`
  * (the transport's `ClientTransport`), or rejects with an Error whose message names no
  * address (core's subchannel puts "failed to connect to <address>:" before it, and
  * node's socket errors already name the address they failed on) and whose `cause` is
@@ -62,12 +62,15 @@ export async function dialTransport<S extends NetSocket, T>(
     let secured: Duplex | undefined;
     let undo: (() => void) | void;
     let failed = false;
+    /** Aborts the application's dialer, when one is dialing. */
+    let dialAbort: AbortController | undefined;
 
     const fail = (cause: unknown, message = cause instanceof Error ? cause.message : String(cause)) => {
       if (settled) return;
       settled = true;
       failed = true;
       if (timer !== undefined) clearTimeout(timer);
+      dialAbort?.abort(new Error(message));
       undo?.();
       // A wrapper (TLS) goes before the socket under it: node can crash reading a TLS
       // socket whose raw socket was destroyed first.
@@ -84,17 +87,7 @@ export async function dialTransport<S extends NetSocket, T>(
       }, ms);
     }
 
-    try {
-      raw = connect("path" in target ? { path: target.path } : { host: target.host || "localhost", port: target.port, noDelay: true });
-    } catch (e) {
-      fail(e);
-      return;
-    }
-    const socket = raw;
-    // Stays for the socket's life: before the connection exists it fails the connect;
-    // after, the connection sees the error too and reports it.
-    socket.on("error", (e: Error) => fail(e));
-    socket.once("connect", () => {
+    const onConnected = (socket: S) => {
       if (settled) return;
       const peerAddress =
         "path" in target ? formatUnixPath(target.path) : formatHostPort(socket.remoteAddress ?? target.host, socket.remotePort ?? target.port);
@@ -155,6 +148,44 @@ export async function dialTransport<S extends NetSocket, T>(
           fail(e);
         },
       );
-    });
+    };
+
+    const dialer = options.dialer;
+    if (dialer !== undefined) {
+      // The application's dialer makes the socket; its signal aborts when the connect fails or times out.
+      dialAbort = new AbortController();
+      let dialing: Promise<NetSocket>;
+      try {
+        dialing = dialer(address, { signal: dialAbort.signal });
+      } catch (e) {
+        fail(e, `the dialer failed: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      dialing.then(
+        (socket) => {
+          if (settled) {
+            socket.destroy();
+            return;
+          }
+          raw = socket as S;
+          socket.on("error", (e: Error) => fail(e));
+          onConnected(socket as S);
+        },
+        (e: unknown) => fail(e, `the dialer failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      return;
+    }
+
+    try {
+      raw = connect("path" in target ? { path: target.path } : { host: target.host || "localhost", port: target.port, noDelay: true });
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    const socket = raw;
+    // Stays for the socket's life: before the connection exists it fails the connect;
+    // after, the connection sees the error too and reports it.
+    socket.on("error", (e: Error) => fail(e));
+    socket.once("connect", () => onConnected(socket));
   });
 }

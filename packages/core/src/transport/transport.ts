@@ -5,6 +5,7 @@
  * HTTP/2, transport-http2 on node:http2, the in-memory transport without sockets, and
  * other packages may add their own.
  */
+import type { NetSocket } from "./socket-types.js";
 import type { Duplex } from "node:stream";
 import type { ChannelCredentials, ServerCredentials, AuthInfo } from "../credentials/credentials.js";
 import type { Http2Headers } from "../wire/http2.js";
@@ -103,6 +104,18 @@ export interface ClientTransport {
   ping(): Promise<number>;
 }
 
+/**
+ * Makes a connected socket for a transport address, instead of the transport's own
+ * `net.connect` (grpc-go's WithContextDialer): a test counts connections or adds
+ * latency, an application dials through a tunnel or an in-process pipe. `address` is a
+ * transport address as the resolver gave it ("10.0.0.1:443", "[::1]:50051",
+ * "unix:/path"). The promise resolves with a socket that is connected (a `net.Socket`,
+ * a `tls.TLSSocket` is not wanted: the channel's credentials run their handshake on
+ * it); `signal` aborts when the connect times out or is no longer wanted, and a socket
+ * that arrives after that is destroyed.
+ */
+export type Dialer = (address: string, options: { readonly signal: AbortSignal }) => Promise<NetSocket>;
+
 export interface ClientTransportOptions {
   /** The :authority of requests and the server name for secure credentials. */
   authority: string;
@@ -110,6 +123,8 @@ export interface ClientTransportOptions {
   settings?: Http2Settings;
   /** Milliseconds to wait for the connection (and handshake) to be ready. */
   connectTimeoutMs?: number;
+  /** Makes the connected socket instead of the transport's own connect (the channel's `dialer`). */
+  dialer?: Dialer;
   /** The server sent GOAWAY: no new streams should go to this transport. */
   onGoaway(errorCode: number): void;
   /** The connection is closed (after GOAWAY drain, error or destroy). Called once. */
