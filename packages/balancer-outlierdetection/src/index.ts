@@ -15,7 +15,6 @@ export {
 } from "./outlier-detection.js";
 export {
   outlierDetectionConfigSchema,
-  ejectionEnabled,
   DEFAULT_INTERVAL_MS,
   DEFAULT_BASE_EJECTION_TIME_MS,
   DEFAULT_MAX_EJECTION_TIME_MS,
@@ -25,8 +24,6 @@ export {
   type SuccessRateEjectionConfig,
   type FailurePercentageEjectionConfig,
 } from "./outlier-detection-config.js";
-export { OutlierDetectionSubchannel } from "./outlier-detection-subchannel.js";
-export { OutlierDetectionPicker } from "./outlier-detection-picker.js";
 
 declare module "@grpckit/core" {
   interface BalancerConfigMap {

@@ -27,8 +27,8 @@ import {
   type FakeSubchannel,
 } from "@grpckit/core/testing";
 import { registerRoundRobin } from "@grpckit/balancer-roundrobin";
+import { OutlierDetectionSubchannel } from "../src/outlier-detection-subchannel.js";
 import {
-  OutlierDetectionSubchannel,
   createOutlierDetectionBuilder,
   outlierDetectionBalancer,
   registerOutlierDetection,
