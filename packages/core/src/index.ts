@@ -181,7 +181,20 @@ export {
 } from "./observability/logging.js";
 
 // The stats hook (grpc-go's stats.Handler), used by @grpckit/opentelemetry
-export type { StatsHandler, CallStats, CallStatsInfo, CallEndInfo } from "./observability/stats.js";
+export type {
+  StatsHandler,
+  CallTagInfo,
+  CallStatsEvent,
+  BeginEvent,
+  HeaderEvent,
+  PayloadEvent,
+  HalfCloseEvent,
+  TrailerEvent,
+  EndEvent,
+  CallEndEvent,
+  ConnectionTagInfo,
+  ConnectionStatsEvent,
+} from "./observability/stats.js";
 
 // Plug-in metrics (gRFC A79): instruments registered once per process, recorded through a channel's recorder
 export {

@@ -9,6 +9,7 @@ import {
   pickFirstBalancer,
   registerBalancer,
   type BalancerBuilder,
+  type CallStatsEvent,
   type Channel,
   type ChannelOptions,
   type ClientTransport,
@@ -116,6 +117,28 @@ describe("transparent retry of refused streams", () => {
     const { client } = await start(1);
     const res = await client.collect([{ message: "a" }, { message: "b" }]);
     expect(res.message).toBe("a,b");
+  });
+
+  it("tells stats handlers the refused attempt's end and the transparent retry's begin", async () => {
+    const events: CallStatsEvent[] = [];
+    const { client } = await start(1, { statsHandlers: [{ handleCall: (_tag, e) => void events.push(e) }] });
+    expect((await client.echo({ message: "a" })).message).toBe("a");
+    expect(events.filter((e) => e.type === "begin")).toMatchObject([
+      { attempt: 0, transparentRetry: false },
+      { attempt: 1, transparentRetry: true },
+    ]);
+    expect(events.filter((e) => e.type === "end")).toMatchObject([
+      { attempt: 0, code: Code.UNAVAILABLE, statusExchanged: false },
+      { attempt: 1, code: Code.OK, statusExchanged: true },
+    ]);
+    // The refused stream's headers and message count for its attempt, and again for the retry.
+    expect(events.flatMap((e) => (e.type === "outHeader" || e.type === "outPayload" ? [`${e.type}${e.attempt}`] : []))).toEqual([
+      "outHeader0",
+      "outPayload0",
+      "outHeader1",
+      "outPayload1",
+    ]);
+    expect(events.filter((e) => e.type === "callEnd")).toMatchObject([{ code: Code.OK, attempts: 2 }]);
   });
 
   it("retries only once: a second refusal fails the call UNAVAILABLE, saying the server did not process it", async () => {

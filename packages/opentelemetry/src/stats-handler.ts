@@ -3,7 +3,7 @@
  * StatsHandler serves channels and servers alike, telling them apart by `info.side`.
  */
 import type { Attributes, MeterProvider } from "@opentelemetry/api";
-import { codeName, type CallEndInfo, type CallStats, type CallStatsInfo, type Code, type StatsHandler } from "@grpckit/core";
+import { codeName, type CallStatsEvent, type CallTagInfo, type Code, type StatsHandler } from "@grpckit/core";
 import { clientInstruments, serverInstruments, type ClientInstruments, type ServerInstruments } from "./instruments.js";
 import { PluginMetrics, type PluginMetricsOptions } from "./plugin-metrics.js";
 
@@ -48,9 +48,10 @@ class MethodAttributes {
  * A stats handler recording gRFC A66's client and server metrics. Give the same handler
  * to channels (`statsHandlers` in ChannelOptions) and servers (in ServerOptions).
  *
- * Core reports stats per call, with a notice for each extra attempt of a retried or
- * hedged call: `grpc.client.attempt.started` counts every attempt, while the attempt
- * duration and size histograms get one record per call, for its last attempt.
+ * Every attempt of a retried or hedged call is measured on its own, as gRFC A66 asks:
+ * `grpc.client.attempt.started`, the attempt duration and the attempt size histograms
+ * count each attempt (with that attempt's status), `grpc.client.call.duration` the call
+ * once (with the status its caller sees).
  *
  * A channel's balancers record the metrics they registered in @grpckit/core (gRFC A79)
  * through the same handler: those on by default are exported, plus those named in
@@ -102,9 +103,12 @@ export function openTelemetryStatsHandler(options: OpenTelemetryStatsOptions): S
   };
 
   return {
-    callStarted(info: CallStatsInfo): CallStats {
+    tagCall(info: CallTagInfo): CallRecorder {
       if (info.side === "client") return new ClientCallRecorder(client, clientAttributesOf(info.target ?? "", info.method));
       return new ServerCallRecorder(server, serverAttributesOf(info.method));
+    },
+    handleCall(recorder: CallRecorder, event: CallStatsEvent): void {
+      recorder.handle(event);
     },
     metricsRecorder(target: string) {
       return pluginMetrics.recorderFor(targetAttribute === undefined ? target : targetAttribute(target));
@@ -112,49 +116,65 @@ export function openTelemetryStatsHandler(options: OpenTelemetryStatsOptions): S
   };
 }
 
-/** One client call's measurements: the call as a whole and its latest attempt. */
-class ClientCallRecorder implements CallStats {
+/** What the handler tags a call with: the recorder of its measurements. */
+interface CallRecorder {
+  handle(event: CallStatsEvent): void;
+}
+
+/** One attempt's measurements. */
+interface AttemptMeasures {
+  readonly start: number;
+  sent: number;
+  received: number;
+}
+
+/** One client call's measurements: the call as a whole and each of its attempts (hedges run side by side). */
+class ClientCallRecorder implements CallRecorder {
   private readonly start = performance.now();
-  private attemptStart: number;
-  private sent = 0;
-  private received = 0;
+  /** Attempts begun and not yet ended, by number. */
+  private readonly attempts = new Map<number, AttemptMeasures>();
 
   constructor(
     private readonly instruments: ClientInstruments,
     private readonly attributes: MethodAttributes,
-  ) {
-    this.attemptStart = this.start;
-    instruments.attemptStarted.add(1, attributes.base);
-  }
+  ) {}
 
-  messageSent(bytes: number): void {
-    this.sent += bytes;
-  }
-
-  messageReceived(bytes: number): void {
-    this.received += bytes;
-  }
-
-  attemptStarted(): void {
-    this.attemptStart = performance.now();
-    this.sent = 0;
-    this.received = 0;
-    this.instruments.attemptStarted.add(1, this.attributes.base);
-  }
-
-  callEnded(info: CallEndInfo): void {
-    const now = performance.now();
-    const attrs = this.attributes.withStatus(info.code);
-    const i = this.instruments;
-    i.attemptDuration.record((now - this.attemptStart) / 1000, attrs);
-    i.attemptSentSize.record(this.sent, attrs);
-    i.attemptRcvdSize.record(this.received, attrs);
-    i.callDuration.record((now - this.start) / 1000, attrs);
+  handle(event: CallStatsEvent): void {
+    switch (event.type) {
+      case "begin":
+        this.attempts.set(event.attempt, { start: performance.now(), sent: 0, received: 0 });
+        this.instruments.attemptStarted.add(1, this.attributes.base);
+        return;
+      case "outPayload": {
+        const a = this.attempts.get(event.attempt);
+        if (a !== undefined) a.sent += event.compressedLength;
+        return;
+      }
+      case "inPayload": {
+        const a = this.attempts.get(event.attempt);
+        if (a !== undefined) a.received += event.compressedLength;
+        return;
+      }
+      case "end": {
+        const a = this.attempts.get(event.attempt);
+        if (a === undefined) return;
+        this.attempts.delete(event.attempt);
+        const attrs = this.attributes.withStatus(event.code);
+        const i = this.instruments;
+        i.attemptDuration.record((performance.now() - a.start) / 1000, attrs);
+        i.attemptSentSize.record(a.sent, attrs);
+        i.attemptRcvdSize.record(a.received, attrs);
+        return;
+      }
+      case "callEnd":
+        this.instruments.callDuration.record((performance.now() - this.start) / 1000, this.attributes.withStatus(event.code));
+        return;
+    }
   }
 }
 
 /** One server call's measurements. */
-class ServerCallRecorder implements CallStats {
+class ServerCallRecorder implements CallRecorder {
   private readonly start = performance.now();
   private sent = 0;
   private received = 0;
@@ -166,19 +186,22 @@ class ServerCallRecorder implements CallStats {
     instruments.callStarted.add(1, attributes.base);
   }
 
-  messageSent(bytes: number): void {
-    this.sent += bytes;
-  }
-
-  messageReceived(bytes: number): void {
-    this.received += bytes;
-  }
-
-  callEnded(info: CallEndInfo): void {
-    const attrs = this.attributes.withStatus(info.code);
-    const i = this.instruments;
-    i.callDuration.record((performance.now() - this.start) / 1000, attrs);
-    i.callSentSize.record(this.sent, attrs);
-    i.callRcvdSize.record(this.received, attrs);
+  handle(event: CallStatsEvent): void {
+    switch (event.type) {
+      case "outPayload":
+        this.sent += event.compressedLength;
+        return;
+      case "inPayload":
+        this.received += event.compressedLength;
+        return;
+      case "end": {
+        const attrs = this.attributes.withStatus(event.code);
+        const i = this.instruments;
+        i.callDuration.record((performance.now() - this.start) / 1000, attrs);
+        i.callSentSize.record(this.sent, attrs);
+        i.callRcvdSize.record(this.received, attrs);
+        return;
+      }
+    }
   }
 }

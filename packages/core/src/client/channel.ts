@@ -75,7 +75,7 @@ export interface ChannelOptions {
   resolvers?: ResolverBuilder[];
   /** Compressors for this channel only, in addition to the process-wide ones. */
   compressors?: Compressor[];
-  /** Told about every call of this channel: its messages' sizes and how it ended. */
+  /** Told about every call of this channel (each attempt, its headers, messages, trailers and end) and every connection. */
   statsHandlers?: StatsHandler[];
   /** Bytes of request messages all retried calls together may hold for replay (gRFC A6). Default 16 MiB. */
   retryBufferBytes?: number;
@@ -363,6 +363,7 @@ export class Channel implements ClientConnection {
         backoff: this.options.backoff,
         channelz: this.channelz === undefined ? undefined : channelzRegistry()?.addSubchannel(this.channelz, addresses.map((a) => a.addr).join(",")),
         connectionFor: (transport) => this.connectionOver(transport),
+        statsHandlers: this.statsHandlers,
       });
       this.subchannels.add(sc);
       sc.watch((s) => {

@@ -30,6 +30,7 @@ import type { Interceptor } from "./interceptor.js";
 import type { MethodConfig } from "../config/method-config.js";
 import type { ChannelRetryState } from "../config/retry-state.js";
 import type { CallStats, StatsHandler } from "../observability/stats.js";
+import { encodeStatusDetails } from "../status/status-details.js";
 import { channelzRegistry, type ChannelzChannel, type ChannelzSocket } from "../channelz/channelz.js";
 import { isTracerEnabled, trace } from "../observability/logging.js";
 import { LongTimer } from "../timers/long-timer.js";
@@ -113,10 +114,19 @@ export interface ClientCallOptions {
   methodConfig: MethodConfig | undefined;
   /** Attempts of this call made before this one (a retry or hedge), sent as grpc-previous-rpc-attempts. */
   previousAttempts?: number;
-  /** Records the call's messages (and its end, unless `statsEndedByOwner`). */
+  /** The call's stats handlers: they hear this attempt's events (and the call's end, unless `statsEndedByOwner`). */
   stats?: CallStats;
   /** A retrying call reports the end of the whole call itself. */
   statsEndedByOwner?: boolean;
+  /** This attempt is a hedge, started beside the call's first (told to stats handlers). */
+  hedge?: boolean;
+}
+
+/** A request message as stats handlers hear of it once its frame goes out. */
+interface SentPayload {
+  readonly message: unknown;
+  readonly plain: Uint8Array | MessagePieces;
+  readonly compressedLength: number;
 }
 
 /** One client call as the typed client drives it: a single attempt, or a retried one. */
@@ -182,6 +192,13 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private czSocket: ChannelzSocket | undefined;
   /** The server's status arrived (the stream ended with END_STREAM, not a reset). */
   private statusReceived = false;
+  /** This attempt's number for stats handlers, when they listen. */
+  private statsAttempt = 0;
+  /** The messages of frames not yet written (or held for a transparent retry), for stats handlers. */
+  private framePayloads: WeakMap<Uint8Array[], SentPayload> | undefined;
+  /** The stream's peer and our end's address, for stats handlers. */
+  private peerAddress = "";
+  private localAddress: string | undefined;
 
   constructor(
     private readonly host: CallHost,
@@ -195,6 +212,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
 
   start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void {
     this.listener = listener;
+    if (this.opts.stats !== undefined) this.beginAttempt(this.opts.stats, false);
     this.host.pendingCalls?.acquire();
     const cz = this.host.channelz;
     if (cz !== undefined) {
@@ -319,6 +337,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     this.picking = false;
     if (this.czChannel !== undefined) this.recordStream(transport);
+    const stats = this.opts.stats;
+    if (stats !== undefined) this.statsRequestHeaders(stats, transport, metadata);
     const pending = this.pending;
     this.pending = undefined;
     let writable = true;
@@ -330,11 +350,50 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
         }
         this.holdUnanswered(frame);
         this.czSocket?.messageSent();
+        const sent = this.framePayloads?.get(frame);
+        if (sent !== undefined) this.statsSent(sent);
       }
     }
     if (this.halfClosePending) this.endStream();
     // Senders held while the stream was opened go on now, or at the next drain.
     if (writable) this.onDrain();
+  }
+
+  private beginAttempt(stats: CallStats, transparentRetry: boolean): void {
+    this.statsAttempt = stats.nextAttempt();
+    stats.emit({ type: "begin", attempt: this.statsAttempt, transparentRetry, hedge: this.opts.hedge === true, time: Date.now() });
+  }
+
+  private statsRequestHeaders(stats: CallStats, transport: ClientTransport, metadata: Metadata | undefined): void {
+    this.peerAddress = transport.peer.address;
+    this.localAddress = transport.localAddress;
+    const deadline = this.opts.deadline;
+    stats.emit({
+      type: "outHeader",
+      attempt: this.statsAttempt,
+      metadata: metadata ?? emptyMetadata,
+      compression: this.sendCompressor?.name,
+      method: this.path,
+      authority: this.host.authority,
+      timeoutMs: deadline === undefined ? undefined : Math.max(1, deadline - Date.now()),
+      peer: this.peerAddress,
+      localAddress: this.localAddress,
+      time: Date.now(),
+    });
+  }
+
+  /** Tells stats handlers a request message went out on this attempt's stream. */
+  private statsSent(sent: SentPayload): void {
+    const plain = sent.plain;
+    this.opts.stats?.emit({
+      type: "outPayload",
+      attempt: this.statsAttempt,
+      message: sent.message,
+      length: plain.byteLength,
+      compressedLength: sent.compressedLength,
+      data: () => contiguous(plain),
+      time: Date.now(),
+    });
   }
 
   private recordStream(transport: ClientTransport): void {
@@ -364,18 +423,18 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       const p = (this.sendTail ?? Promise.resolve())
         .then(() => compressor.compress(contiguous(data)))
         .then(
-          (c) => this.sendFrame(c, true),
+          (c) => this.sendFrame(c, true, data, message),
           (e) => this.cancel(new GrpcError(Code.INTERNAL, `failed to compress request: ${errorMessage(e)}`)),
         );
       this.trackSend(p);
       return p;
     }
     if (this.sendTail !== undefined) {
-      const p = this.sendTail.then(() => this.sendFrame(data, false));
+      const p = this.sendTail.then(() => this.sendFrame(data, false, data, message));
       this.trackSend(p);
       return p;
     }
-    return this.sendFrame(data, false);
+    return this.sendFrame(data, false, data, message);
   }
 
   /** Ends the call with RESOURCE_EXHAUSTED when `data` is above the send limit. */
@@ -397,9 +456,10 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     });
   }
 
-  private sendFrame(data: Uint8Array | MessagePieces, compressed: boolean): Promise<void> {
+  /** Frames `data` (`plain` compressed, or `plain` itself) and writes it, or holds it until the stream opens. */
+  private sendFrame(data: Uint8Array | MessagePieces, compressed: boolean, plain: Uint8Array | MessagePieces, message: unknown): Promise<void> {
     if (this.closed || this.overSendLimit(data)) return Promise.resolve();
-    this.opts.stats?.messageSent?.(data.byteLength);
+    const sent: SentPayload | undefined = this.opts.stats === undefined ? undefined : { message, plain, compressedLength: data.byteLength };
     const stream = this.stream;
     let written: boolean;
     if (stream !== undefined && this.headersSeen) {
@@ -407,9 +467,12 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.czSocket?.messageSent();
       this.attemptBytesSent += envelopeBytes + data.byteLength;
       written = writeMessageFrame(stream, data, compressed);
+      if (sent !== undefined) this.statsSent(sent);
     } else {
       // A large message goes out as it is, after its header: no copy of it.
       const frame = frameChunks(data, compressed);
+      // Kept with the frame: it is told when the frame is written, again if a transparent retry rewrites it.
+      if (sent !== undefined) (this.framePayloads ??= new WeakMap()).set(frame, sent);
       if (stream === undefined) {
         // Hold the sender until the stream exists, so at most one message waits here.
         (this.pending ??= []).push(frame);
@@ -422,6 +485,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
         written = stream.write(chunk);
         this.attemptBytesSent += chunk.byteLength;
       }
+      if (sent !== undefined) this.statsSent(sent);
     }
     if (written) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
@@ -447,7 +511,6 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     if (this.overSendLimit(data)) return;
     this.czSocket?.messageSent();
-    this.opts.stats?.messageSent?.(data.byteLength);
     this.endWritten = true;
     const frame = frameChunks(data, false);
     this.attemptBytesSent += envelopeBytes + data.byteLength;
@@ -455,11 +518,22 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     const last = frame.length - 1;
     for (let i = 0; i < last; i++) stream.write(frame[i]);
     stream.end(frame[last]);
+    if (this.opts.stats !== undefined) {
+      const sent = { message, plain: data, compressedLength: data.byteLength };
+      (this.framePayloads ??= new WeakMap()).set(frame, sent);
+      this.statsSent(sent);
+      this.statsHalfClose();
+    }
   }
 
   private endStream(): void {
     this.endWritten = true;
     this.stream!.end();
+    if (this.opts.stats !== undefined) this.statsHalfClose();
+  }
+
+  private statsHalfClose(): void {
+    this.opts.stats?.emit({ type: "halfClose", attempt: this.statsAttempt, time: Date.now() });
   }
 
   /** Holds a frame written before response headers, up to a limit, for a transparent retry. */
@@ -548,7 +622,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     this.headersSeen = true;
     this.unanswered = undefined;
-    if (this.listener.onHeader === undefined) return;
+    const stats = this.opts.stats;
+    if (this.listener.onHeader === undefined && stats === undefined) return;
     let md: Metadata;
     try {
       md = headersToMetadata(headers);
@@ -556,7 +631,16 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.cancel(GrpcError.from(e, Code.INTERNAL));
       return;
     }
-    this.listener.onHeader(md);
+    stats?.emit({
+      type: "inHeader",
+      attempt: this.statsAttempt,
+      metadata: md,
+      compression: this.decompressor?.name,
+      peer: this.peerAddress,
+      localAddress: this.localAddress,
+      time: Date.now(),
+    });
+    this.listener.onHeader?.(md);
   }
 
   onData(chunk: Uint8Array): void {
@@ -569,7 +653,6 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   }
 
   private readonly onFrame = (data: Uint8Array, compressed: boolean): void => {
-    this.opts.stats?.messageReceived?.(data.byteLength);
     this.attemptBytesReceived += envelopeBytes + data.byteLength;
     if (compressed) {
       const d = this.decompressor;
@@ -580,22 +663,32 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.steps.add(() =>
         inflateWithin(clientInflateBudgets(), d, data, max, () => this.closed).then(
           (plain) => {
-            if (plain !== undefined) this.deliver(plain, true);
+            if (plain !== undefined) this.deliver(plain, true, data.byteLength);
           },
           (e) => this.cancel(GrpcError.from(e, Code.INTERNAL)),
         ),
       );
       return;
     }
-    this.steps.run(() => this.deliver(data, false));
+    this.steps.run(() => this.deliver(data, false, data.byteLength));
   };
 
-  private deliver(data: Uint8Array, compressed: boolean): void {
+  /** `wireLength`: the message's size as it came, compressed when it was. */
+  private deliver(data: Uint8Array, compressed: boolean, wireLength: number): void {
     if (this.closed) return;
     const msg = this.decode(data);
     if (msg === undefined) return;
     if (compressed) markReceivedCompressed(msg);
     this.czSocket?.messageReceived();
+    this.opts.stats?.emit({
+      type: "inPayload",
+      attempt: this.statsAttempt,
+      message: msg,
+      length: data.byteLength,
+      compressedLength: wireLength,
+      data: () => data,
+      time: Date.now(),
+    });
     this.listener.onMessage(msg);
   }
 
@@ -627,6 +720,20 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
     this.trailer = status.trailer;
     this.statusReceived = true;
+    const stats = this.opts.stats;
+    if (stats !== undefined) {
+      const e = status.error;
+      stats.emit({
+        type: "inTrailer",
+        attempt: this.statsAttempt,
+        code: e?.code ?? Code.OK,
+        error: e,
+        metadata: status.trailer,
+        statusDetails: e !== undefined && e.details.length > 0 ? encodeStatusDetails(e.code, e.rawMessage, e.details) : undefined,
+        peer: this.peerAddress,
+        time: Date.now(),
+      });
+    }
     const settle = () => this.finish(error, status.trailer);
     this.steps.run(settle);
   }
@@ -661,6 +768,12 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.transparentRetryDone = true;
     this.unanswered = undefined;
     this.stream = undefined;
+    const stats = this.opts.stats;
+    if (stats !== undefined) {
+      const refused = new GrpcError(Code.UNAVAILABLE, "the server refused the stream before its application saw it; sent again");
+      stats.emit({ type: "end", attempt: this.statsAttempt, code: refused.code, error: refused, statusExchanged: false, time: Date.now() });
+      this.beginAttempt(stats, true);
+    }
     this.pending = held;
     this.halfClosePending = this.endWritten;
     this.endWritten = false;
@@ -678,8 +791,11 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     this.onDrain();
     this.endPick(error, trailer);
     const stats = this.opts.stats;
-    if (stats !== undefined && this.opts.statsEndedByOwner !== true) {
-      stats.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
+    if (stats !== undefined) {
+      const code = error?.code ?? Code.OK;
+      const time = Date.now();
+      stats.emit({ type: "end", attempt: this.statsAttempt, code, error, statusExchanged: this.statusReceived, time });
+      if (this.opts.statsEndedByOwner !== true) stats.emit({ type: "callEnd", code, error, attempts: stats.attemptCount, time });
     }
     if (this.czChannel !== undefined) {
       this.czChannel.calls.callEnded(error === undefined);

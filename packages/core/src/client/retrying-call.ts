@@ -89,8 +89,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
 
   private startAttempt(): void {
     const n = this.attempts++;
-    const opts = n === 0 ? this.attemptOpts : { ...this.attemptOpts, previousAttempts: n };
-    if (n > 0) this.opts.stats?.attemptStarted?.(n);
+    const opts = n === 0 ? this.attemptOpts : { ...this.attemptOpts, previousAttempts: n, hedge: this.hedging !== undefined };
     const call = new ClientCall(this.host, this.path, this.input, this.output, opts);
     this.live.add(call);
     call.start(this.metadata, {
@@ -243,14 +242,17 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.retryTimer = this.hedgeTimer = undefined;
   }
 
-  private finish(error: GrpcError | undefined, trailer: Metadata): void {
+  /** Ends the call; `cancelling` are attempts still running, ended first so their ends come before the call's. */
+  private finish(error: GrpcError | undefined, trailer: Metadata, cancelling: readonly ClientCall<I, O>[] = []): void {
     if (this.closed) return;
     this.closed = true;
+    for (const call of cancelling) call.cancel(error);
     this.clearTimers();
     this.releaseBuffer();
     if (this.abortListener !== undefined) this.opts.signal?.removeEventListener("abort", this.abortListener);
     if (error === undefined) this.state?.throttle?.onSuccess();
-    this.opts.stats?.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
+    const stats = this.opts.stats;
+    if (stats !== undefined) stats.emit({ type: "callEnd", code: error?.code ?? Code.OK, error, attempts: stats.attemptCount, time: Date.now() });
     this.listener.onClose(error, trailer);
   }
 
@@ -310,8 +312,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     if (this.closed) return;
     const live = [...this.live];
     this.live.clear();
-    this.finish(error, new Metadata());
-    for (const call of live) call.cancel(error);
+    this.finish(error, new Metadata(), live);
   }
 
   pause(): void {

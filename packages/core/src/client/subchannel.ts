@@ -15,6 +15,7 @@ import { trace } from "../observability/logging.js";
 import { LongTimer } from "../timers/long-timer.js";
 import type { Address } from "../resolver/resolver.js";
 import type { ClientTransport, Dialer, Http2Settings, TransportBuilder } from "../transport/transport.js";
+import { startConnectionStats, type StatsHandler } from "../observability/stats.js";
 import type { ClientConnection } from "./client-call.js";
 import { ProducerSet, producersKey, type ProducerBuilder, type ProducerHandle } from "./producer.js";
 
@@ -32,6 +33,8 @@ export interface SubchannelOptions {
   onStateChange?: () => void;
   /** Calls over one of this subchannel's connections, for its producers (the health checker, ORCA's listener). */
   connectionFor?: (transport: ClientTransport) => ClientConnection;
+  /** Told when each connection begins and ends. */
+  statsHandlers?: readonly StatsHandler[] | undefined;
 }
 
 type ConnectionListener = (connection: ClientConnection | undefined) => void;
@@ -128,6 +131,7 @@ export class SubchannelImpl implements Subchannel {
     const errors: string[] = [];
     for (const address of this.addresses) {
       let transport: ClientTransport;
+      let connectionEnd: (() => void) | undefined;
       try {
         transport = await this.opts.transport.connect(address.addr, {
           authority: address.serverName ?? this.opts.authority,
@@ -136,7 +140,10 @@ export class SubchannelImpl implements Subchannel {
           connectTimeoutMs: this.backoff.connectTimeoutMs(),
           dialer: this.opts.dialer,
           onGoaway: () => this.onTransportGone(transport),
-          onClose: () => this.onTransportGone(transport),
+          onClose: () => {
+            connectionEnd?.();
+            this.onTransportGone(transport);
+          },
         });
       } catch (e) {
         errors.push(`${address.addr}: ${e instanceof Error ? e.message : String(e)}`);
@@ -148,6 +155,7 @@ export class SubchannelImpl implements Subchannel {
       }
       this._transport = transport;
       this.recordSocket(transport);
+      connectionEnd = startConnectionStats(this.opts.statsHandlers, { side: "client", peer: transport.peer.address, localAddress: transport.localAddress });
       this.backoff.reset();
       this.announceConnection();
       this.setState(ConnectivityState.READY);

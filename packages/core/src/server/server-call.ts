@@ -21,7 +21,8 @@ import { MessageQueue } from "../call/message-queue.js";
 import { StepChain } from "../call/step-chain.js";
 import { Metadata } from "../metadata/metadata.js";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata-headers.js";
-import { H, sharedResponseHeaders, writeStatus } from "../wire/protocol.js";
+import { H, firstHeader, sharedResponseHeaders, writeStatus } from "../wire/protocol.js";
+import { encodeStatusDetails } from "../status/status-details.js";
 import type { Registry } from "../registry/registry.js";
 import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";
 import { Http2ErrorCode, type Http2Headers, type Peer, type ServerStreamListener, type ServerTransportStream } from "../transport/transport.js";
@@ -49,6 +50,8 @@ export interface ServerCallHost {
   readonly statsHandlers?: readonly StatsHandler[] | undefined;
   callEnded(call: ServerCall): void;
 }
+
+const emptyMetadata = new Metadata();
 
 /** Request messages queued before the stream stops reading. */
 const requestHighWater = 16;
@@ -110,7 +113,44 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     if (host.channelz !== undefined) this.recordStart(host.channelz);
     if (host.statsHandlers !== undefined) {
       this.stats = startCallStats(host.statsHandlers, { side: "server", method: this.path, peer: stream.peer.address, startTime: Date.now() });
+      if (this.stats !== undefined) this.statsBegin(this.stats);
     }
+  }
+
+  private statsBegin(stats: CallStats): void {
+    const time = Date.now();
+    stats.emit({ type: "begin", attempt: 0, transparentRetry: false, hedge: false, time });
+    let metadata: Metadata;
+    try {
+      metadata = this.metadata;
+    } catch {
+      // Invalid metadata ends the call when the handler reads it; the headers are told without it.
+      metadata = new Metadata();
+    }
+    stats.emit({
+      type: "inHeader",
+      attempt: 0,
+      metadata,
+      compression: this.requestCompressor?.name,
+      method: this.path,
+      authority: firstHeader(this.stream.headers, H.authority),
+      timeoutMs: this.deadline === undefined ? undefined : Math.max(0, this.deadline - time),
+      peer: this.stream.peer.address,
+      localAddress: this.stream.connection?.localAddress,
+      time,
+    });
+  }
+
+  private statsOutHeader(metadata: Metadata | undefined): void {
+    this.stats?.emit({
+      type: "outHeader",
+      attempt: 0,
+      metadata: metadata ?? emptyMetadata,
+      compression: this.sendCompressor?.name,
+      peer: this.stream.peer.address,
+      localAddress: this.stream.connection?.localAddress,
+      time: Date.now(),
+    });
   }
 
   private recordStart(server: ChannelzServer): void {
@@ -120,8 +160,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.czSocket?.streamStarted();
   }
 
-  private statsEnd(error: GrpcError | undefined): void {
-    this.stats?.callEnded({ code: error?.code ?? Code.OK, error, endTime: Date.now() });
+  private statsEnd(error: GrpcError | undefined, statusSent: boolean): void {
+    this.stats?.emit({ type: "end", attempt: 0, code: error?.code ?? Code.OK, error, statusExchanged: statusSent, time: Date.now() });
   }
 
   /** `statusSent`: the stream ended with our END_STREAM rather than a reset. */
@@ -188,6 +228,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       // The common case: the same headers for every call, so one shared object the
       // transport may encode once.
       this.stream.sendHeaders(sharedResponseHeaders(this.contentType), false);
+      if (this.stats !== undefined) this.statsOutHeader(undefined);
       return;
     }
     const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
@@ -198,6 +239,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     if (this.sendCompressor !== undefined) h[H.encoding] = this.sendCompressor.name;
     if (this._responseHeader !== undefined && this._responseHeader.size > 0) metadataToHeaders(this._responseHeader, h);
     this.stream.sendHeaders(h, false);
+    if (this.stats !== undefined) this.statsOutHeader(this._responseHeader);
   }
 
   /** Starts the call: the stream's events flow in, the handler runs. */
@@ -254,7 +296,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
         inflateWithin(this.inflateBudgets, d, data, max, () => this.closed).then(
           (plain) => {
             this.inflated();
-            if (plain !== undefined) this.deliver(plain, true);
+            if (plain !== undefined) this.deliver(plain, true, data.byteLength);
           },
           (e) => {
             this.inflated();
@@ -264,14 +306,15 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       );
       return;
     }
-    this.steps.run(() => this.deliver(data, false));
+    this.steps.run(() => this.deliver(data, false, data.byteLength));
   };
 
   private inflated(): void {
     if (--this.inflationsPending < inflationBacklog) this.resumeReading(pausedByInflation);
   }
 
-  private deliver(data: Uint8Array, compressed: boolean): void {
+  /** `wireLength`: the message's size as it came, compressed when it was. */
+  private deliver(data: Uint8Array, compressed: boolean, wireLength: number): void {
     if (this.closed) return;
     let msg: MessageShape<DescMessage>;
     try {
@@ -282,7 +325,15 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     }
     if (compressed) markReceivedCompressed(msg);
     this.czSocket?.messageReceived();
-    this.stats?.messageReceived?.(data.byteLength);
+    this.stats?.emit({
+      type: "inPayload",
+      attempt: 0,
+      message: msg,
+      length: data.byteLength,
+      compressedLength: wireLength,
+      data: () => data,
+      time: Date.now(),
+    });
     this.requestCount++;
     if (this.queue !== undefined) {
       this.queue.push(msg);
@@ -300,6 +351,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.halfClosed = true;
     const finishInput = () => {
       if (this.closed) return;
+      this.stats?.emit({ type: "halfClose", attempt: 0, time: Date.now() });
       try {
         this.decoder.end();
       } catch (e) {
@@ -362,7 +414,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.closed = true;
     this.cleanup();
     if (this.host.channelz !== undefined) this.recordEnd(false, false);
-    if (this.stats !== undefined) this.statsEnd(reason);
+    if (this.stats !== undefined) this.statsEnd(reason, false);
     this.abort(reason);
   }
 
@@ -481,12 +533,13 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     }
     const c = this.sendCompressor;
     if (c !== undefined && !isMarkedUncompressed(init as object) && !isMarkedUncompressed(msg)) {
-      return c.compress(contiguous(data)).then((z) => this.writeFrame(z, true));
+      return c.compress(contiguous(data)).then((z) => this.writeFrame(z, true, data, msg));
     }
-    return this.writeFrame(data, false);
+    return this.writeFrame(data, false, data, msg);
   }
 
-  private writeFrame(data: Uint8Array | MessagePieces, compressed: boolean): Promise<void> | undefined {
+  /** Frames `data` (`plain` compressed, or `plain` itself) and writes it. */
+  private writeFrame(data: Uint8Array | MessagePieces, compressed: boolean, plain: Uint8Array | MessagePieces, message: unknown): Promise<void> | undefined {
     if (this.closed) return undefined;
     if (data.byteLength > this.host.maxSendMessageBytes) {
       throw new GrpcError(
@@ -496,9 +549,18 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     }
     this.writeHeaders();
     this.czSocket?.messageSent();
-    this.stats?.messageSent?.(data.byteLength);
     // A large message goes out as it is, after its header: no copy of it.
-    if (writeMessageFrame(this.stream, data, compressed)) return undefined;
+    const written = writeMessageFrame(this.stream, data, compressed);
+    this.stats?.emit({
+      type: "outPayload",
+      attempt: 0,
+      message,
+      length: plain.byteLength,
+      compressedLength: data.byteLength,
+      data: () => contiguous(plain),
+      time: Date.now(),
+    });
+    if (written) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
@@ -511,9 +573,20 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     this.closed = true;
     this.cleanup();
     if (this.host.channelz !== undefined) this.recordEnd(error === undefined, true);
-    if (this.stats !== undefined) this.statsEnd(error);
     if (error !== undefined && error.metadata.size > 0) this.responseTrailer.merge(error.metadata);
     const trailer = this._responseTrailer;
+    if (this.stats !== undefined) {
+      this.stats.emit({
+        type: "outTrailer",
+        attempt: 0,
+        code: error?.code ?? Code.OK,
+        error,
+        metadata: trailer ?? emptyMetadata,
+        statusDetails: error !== undefined && error.details.length > 0 ? encodeStatusDetails(error.code, error.rawMessage, error.details) : undefined,
+        time: Date.now(),
+      });
+      this.statsEnd(error, true);
+    }
     if (!this.headersSent) {
       this.headersSent = true;
       const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };

@@ -11,7 +11,7 @@ import { insecureCredentials, type ServerCredentials } from "../credentials/cred
 import { GrpcError } from "../status/grpc-error.js";
 import { InflateBudget, connectionInflateBytes, sharedInflateBytes } from "../call/inflate-budget.js";
 import { trace } from "../observability/logging.js";
-import type { StatsHandler } from "../observability/stats.js";
+import { startConnectionStats, type StatsHandler } from "../observability/stats.js";
 import { parseTimeout } from "../wire/grpc-timeout.js";
 import type { HandlerContext } from "./handler-context.js";
 import { H, firstHeader, writeStatus } from "../wire/protocol.js";
@@ -54,7 +54,7 @@ export interface ServerOptions {
   settings?: Http2Settings;
   /** Compressors for this server, in addition to the process-wide ones. */
   compressors?: Compressor[];
-  /** Told about every call: its messages' sizes and how it ended. */
+  /** Told about every call (its headers, messages, trailers and end) and every connection. */
   statsHandlers?: StatsHandler[];
   /**
    * Checks run in order when a stream's headers arrive, before the call is set up; the
@@ -145,19 +145,24 @@ export class Server implements ServerCallHost {
     // A server made before channelz was enabled is recorded once it listens.
     this.channelz ??= registry?.addServer();
     const cz = this.channelz;
+    const czRegistry = cz !== undefined ? registry : undefined;
+    const stats = this.statsHandlers?.some((h) => h.handleConnection !== undefined) === true ? this.statsHandlers : undefined;
+    const connectionEnds = stats === undefined ? undefined : new WeakMap<ServerConnection, () => void>();
     const listener = await this.transport.listen(address, {
       credentials: this.credentials,
       settings: this.options.settings,
       onStream: (s) => this.handleStream(s),
-      ...(cz !== undefined && registry !== undefined
+      ...(czRegistry !== undefined || connectionEnds !== undefined
         ? {
             onConnection: (c: ServerConnection) => {
-              const socket = registry.addSocket(cz, c);
-              registry.socketOf.set(c, socket);
+              if (czRegistry !== undefined) czRegistry.socketOf.set(c, czRegistry.addSocket(cz!, c));
+              const end = connectionEnds && startConnectionStats(stats, { side: "server", peer: c.peer.address, localAddress: c.localAddress });
+              if (end !== undefined) connectionEnds!.set(c, end);
             },
             onConnectionClose: (c: ServerConnection) => {
-              const socket = registry.socketOf.get(c);
-              if (socket !== undefined) registry.removeSocket(socket);
+              const socket = czRegistry?.socketOf.get(c);
+              if (socket !== undefined) czRegistry!.removeSocket(socket);
+              connectionEnds?.get(c)?.();
             },
           }
         : {}),
