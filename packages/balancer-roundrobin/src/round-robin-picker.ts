@@ -1,23 +1,28 @@
-/** The picker round_robin publishes while at least one subchannel is READY. */
-import type { Picker, PickResult, Subchannel } from "@grpckit/core";
+/** The picker round_robin publishes while at least one endpoint is READY. */
+import { constantPicker, type Picker, type PickInfo, type PickResult, type Subchannel } from "@grpckit/core";
 
 /**
- * Hands out the READY subchannels in turn, starting at a random one so that many
- * clients given the same list do not all hit the same backend first.
+ * Hands out the READY endpoints in turn, starting at a random one so that many
+ * clients given the same list do not all hit the same backend first. Each is a READY
+ * child policy's picker (as round_robin gives it) or a READY subchannel.
  */
 export class RoundRobinPicker implements Picker {
-  private readonly results: PickResult[];
+  private readonly pickers: Picker[];
   private next: number;
 
-  constructor(ready: readonly Subchannel[]) {
-    if (ready.length === 0) throw new RangeError("RoundRobinPicker needs at least one READY subchannel");
-    this.results = ready.map((subchannel) => ({ type: "pick", subchannel }));
+  constructor(ready: readonly (Picker | Subchannel)[]) {
+    if (ready.length === 0) throw new RangeError("RoundRobinPicker needs at least one READY endpoint");
+    this.pickers = ready.map((r) => (isPicker(r) ? r : constantPicker({ type: "pick", subchannel: r })));
     this.next = Math.floor(Math.random() * ready.length);
   }
 
-  pick(): PickResult {
-    const r = this.results[this.next];
-    this.next = this.next + 1 === this.results.length ? 0 : this.next + 1;
-    return r;
+  pick(info: PickInfo): PickResult {
+    const picker = this.pickers[this.next];
+    this.next = this.next + 1 === this.pickers.length ? 0 : this.next + 1;
+    return picker.pick(info);
   }
+}
+
+function isPicker(r: Picker | Subchannel): r is Picker {
+  return typeof (r as Partial<Picker>).pick === "function";
 }

@@ -107,6 +107,12 @@ export { constantPicker } from "./balancer/balancer.js";
 /** The ORCA load report of PickDoneInfo.loadReport; its schema and the out-of-band listener are in `@grpckit/core/orca`. */
 export type { OrcaLoadReport } from "./gen/xds/data/orca/v3/orca_load_report_pb.js";
 export { GracefulSwitchBalancer } from "./balancer/graceful-switch.js";
+export {
+  EndpointShardingBalancer,
+  aggregateChildStates,
+  type EndpointShardingOptions,
+  type EndpointChildState,
+} from "./balancer/endpoint-sharding.js";
 export { SubchannelWrapper, innermostSubchannel } from "./balancer/subchannel-wrapper.js";
 export { ConnectivityState, aggregateConnectivityState } from "./balancer/connectivity-state.js";
 export { pickFirstBalancer, type PickFirstConfig } from "./balancer/pick-first.js";

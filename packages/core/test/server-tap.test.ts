@@ -42,11 +42,12 @@ function serverCounters(): { intercepted: number; started: number; interceptor: 
       return next(req);
     }) as ServerInterceptor,
     stats: {
-      callStarted: () => {
+      tagCall: () => {
         counters.started++;
         return undefined;
       },
-    } as StatsHandler,
+      handleCall: () => {},
+    } satisfies StatsHandler as StatsHandler,
   };
   return counters;
 }
