@@ -52,3 +52,28 @@ describe("source dependencies", () => {
     expect(output).toContain("error core-layers: packages/core/src/wire/envelope.ts → packages/core/src/server/server.ts");
   }, 120_000);
 });
+
+/** The plug-ins of grpc-go's policies and services: each is installed beside core and nothing else of grpckit. */
+const corePlugins = [
+  "balancer-leastrequest",
+  "balancer-ringhash",
+  "balancer-outlierdetection",
+  "balancer-wrr",
+  "orca",
+  "authz",
+  "binarylog",
+];
+
+describe("plug-in manifests", () => {
+  it.each(corePlugins)("packages/%s installs no @grpckit package but its peer @grpckit/core ^0 (transports only as devDependencies, for its loopback tests)", async (folder) => {
+    const { readFile } = await import("node:fs/promises");
+    const manifest = JSON.parse(await readFile(join(workspaceRoot, "packages", folder, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    const installed = { ...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies };
+    const grpckit = Object.entries(installed).filter(([name]) => name.startsWith("@grpckit/"));
+    expect(grpckit).toEqual([["@grpckit/core", "^0"]]);
+  });
+});
