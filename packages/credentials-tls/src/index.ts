@@ -1,6 +1,7 @@
 /**
  * TLS and mutual TLS for grpckit: channel and server credentials on node:tls, with
- * certificates chosen by SNI and rotated without a restart.
+ * certificates chosen by SNI and rotated without a restart, by hand or from PEM files
+ * read again on a timer.
  */
 export {
   createCertificateProvider,
@@ -8,6 +9,12 @@ export {
   type CertificateProvider,
   type Pem,
 } from "./certificate-provider.js";
+export {
+  createPemFileCertificateProvider,
+  defaultPemRefreshIntervalMs,
+  type PemFileCertificateProvider,
+  type PemFileCertificateProviderOptions,
+} from "./pem-file-certificate-provider.js";
 export { tlsChannelCredentials, type TlsChannelCredentialsOptions } from "./channel-credentials.js";
 export {
   tlsServerCredentials,
