@@ -6,6 +6,7 @@
  * are checked as a user would see them.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -104,5 +105,30 @@ describe("local credentials on transport-h2", () => {
     expect(err).toBeInstanceOf(GrpcError);
     expect((err as GrpcError).code).toBe(Code.UNAUTHENTICATED);
     expect((err as GrpcError).rawMessage).toMatch(/insecure connection/);
+  });
+
+  it("a connection that reaches a non-loopback address fails its handshake, and the call says why", async () => {
+    // A real connection to the loopback server that reports 10.1.2.3 as its peer, as a
+    // dialer that tunnels to another machine would hand over.
+    const dialer = (address: string) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
+        const socket = net.connect({ host, port }, () => {
+          Object.defineProperty(socket, "remoteAddress", { value: "10.1.2.3" });
+          resolve(socket);
+        });
+        socket.once("error", reject);
+      });
+    const c = createChannel(tcp.target, { transport: h2Transport(), credentials: localCredentials(), dialer });
+    channels.push(c);
+    const err = await createClient(EchoService, c)
+      .echo({ message: "hi" })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(GrpcError);
+    expect((err as GrpcError).code).toBe(Code.UNAVAILABLE);
+    expect((err as GrpcError).rawMessage).toContain("local credentials accept only unix sockets and loopback connections; 10.1.2.3 is neither");
   });
 });
