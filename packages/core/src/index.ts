@@ -80,6 +80,7 @@ export type { NetSocket, NetSocketServer, ListenTarget, DialTarget } from "./tra
 
 // Credentials: the channel and server handshake, and per-call credentials
 export * from "./credentials/credentials.js";
+export { localCredentials, isLoopbackAddress, type LocalAuthInfo } from "./credentials/local-credentials.js";
 export { bearerToken, combineCallCredentials, type CallCredentials, type CallCredentialsContext } from "./credentials/call-credentials.js";
 
 // Name resolution: targets, the resolver seam and the built-in resolvers

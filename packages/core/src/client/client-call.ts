@@ -45,6 +45,11 @@ export interface CallHost {
   readonly acceptEncoding: string;
   /** Whether call credentials may be sent on this channel's (insecure) connections. */
   readonly allowInsecureCallCredentials: boolean;
+  /**
+   * Whether this channel's connections have privacy and integrity without TLS (local
+   * credentials to a unix socket target), so call credentials are sent on them.
+   */
+  readonly privateWithoutTls?: boolean;
   /** The channel's channelz record, when channelz is enabled: calls are counted on it. */
   readonly channelz?: ChannelzChannel | undefined;
   /** Held by each call from its start to its end, so a pending call keeps the process running. */
@@ -249,7 +254,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.pick(metadata);
       return;
     }
-    if (this.host.scheme !== "https" && !this.host.allowInsecureCallCredentials) {
+    if (this.host.scheme !== "https" && this.host.privateWithoutTls !== true && !this.host.allowInsecureCallCredentials) {
       this.finish(
         new GrpcError(
           Code.UNAUTHENTICATED,

@@ -6,12 +6,19 @@
 import type { Duplex } from "node:stream";
 import { combineCallCredentials, type CallCredentials } from "./call-credentials.js";
 
+/**
+ * How protected a connection is, as grpc-go's SecurityLevel: "none" (plaintext, or TCP
+ * loopback with local credentials), "integrity" (tampering is detected, contents are
+ * readable), "privacy" (privacy and integrity: TLS, or a unix socket with local credentials).
+ */
+export type SecurityLevel = "none" | "integrity" | "privacy";
+
 /** What a handshake learned of the peer. */
 export interface AuthInfo {
   /** "insecure", "tls", or a credential-specific name. */
   readonly type: string;
-  /** "none" | "integrity" | "privacy", as grpc-go's SecurityLevel. */
-  readonly securityLevel: "none" | "integrity" | "privacy";
+  /** How protected the connection is, as grpc-go's SecurityLevel (see {@link SecurityLevel}). */
+  readonly securityLevel: SecurityLevel;
   readonly [key: string]: unknown;
 }
 
@@ -27,6 +34,12 @@ export interface ChannelCredentials {
   readonly secure: boolean;
   /** Call credentials carried with these transport credentials (see compositeChannelCredentials). */
   readonly callCredentials?: CallCredentials;
+  /**
+   * The security level these credentials give a connection over a unix socket, when
+   * higher than `secure` says (local credentials: "privacy"). A channel whose target is
+   * a unix socket sends call credentials when it is "privacy".
+   */
+  readonly unixSocketSecurityLevel?: SecurityLevel;
   /** Secures a freshly connected socket to `authority` (host[:port]). */
   clientHandshake(socket: Duplex, authority: string): Promise<HandshakeResult>;
 }
@@ -59,6 +72,7 @@ export function compositeChannelCredentials(channel: ChannelCredentials, ...call
   const all = channel.callCredentials !== undefined ? [channel.callCredentials, ...call] : call;
   return {
     secure: channel.secure,
+    ...(channel.unixSocketSecurityLevel !== undefined && { unixSocketSecurityLevel: channel.unixSocketSecurityLevel }),
     callCredentials: all.length === 1 ? all[0] : combineCallCredentials(...all),
     clientHandshake: (socket, authority) => channel.clientHandshake(socket, authority),
   };
