@@ -258,7 +258,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       this.finish(
         new GrpcError(
           Code.UNAUTHENTICATED,
-          "call credentials are not sent on an insecure connection: use TLS, or set allowInsecureCallCredentials on the channel",
+          "call credentials are not sent on an insecure connection: use TLS (or local credentials on a unix socket), or set allowInsecureCallCredentials on the channel",
         ),
       );
       return;

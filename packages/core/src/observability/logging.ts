@@ -42,6 +42,9 @@ export const knownTracers = [
   "keepalive",
   "health_check",
   "channelz",
+  "orca",
+  "authz",
+  "credentials_tls",
 ] as const;
 
 const consoleLogger: Logger = {
