@@ -12,7 +12,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   backendNames,
-  describeSpread,
+  spreadAfterWarmUp,
   deviationsFromOneTwoThree,
   oppositeUtilizationOf,
   REPORTED_QPS,
@@ -99,12 +99,7 @@ describe("grpckit's weighted_round_robin against grpc-js servers", () => {
     const addrs = await Promise.all(backendNames.map((n) => serveJs(n, { perCall: utilizationOf[n] })));
     const wrr = weightedChannel(addrs, { blackoutPeriod: "0s", weightUpdatePeriod: "0.1s" });
     channels.push(wrr);
-    await wrr.untilAllAnswered();
-    await wrr.untilWeighted();
-    const counts = await wrr.spread(6_000);
-    const line = `weighted_round_robin, per-call reports from grpc-js servers, 6000 calls: ${describeSpread(counts)}`;
-    console.log(line);
-    await annotate(line);
+    const counts = await spreadAfterWarmUp(wrr, "weighted_round_robin, per-call reports from grpc-js servers", annotate);
     expect(counts.one + counts.two + counts.three).toBe(6_000);
     for (const d of deviationsFromOneTwoThree(counts)) expect(d).toBeLessThan(0.05);
   });
@@ -120,12 +115,7 @@ describe("grpckit's weighted_round_robin against grpc-js servers", () => {
       weightUpdatePeriod: "0.1s",
     });
     channels.push(wrr);
-    await wrr.untilAllAnswered();
-    await wrr.untilWeighted();
-    const counts = await wrr.spread(6_000);
-    const line = `weighted_round_robin, out-of-band reports from grpc-js servers, 6000 calls: ${describeSpread(counts)}`;
-    console.log(line);
-    await annotate(line);
+    const counts = await spreadAfterWarmUp(wrr, "weighted_round_robin, out-of-band reports from grpc-js servers", annotate);
     expect(counts.one + counts.two + counts.three).toBe(6_000);
     for (const d of deviationsFromOneTwoThree(counts)) expect(d).toBeLessThan(0.05);
   });

@@ -12,7 +12,7 @@ import { h2Transport } from "@grpckit/transport-h2";
 import { EchoService } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
 import {
   backendNames,
-  describeSpread,
+  spreadAfterWarmUp,
   deviationsFromOneTwoThree,
   oppositeUtilizationOf,
   REPORTED_QPS,
@@ -80,12 +80,7 @@ describe("weighted_round_robin on loopback", () => {
     const addrs = await Promise.all(backendNames.map((n) => serve(n, { perCall: utilizationOf[n] })));
     const wrr = weightedChannel(addrs, { blackoutPeriod: "0s", weightUpdatePeriod: "0.1s" });
     channels.push(wrr);
-    await wrr.untilAllAnswered();
-    await wrr.untilWeighted();
-    const counts = await wrr.spread(6_000);
-    const line = `weighted_round_robin, per-call reports from grpckit servers, 6000 calls: ${describeSpread(counts)}`;
-    console.log(line);
-    await annotate(line);
+    const counts = await spreadAfterWarmUp(wrr, "weighted_round_robin, per-call reports from grpckit servers", annotate);
     expect(counts.one + counts.two + counts.three).toBe(6_000);
     for (const d of deviationsFromOneTwoThree(counts)) expect(d).toBeLessThan(0.05);
   });
@@ -101,12 +96,7 @@ describe("weighted_round_robin on loopback", () => {
       weightUpdatePeriod: "0.1s",
     });
     channels.push(wrr);
-    await wrr.untilAllAnswered();
-    await wrr.untilWeighted();
-    const counts = await wrr.spread(6_000);
-    const line = `weighted_round_robin, out-of-band reports from grpckit servers, 6000 calls: ${describeSpread(counts)}`;
-    console.log(line);
-    await annotate(line);
+    const counts = await spreadAfterWarmUp(wrr, "weighted_round_robin, out-of-band reports from grpckit servers", annotate);
     expect(counts.one + counts.two + counts.three).toBe(6_000);
     for (const d of deviationsFromOneTwoThree(counts)) expect(d).toBeLessThan(0.05);
   });

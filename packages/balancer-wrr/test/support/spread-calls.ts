@@ -89,3 +89,21 @@ export function deviationsFromOneTwoThree(counts: Record<BackendName, number>): 
   const total = counts.one + counts.two + counts.three;
   return backendNames.map((n, i) => Math.abs(counts[n] - (total * (i + 1)) / 6) / ((total * (i + 1)) / 6));
 }
+
+/**
+ * Warms `wrr` up until every backend answered and the weights are in use, then spreads
+ * 6,000 calls and prints (and annotates) "<label>, 6000 calls: <spread>".
+ */
+export async function spreadAfterWarmUp(
+  wrr: WeightedChannel,
+  label: string,
+  annotate: (message: string) => Promise<unknown>,
+): Promise<Record<BackendName, number>> {
+  await wrr.untilAllAnswered();
+  await wrr.untilWeighted();
+  const counts = await wrr.spread(6_000);
+  const line = `${label}, 6000 calls: ${describeSpread(counts)}`;
+  console.log(line);
+  await annotate(line);
+  return counts;
+}
