@@ -9,7 +9,6 @@ import { EventLoopHold } from "../timers/event-loop-hold.js";
 import { LongTimer } from "../timers/long-timer.js";
 
 export class CallActivity extends EventLoopHold {
-  private active = 0;
   private lastCallEnd = 0;
   private timer: LongTimer | undefined;
 
@@ -22,14 +21,10 @@ export class CallActivity extends EventLoopHold {
     super();
   }
 
-  override acquire(): void {
-    this.active++;
-    super.acquire();
-  }
-
   override release(): void {
-    if (this.active > 0 && --this.active === 0) this.lastCallEnd = Date.now();
+    const pending = this.count;
     super.release();
+    if (pending === 1) this.lastCallEnd = Date.now();
   }
 
   /** The channel left IDLE: it goes back after the timeout with no call. */
@@ -51,7 +46,7 @@ export class CallActivity extends EventLoopHold {
 
   private readonly check = (): void => {
     this.timer = undefined;
-    if (this.active > 0) {
+    if (this.count > 0) {
       this.arm(this.timeoutMs);
       return;
     }

@@ -10,7 +10,8 @@ import { maxTimerMs } from "./long-timer.js";
 const nothing = (): void => {};
 
 export class EventLoopHold {
-  private count = 0;
+  /** Calls pending now. */
+  protected count = 0;
   private handle: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
