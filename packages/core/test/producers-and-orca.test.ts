@@ -10,6 +10,7 @@ import {
   Code,
   ConnectivityState,
   GrpcError,
+  Metadata,
   SubchannelWrapper,
   constantPicker,
   createChannel,
@@ -41,7 +42,6 @@ import {
 import { FakeSubchannel } from "../src/testing/index.js";
 import { EchoService } from "./gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl } from "./support/echo-service.js";
-import { Metadata } from "../src/index.js";
 
 /** What the probe policy of the running test does with its one subchannel. */
 const probe: {
