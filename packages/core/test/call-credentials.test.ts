@@ -22,8 +22,28 @@ describe("call credentials", () => {
     h = await startEcho({ channel: { callCredentials: bearerToken("secret") } });
     const err = await failure(h.client.echo({}));
     expect(err.code).toBe(Code.UNAUTHENTICATED);
-    expect(err.rawMessage).toMatch(/insecure connection/);
+    expect(err.rawMessage).toMatch(/require transport security .* security level is "none"/);
     expect(h.log.contexts).toHaveLength(0);
+  });
+
+  it("one that does not require transport security goes out on an insecure connection and sees its security level", async () => {
+    const seen: CallCredentialsContext[] = [];
+    const requestId = {
+      requiresTransportSecurity: false,
+      getMetadata: (ctx: CallCredentialsContext) => {
+        seen.push(ctx);
+        return new Metadata({ "x-request-tag": "t1" });
+      },
+    };
+    h = await startEcho();
+    await h.client.echo({}, { callCredentials: requestId });
+    expect(h.log.contexts[0].metadata.get("x-request-tag")).toBe("t1");
+    expect(seen[0].securityLevel).toBe("none");
+    expect(seen[0].authInfo?.securityLevel).toBe("none");
+    // Combined with one that does require it, the combination is refused.
+    const err = await failure(h.client.echo({}, { callCredentials: combineCallCredentials(requestId, bearerToken("secret")) }));
+    expect(err.code).toBe(Code.UNAUTHENTICATED);
+    expect(h.log.contexts).toHaveLength(1);
   });
 
   it("a bearer token reaches the server as the authorization header", async () => {
@@ -74,6 +94,18 @@ describe("call credentials", () => {
     expect(e1.rawMessage).toContain("token service down");
     const e2 = await failure(h.client.echo({}, { callCredentials: denied }));
     expect(e2.code).toBe(Code.PERMISSION_DENIED);
+    expect(h.log.contexts).toHaveLength(0);
+  });
+
+  it("a credential that fails with a code gRFC A54 keeps from credentials ends the call with INTERNAL", async () => {
+    h = await startEcho({ channel: { allowInsecureCallCredentials: true } });
+    const misleading = {
+      getMetadata: () => Promise.reject(new GrpcError(Code.INVALID_ARGUMENT, "bad audience")),
+    };
+    const err = await failure(h.client.echo({}, { callCredentials: misleading }));
+    expect(err.code).toBe(Code.INTERNAL);
+    expect(err.rawMessage).toContain("INVALID_ARGUMENT");
+    expect(err.rawMessage).toContain("bad audience");
     expect(h.log.contexts).toHaveLength(0);
   });
 

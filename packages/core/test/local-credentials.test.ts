@@ -1,7 +1,7 @@
 import net from "node:net";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { bearerToken, compositeChannelCredentials, isLoopbackAddress, localCredentials } from "../src/index.js";
+import { isLoopbackAddress, localCredentials } from "../src/index.js";
 import { listenOn } from "../src/transport/listen-on.js";
 import { ServerSocketAcceptor, type SecuredSocket } from "../src/transport/server-socket-acceptor.js";
 
@@ -60,11 +60,8 @@ describe("localCredentials' handshake", () => {
     }
   });
 
-  it("is not secure for :scheme, and reports privacy on unix sockets for call credentials", () => {
-    const creds = localCredentials();
-    expect(creds.secure).toBe(false);
-    expect(creds.unixSocketSecurityLevel).toBe("privacy");
-    expect(compositeChannelCredentials(creds, bearerToken("t")).unixSocketSecurityLevel).toBe("privacy");
+  it("is not secure for :scheme", () => {
+    expect(localCredentials().secure).toBe(false);
   });
 });
 

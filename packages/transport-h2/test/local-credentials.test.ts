@@ -104,7 +104,7 @@ describe("local credentials on transport-h2", () => {
     );
     expect(err).toBeInstanceOf(GrpcError);
     expect((err as GrpcError).code).toBe(Code.UNAUTHENTICATED);
-    expect((err as GrpcError).rawMessage).toMatch(/insecure connection/);
+    expect((err as GrpcError).rawMessage).toMatch(/security level is "none"/);
   });
 
   it("a connection that reaches a non-loopback address fails its handshake, and the call says why", async () => {

@@ -71,8 +71,9 @@ export interface PickInfo {
   /** The full method name: "/package.Service/Method". */
   readonly path: string;
   /**
-   * The call's request metadata, after call credentials added theirs: a header-hashing
-   * policy computes its key from it. Read-only; the call sends it as it is.
+   * The call's request metadata as the application set it: a header-hashing policy
+   * computes its key from it. Call credentials run after the pick, on the connection it
+   * chose, so their headers are not here (as in grpc-go). Read-only.
    */
   readonly metadata: ReadonlyMetadata;
   /** When the call's deadline passes, in milliseconds since the epoch; undefined when it has none. */

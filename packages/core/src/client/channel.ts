@@ -42,7 +42,10 @@ export interface ChannelOptions {
   credentials?: ChannelCredentials;
   /** Credentials that add metadata to every call (a bearer token, for example). */
   callCredentials?: CallCredentials;
-  /** Send call credentials even on insecure connections (tests, or a trusted local network). */
+  /**
+   * Send call credentials that require transport security even on connections below
+   * "privacy" (tests, or a trusted local network).
+   */
   allowInsecureCallCredentials?: boolean;
   /** Client interceptors applied to every call, outermost first. */
   interceptors?: Interceptor[];
@@ -135,8 +138,6 @@ export class Channel implements ClientConnection {
   readonly compression: string | undefined;
   readonly callCredentials: CallCredentials | undefined;
   readonly allowInsecureCallCredentials: boolean;
-  /** Local credentials to a unix socket target: private connections without TLS (CallHost). */
-  readonly privateWithoutTls: boolean;
   /** This channel's channelz record, when channelz is enabled. */
   readonly channelz: ChannelzChannel | undefined;
   /** Retry throttling and the replay buffer of this channel's retried calls. */
@@ -215,12 +216,6 @@ export class Channel implements ClientConnection {
     this.compression = options.compression;
     this.callCredentials = options.callCredentials ?? this.credentials.callCredentials;
     this.allowInsecureCallCredentials = options.allowInsecureCallCredentials ?? false;
-    // Decided from the target before any connection: a unix-socket target's resolver
-    // yields only unix socket addresses, and local credentials refuse anything but those
-    // and loopback.
-    this.privateWithoutTls =
-      (this.target.scheme === "unix" || this.target.scheme === "unix-abstract") &&
-      this.credentials.unixSocketSecurityLevel === "privacy";
     if (this.compression !== undefined && !this.compressors.has(this.compression)) {
       throw new Error(`compression "${this.compression}" is not registered — register a compressor with that name`);
     }
@@ -411,7 +406,6 @@ export class Channel implements ClientConnection {
       compressors: this.compressors,
       acceptEncoding: this.acceptEncoding,
       allowInsecureCallCredentials: this.allowInsecureCallCredentials,
-      privateWithoutTls: this.privateWithoutTls,
       interceptors: [],
       compression: undefined,
       maxReceiveMessageBytes: this.maxReceiveMessageBytes,

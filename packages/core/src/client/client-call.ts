@@ -25,7 +25,7 @@ import type { Registry } from "../registry/registry.js";
 import type { PickDoneInfo } from "../balancer/balancer.js";
 import { pickDoneInfo } from "../balancer/load-report.js";
 import type { ReadonlyMetadata } from "../metadata/metadata.js";
-import type { CallCredentials } from "../credentials/call-credentials.js";
+import { callCredentialsError, type CallCredentials, type CallCredentialsContext } from "../credentials/call-credentials.js";
 import type { Interceptor } from "./interceptor.js";
 import type { MethodConfig } from "../config/method-config.js";
 import type { ChannelRetryState } from "../config/retry-state.js";
@@ -43,13 +43,8 @@ export interface CallHost {
   readonly compressors: Registry<Compressor>;
   /** The grpc-accept-encoding value: every registered compressor. */
   readonly acceptEncoding: string;
-  /** Whether call credentials may be sent on this channel's (insecure) connections. */
+  /** Whether call credentials that require transport security may go out on any connection. */
   readonly allowInsecureCallCredentials: boolean;
-  /**
-   * Whether this channel's connections have privacy and integrity without TLS (local
-   * credentials to a unix socket target), so call credentials are sent on them.
-   */
-  readonly privateWithoutTls?: boolean;
   /** The channel's channelz record, when channelz is enabled: calls are counted on it. */
   readonly channelz?: ChannelzChannel | undefined;
   /** Held by each call from its start to its end, so a pending call keeps the process running. */
@@ -249,36 +244,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       }
       this.timer = new LongTimer(() => this.onDeadline(), remaining);
     }
-    const creds = this.opts.callCredentials;
-    if (creds === undefined) {
-      this.pick(metadata);
-      return;
-    }
-    if (this.host.scheme !== "https" && this.host.privateWithoutTls !== true && !this.host.allowInsecureCallCredentials) {
-      this.finish(
-        new GrpcError(
-          Code.UNAUTHENTICATED,
-          "call credentials are not sent on an insecure connection: use TLS (or local credentials on a unix socket), or set allowInsecureCallCredentials on the channel",
-        ),
-      );
-      return;
-    }
-    const service = this.path.slice(1, this.path.lastIndexOf("/"));
-    const context = {
-      serviceUrl: `${this.host.scheme}://${this.host.authority}/${service}`,
-      methodName: this.path.slice(this.path.lastIndexOf("/") + 1),
-      authority: this.host.authority,
-    };
-    Promise.resolve()
-      .then(() => creds.getMetadata(context))
-      .then(
-        (added) => {
-          if (this.closed) return;
-          const merged = metadata === undefined ? added : metadata.clone().merge(added);
-          this.pick(merged);
-        },
-        (e) => this.finish(GrpcError.from(e, Code.UNAUTHENTICATED)),
-      );
+    this.pick(metadata);
   }
 
   /** Picks a transport and opens the stream on it. */
@@ -303,7 +269,50 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     }
   }
 
+  /**
+   * Runs the call credentials for the picked connection, as grpc-go does when it opens
+   * a stream: each sees that connection's security level, and one that requires
+   * transport security is refused below "privacy". Then opens the stream.
+   */
   private open(transport: ClientTransport, metadata: Metadata | undefined, mayRetry: boolean): void {
+    if (this.closed) return;
+    const creds = this.opts.callCredentials;
+    if (creds === undefined) {
+      this.openStream(transport, metadata, mayRetry);
+      return;
+    }
+    const authInfo = transport.peer.authInfo;
+    const securityLevel = authInfo?.securityLevel ?? (this.host.scheme === "https" ? "privacy" : "none");
+    if (creds.requiresTransportSecurity !== false && securityLevel !== "privacy" && !this.host.allowInsecureCallCredentials) {
+      this.finish(
+        new GrpcError(
+          Code.UNAUTHENTICATED,
+          `call credentials that require transport security are not sent on a connection whose security level is "${securityLevel}": use TLS (or local credentials on a unix socket), or set allowInsecureCallCredentials on the channel`,
+        ),
+      );
+      return;
+    }
+    const service = this.path.slice(1, this.path.lastIndexOf("/"));
+    const context: CallCredentialsContext = {
+      serviceUrl: `${this.host.scheme}://${this.host.authority}/${service}`,
+      methodName: this.path.slice(this.path.lastIndexOf("/") + 1),
+      authority: this.host.authority,
+      securityLevel,
+      ...(authInfo !== undefined && { authInfo }),
+    };
+    Promise.resolve()
+      .then(() => creds.getMetadata(context))
+      .then(
+        (added) => {
+          if (this.closed) return;
+          this.openStream(transport, metadata === undefined ? added : metadata.clone().merge(added), mayRetry);
+        },
+        (e) => this.finish(callCredentialsError(e)),
+      );
+  }
+
+  /** Opens the stream with the call's metadata (credentials' added) on the picked transport. */
+  private openStream(transport: ClientTransport, metadata: Metadata | undefined, mayRetry: boolean): void {
     if (this.closed) return;
     const headers: Http2Headers = {
       [H.method]: "POST",
@@ -331,8 +340,9 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       // The connection closed between the pick and the stream: the request never left,
       // so one transparent retry on a fresh pick is safe.
       if (mayRetry) {
-        Promise.resolve(this.host.getTransport(this.opts.waitForReady, this.opts.deadline, this.path, this, metadata ?? emptyMetadata)).then(
-          (t) => this.open(t, metadata, false),
+        const picked = this.pickedMetadata;
+        Promise.resolve(this.host.getTransport(this.opts.waitForReady, this.opts.deadline, this.path, this, picked ?? emptyMetadata)).then(
+          (t) => this.open(t, picked, false),
           (err) => this.finish(GrpcError.from(err, Code.UNAVAILABLE)),
         );
         return;

@@ -30,16 +30,10 @@ export interface HandshakeResult {
 }
 
 export interface ChannelCredentials {
-  /** True when the connection is protected, so call credentials may be sent on it. */
+  /** True when connections are TLS-protected (":scheme" https). */
   readonly secure: boolean;
   /** Call credentials carried with these transport credentials (see compositeChannelCredentials). */
   readonly callCredentials?: CallCredentials;
-  /**
-   * The security level these credentials give a connection over a unix socket, when
-   * higher than `secure` says (local credentials: "privacy"). A channel whose target is
-   * a unix socket sends call credentials when it is "privacy".
-   */
-  readonly unixSocketSecurityLevel?: SecurityLevel;
   /** Secures a freshly connected socket to `authority` (host[:port]). */
   clientHandshake(socket: Duplex, authority: string): Promise<HandshakeResult>;
 }
@@ -72,7 +66,6 @@ export function compositeChannelCredentials(channel: ChannelCredentials, ...call
   const all = channel.callCredentials !== undefined ? [channel.callCredentials, ...call] : call;
   return {
     secure: channel.secure,
-    ...(channel.unixSocketSecurityLevel !== undefined && { unixSocketSecurityLevel: channel.unixSocketSecurityLevel }),
     callCredentials: all.length === 1 ? all[0] : combineCallCredentials(...all),
     clientHandshake: (socket, authority) => channel.clientHandshake(socket, authority),
   };

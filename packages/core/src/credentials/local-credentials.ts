@@ -52,9 +52,9 @@ function handshake(socket: Duplex): Promise<HandshakeResult> {
  * Credentials for connections on this machine only: a unix socket, or TCP to or from
  * 127.0.0.0/8 or ::1. Anything else fails the handshake. The connection is plaintext
  * HTTP/2 (":scheme" http); its AuthInfo is `{ type: "local" }` with security level
- * "privacy" on a unix socket and "none" on TCP loopback. A channel whose target is a
- * unix socket ("unix:/path", "unix-abstract:name") sends call credentials with them;
- * over TCP loopback call credentials are refused as on any insecure connection.
+ * "privacy" on a unix socket and "none" on TCP loopback. Call credentials that require
+ * transport security (the default) therefore go out on a unix socket and are refused
+ * over TCP loopback, as on any insecure connection.
  *
  * @example
  * const server = createServer({ credentials: localCredentials() });
@@ -64,7 +64,6 @@ function handshake(socket: Duplex): Promise<HandshakeResult> {
 export function localCredentials(): ChannelCredentials & ServerCredentials {
   return {
     secure: false,
-    unixSocketSecurityLevel: "privacy",
     clientHandshake: (socket) => handshake(socket),
     serverHandshake: (socket) => handshake(socket),
   };
