@@ -157,6 +157,29 @@ describe("EnvelopeDecoder", () => {
     expect(e.rawMessage).toBe("the stream ended in the middle of a message (got 3 of 4294967295 bytes)");
   });
 
+  it("holds a message above 4 MiB as its pieces until half of it arrived, then in one buffer of its length", () => {
+    const size = 3 * eagerBodyBytes;
+    const body = payload(size, 7);
+    const frame = encodeEnvelope(body, false);
+    const got: Uint8Array[] = [];
+    const d = new EnvelopeDecoder(size, (data) => got.push(data));
+    const step = 65_536;
+    // One byte short of half the body: nothing allocated beyond what arrived.
+    const shortOfHalf = 5 + size / 2 - 1;
+    let at = 0;
+    for (; at < shortOfHalf; at = Math.min(at + step, shortOfHalf)) d.push(frame.subarray(at, Math.min(at + step, shortOfHalf)));
+    expect(d.reserved).toBe(size / 2 - 1);
+    d.push(frame.subarray(at, at + 1));
+    at += 1;
+    expect(d.reserved).toBe(size);
+    for (; at < frame.byteLength; at += step) d.push(frame.subarray(at, at + step));
+    expect(got).toHaveLength(1);
+    expect(got[0].byteLength).toBe(size);
+    expect(got[0].buffer.byteLength).toBe(size);
+    expect(Buffer.from(got[0]).equals(Buffer.from(body))).toBe(true);
+    expect(d.reserved).toBe(0);
+  });
+
   it("gathers a message above 4 MiB from its pieces and hands it out whole", () => {
     const size = eagerBodyBytes + 1000;
     const body = payload(size, 5);
