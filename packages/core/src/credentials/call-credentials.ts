@@ -8,7 +8,7 @@
 import { Metadata } from "../metadata/metadata.js";
 import { Code } from "../status/code.js";
 import { GrpcError, codeName } from "../status/grpc-error.js";
-import type { AuthInfo, SecurityLevel } from "./credentials.js";
+import type { AuthInfo, SecurityLevel } from "./auth-info.js";
 
 /** What a call credential knows of the call it is asked to authorize. */
 export interface CallCredentialsContext {

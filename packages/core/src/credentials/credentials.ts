@@ -4,23 +4,10 @@
  * these; it never knows how the security works, so TLS and transports are independent.
  */
 import type { Duplex } from "node:stream";
+import type { AuthInfo } from "./auth-info.js";
 import { combineCallCredentials, type CallCredentials } from "./call-credentials.js";
 
-/**
- * How protected a connection is, as grpc-go's SecurityLevel: "none" (plaintext, or TCP
- * loopback with local credentials), "integrity" (tampering is detected, contents are
- * readable), "privacy" (privacy and integrity: TLS, or a unix socket with local credentials).
- */
-export type SecurityLevel = "none" | "integrity" | "privacy";
-
-/** What a handshake learned of the peer. */
-export interface AuthInfo {
-  /** "insecure", "tls", or a credential-specific name. */
-  readonly type: string;
-  /** How protected the connection is, as grpc-go's SecurityLevel (see {@link SecurityLevel}). */
-  readonly securityLevel: SecurityLevel;
-  readonly [key: string]: unknown;
-}
+export type { AuthInfo, SecurityLevel } from "./auth-info.js";
 
 export interface HandshakeResult {
   socket: Duplex;
