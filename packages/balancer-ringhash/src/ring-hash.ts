@@ -2,7 +2,8 @@
  * The ring_hash load-balancing policy (gRFC A42), registered as grpc-go and grpc-js
  * name it, "ring_hash_experimental": calls with the same key (the value of the
  * `requestHashHeader`, gRFC A76) go to the same backend while it is up, and a change
- * of backends moves only the keys of the backends that came or went.
+ * of backends moves only the keys of the backends that came or went, unless it changes
+ * every backend's share of the ring (see ring.ts).
  *
  * Subchannels are made lazily: one per endpoint, left IDLE until a call hashes to it.
  */

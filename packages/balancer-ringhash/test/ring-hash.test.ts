@@ -9,7 +9,7 @@ import {
   type FakeBalancerClientConn,
   type FakeSubchannel,
 } from "@grpckit/core/testing";
-import { aggregateRingHashState, ringHashBalancer, ringHashConfigSchema, type RingHashConfig } from "../src/index.js";
+import { aggregateRingHashState, buildRing, ringHashBalancer, ringHashConfigSchema, xxHash64, type RingEntry, type RingHashConfig, type RingMember } from "../src/index.js";
 
 const { READY, CONNECTING, IDLE, TRANSIENT_FAILURE, SHUTDOWN } = ConnectivityState;
 
@@ -43,6 +43,27 @@ function counts(placed: Map<string, string>): Map<string, number> {
   return new Map([...out].sort());
 }
 
+/**
+ * How keys moved between two placements, relative to one backend that left or joined:
+ * how many moved, how many left it or came onto it, and how many moved between others.
+ */
+function movement(before: Map<string, string>, after: Map<string, string>, addr: string) {
+  let moved = 0;
+  let fromGone = 0;
+  let ontoNew = 0;
+  let betweenOthers = 0;
+  for (const key of keys) {
+    const was = before.get(key);
+    const is = after.get(key);
+    if (was === is) continue;
+    moved++;
+    if (was === addr) fromGone++;
+    else if (is === addr) ontoNew++;
+    else betweenOthers++;
+  }
+  return { moved, fromGone, ontoNew, betweenOthers };
+}
+
 const flushMicrotasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 describe("ring_hash_experimental", () => {
@@ -55,11 +76,8 @@ describe("ring_hash_experimental", () => {
     expect(parsed.balancerConfig).toEqual({ minRingSize: 16, maxRingSize: 4096, requestHashHeader: "x-user" });
   });
 
-  it("spreads 10,000 keys over 4 backends within 10% of even on a 4096-entry ring", ({ annotate }) => {
-    // A ring's evenness grows with its size: the default 1024 entries (256 per backend)
-    // leave one of these four backends 12% short (2654, 2626, 2524, 2196); 4096 entries
-    // bring every backend within 10%.
-    const { cc } = start(at("10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443", "10.0.0.4:443"), config({ minRingSize: 4096 }));
+  it("spreads 10,000 keys over 4 backends within 10% of even on the default ring", ({ annotate }) => {
+    const { cc } = start(at("10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443", "10.0.0.4:443"));
     for (const sc of cc.subchannels) sc.setState(READY);
     const spread = counts(placement(cc));
     console.log(`ring_hash: 10,000 keys over 4 backends: ${[...spread].map(([a, n]) => `${a} ${n}`).join(", ")}`);
@@ -71,10 +89,7 @@ describe("ring_hash_experimental", () => {
     }
   });
 
-  it("moves the removed backend's keys to the other three when one of 4 is removed, and few keys between those three", ({ annotate }) => {
-    // gRFC A42 sizes the ring by the endpoint count: 4 equal endpoints get 256 entries
-    // each on a 1024-entry ring, 3 get 342 each, so the survivors' added entries take
-    // some keys from one another as well as all of the removed backend's.
+  it("moves only the removed backend's keys when one of 4 is removed, none between the other three", ({ annotate }) => {
     const four = at("10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443", "10.0.0.4:443");
     const { cc, balancer } = start(four);
     for (const sc of cc.subchannels) sc.setState(READY);
@@ -83,20 +98,51 @@ describe("ring_hash_experimental", () => {
     balancer.updateClientConnState(state(four.slice(0, 3)));
     expect(removed.state).toBe(SHUTDOWN);
     const after = placement(cc);
-    let moved = 0;
-    let betweenSurvivors = 0;
-    for (const key of keys) {
-      if (before.get(key) === after.get(key)) continue;
-      moved++;
-      if (before.get(key) !== "10.0.0.4:443") betweenSurvivors++;
-    }
+    const { moved, fromGone, betweenOthers } = movement(before, after, "10.0.0.4:443");
     const ofRemoved = [...before.values()].filter((a) => a === "10.0.0.4:443").length;
-    console.log(`ring_hash: removing 1 of 4 backends moved ${moved} of 10,000 keys: the removed backend's ${ofRemoved}, and ${betweenSurvivors} between the other three`);
-    void annotate(`moved ${moved}: ${ofRemoved} of the removed backend, ${betweenSurvivors} between survivors`);
+    console.log(`ring_hash: removing 1 of 4 backends moved ${moved} of 10,000 keys: the removed backend's ${fromGone}, and ${betweenOthers} between the other three`);
+    void annotate(`moved ${moved}: ${fromGone} of the removed backend, ${betweenOthers} between survivors`);
     expect(new Set(after.values()).has("10.0.0.4:443")).toBe(false);
     expect(ofRemoved).toBeGreaterThanOrEqual(2000);
     expect(ofRemoved).toBeLessThanOrEqual(3000);
-    expect(betweenSurvivors).toBeLessThan(1500);
+    expect(fromGone).toBe(ofRemoved);
+    expect(moved).toBe(ofRemoved);
+    expect(betweenOthers).toBe(0);
+  });
+
+  it("moves keys only onto a fifth backend added to four, on a ring with room for five at the same size each", ({ annotate }) => {
+    // 5 × 1024 entries fit in maxRingSize 5120, so the four keep their 1024 entries each.
+    const c = config({ maxRingSize: 5120 });
+    const five = at("10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443", "10.0.0.4:443", "10.0.0.5:443");
+    const { cc, balancer } = start(five.slice(0, 4), c);
+    for (const sc of cc.subchannels) sc.setState(READY);
+    const before = placement(cc);
+    balancer.updateClientConnState(state(five, c));
+    cc.subchannelFor("10.0.0.5:443").setState(READY);
+    const after = placement(cc);
+    const { moved, ontoNew, betweenOthers } = movement(before, after, "10.0.0.5:443");
+    console.log(`ring_hash: adding a 5th backend to 4 (maxRingSize 5120) moved ${moved} of 10,000 keys: ${ontoNew} onto the new backend, and ${betweenOthers} between the other four`);
+    void annotate(`moved ${moved}: ${ontoNew} onto the new backend, ${betweenOthers} between the others`);
+    expect(betweenOthers).toBe(0);
+    expect(ontoNew).toBe(moved);
+    expect(moved).toBeGreaterThanOrEqual(1500);
+    expect(moved).toBeLessThanOrEqual(2500);
+  });
+
+  it("halves every backend's entries when a fifth joins four on the default ring (five at 1024 would pass maxRingSize 4096), so keys also move between the four", ({ annotate }) => {
+    const five = at("10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443", "10.0.0.4:443", "10.0.0.5:443");
+    const { cc, balancer } = start(five.slice(0, 4));
+    for (const sc of cc.subchannels) sc.setState(READY);
+    const before = placement(cc);
+    balancer.updateClientConnState(state(five));
+    cc.subchannelFor("10.0.0.5:443").setState(READY);
+    const after = placement(cc);
+    const { moved, ontoNew, betweenOthers } = movement(before, after, "10.0.0.5:443");
+    console.log(`ring_hash: adding a 5th backend to 4 (default sizes) moved ${moved} of 10,000 keys: ${ontoNew} onto the new backend, and ${betweenOthers} between the other four`);
+    void annotate(`moved ${moved}: ${ontoNew} onto the new backend, ${betweenOthers} between the others`);
+    expect(ontoNew).toBeGreaterThanOrEqual(1500);
+    expect(ontoNew).toBeLessThanOrEqual(2500);
+    expect(betweenOthers).toBeGreaterThan(0);
   });
 
   it("sends the same key to the same backend, across pickers and across balancers given the same endpoints", () => {
@@ -155,6 +201,94 @@ describe("ring_hash_experimental", () => {
     const spread = counts(placement(cc));
     expect(spread.get("b:1")! / spread.get("a:1")!).toBeGreaterThan(2.4);
     expect(spread.get("b:1")! / spread.get("a:1")!).toBeLessThan(3.6);
+  });
+
+  it("spreads 10,000 keys over weights 1:2:3 within 10% of 1:2:3", ({ annotate }) => {
+    const { cc } = start([
+      { addresses: [{ addr: "a:1" }], attributes: { weight: 1 } },
+      { addresses: [{ addr: "b:1" }], attributes: { weight: 2 } },
+      { addresses: [{ addr: "c:1" }], attributes: { weight: 3 } },
+    ]);
+    for (const sc of cc.subchannels) sc.setState(READY);
+    const spread = counts(placement(cc));
+    console.log(`ring_hash: 10,000 keys over weights 1:2:3: ${[...spread].map(([a, n]) => `${a} ${n}`).join(", ")}`);
+    void annotate(`${[...spread.values()].join(", ")}`);
+    for (const [addr, weight] of [["a:1", 1], ["b:1", 2], ["c:1", 3]] as const) {
+      const even = (10_000 * weight) / 6;
+      expect(spread.get(addr)).toBeGreaterThanOrEqual(even * 0.9);
+      expect(spread.get(addr)).toBeLessThanOrEqual(even * 1.1);
+    }
+  });
+
+  describe("the ring", () => {
+    const members = (n: number, weight: (i: number) => number = () => 1): RingMember<string>[] =>
+      Array.from({ length: n }, (_, i) => ({ key: `10.0.0.${i + 1}:443`, weight: weight(i), value: `10.0.0.${i + 1}:443` }));
+    /** Each member's entries, as the hashes it owns in ring order. */
+    function entriesOf(ring: RingEntry<string>[]): Map<string, bigint[]> {
+      const out = new Map<string, bigint[]>();
+      for (const e of ring) out.set(e.value, [...(out.get(e.value) ?? []), e.hash]);
+      return out;
+    }
+    /** How many entries each endpoint has, by endpoint. */
+    const sizes = (ring: RingEntry<string>[]) => [...entriesOf(ring)].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h.length);
+
+    it.each([
+      [1, 4096],
+      [2, 2048],
+      [3, 1024],
+      [4, 1024],
+      [5, 512],
+      [8, 512],
+      [9, 256],
+    ])("gives each of %i equal endpoints %i entries on the default sizes, the most that fit in 4096 at a power of two", (n, each) => {
+      const ring = buildRing(members(n), 1024, 4096);
+      expect(sizes(ring)).toEqual(Array<number>(n).fill(each));
+    });
+
+    it("places an endpoint's entries at XXH64(\"<key>_<n>\") for n below its count, whatever the other endpoints", () => {
+      const alone = entriesOf(buildRing(members(3), 1024, 4096));
+      const withMore = entriesOf(buildRing(members(8), 1024, 4096));
+      const key = "10.0.0.2:443";
+      const expected = Array.from({ length: 1024 }, (_, n) => xxHash64(`${key}_${n}`)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(alone.get(key)).toEqual(expected);
+      // At 512 entries the endpoint keeps the first 512 of its 1024.
+      const prefix = new Set(Array.from({ length: 512 }, (_, n) => xxHash64(`${key}_${n}`)));
+      expect(new Set(withMore.get(key))).toEqual(prefix);
+    });
+
+    it("gives weighted endpoints entries in their weights' proportion", () => {
+      expect(sizes(buildRing(members(3, (i) => i + 1), 1024, 4096))).toEqual([512, 1024, 1536]);
+    });
+
+    it("falls back to gRFC A42's scaling when no power of two lands between the bounds, and keeps within both", () => {
+      // Five equal endpoints: 512 each is 2560 entries, below minRingSize 3000; 1024 each
+      // is 5120, above maxRingSize 4096. A42 gives each ceil(3000 / 5) = 600.
+      const five = buildRing(members(5), 3000, 4096);
+      expect(five.length).toBe(3000);
+      expect(sizes(five)).toEqual([600, 600, 600, 600, 600]);
+      // Three with minRingSize = maxRingSize = 4096: A42 asks for 3 × 1366 and caps it at 4096.
+      const three = buildRing(members(3), 4096, 4096);
+      expect(three.length).toBe(4096);
+      expect(sizes(three).sort()).toEqual([1365, 1365, 1366]);
+      for (const [min, max, ring] of [[3000, 4096, five], [4096, 4096, three]] as const) {
+        expect(ring.length).toBeGreaterThanOrEqual(min);
+        expect(ring.length).toBeLessThanOrEqual(max);
+      }
+    });
+
+    it("builds the same ring from the same endpoints in any order, in the fallback too", () => {
+      for (const [min, max] of [[1024, 4096], [4096, 4096]]) {
+        const forward = buildRing(members(3), min, max);
+        const reversed = buildRing(members(3).reverse(), min, max);
+        expect(reversed).toEqual(forward);
+      }
+    });
+
+    it("keeps one entry for every endpoint when there are more endpoints than maxRingSize", () => {
+      const ring = buildRing(members(10), 1, 8);
+      expect(ring.length).toBe(10);
+      expect(sizes(ring)).toEqual(Array<number>(10).fill(1));
+    });
   });
 
   describe("config", () => {
