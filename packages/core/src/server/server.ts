@@ -6,6 +6,7 @@ import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageSha
 import { channelzRegistry, type ChannelzServer } from "../channelz/channelz.js";
 import { Code } from "../status/code.js";
 import { contentTypeCodecName, type Codec } from "../wire/codec.js";
+import { GrpcWebServerStream, grpcWebContentType } from "./grpc-web-stream.js";
 import type { Compressor } from "../wire/compression.js";
 import { insecureCredentials, type ServerCredentials } from "../credentials/credentials.js";
 import { GrpcError } from "../status/grpc-error.js";
@@ -61,6 +62,12 @@ export interface ServerOptions {
    * first that throws refuses the call with a trailers-only status (see {@link ServerTap}).
    */
   taps?: ServerTap[];
+  /**
+   * Answer gRPC-Web requests (application/grpc-web, application/grpc-web-text) as well
+   * as gRPC ones, on the same address. Default true; false answers them 415 as any
+   * other content type.
+   */
+  grpcWeb?: boolean;
 }
 
 export class Server implements ServerCallHost {
@@ -71,6 +78,7 @@ export class Server implements ServerCallHost {
   readonly intercept: ((final: ServerHandlerFn) => ServerHandlerFn) | undefined;
   readonly statsHandlers: readonly StatsHandler[] | undefined;
   private readonly taps: readonly ServerTap[] | undefined;
+  private readonly grpcWeb: boolean;
   /** This server's channelz record, when channelz was enabled by the time it was created or started listening. */
   channelz: ChannelzServer | undefined;
 
@@ -96,6 +104,7 @@ export class Server implements ServerCallHost {
     this.channelz = channelzRegistry()?.addServer();
     this.statsHandlers = options.statsHandlers !== undefined && options.statsHandlers.length > 0 ? options.statsHandlers : undefined;
     this.taps = options.taps !== undefined && options.taps.length > 0 ? [...options.taps] : undefined;
+    this.grpcWeb = options.grpcWeb ?? true;
     const interceptors = options.interceptors ?? [];
     this.intercept =
       interceptors.length === 0
@@ -241,7 +250,17 @@ export class Server implements ServerCallHost {
   private dispatch(stream: ServerTransportStream): void {
     const headers = stream.headers;
     const contentType = firstHeader(headers, H.contentType) ?? "";
-    const codecName = contentTypeCodecName(contentType);
+    let codecName = contentTypeCodecName(contentType);
+    // Responses carry the request's own content type: gRPC's, or gRPC-Web's.
+    let ct: string | undefined;
+    if (codecName === undefined && this.grpcWeb) {
+      const web = grpcWebContentType(contentType);
+      if (web !== undefined) {
+        stream = new GrpcWebServerStream(stream, web.text);
+        codecName = web.codecName;
+        ct = web.responseType;
+      }
+    }
     if (codecName === undefined) {
       stream.sendHeaders(
         {
@@ -255,9 +274,9 @@ export class Server implements ServerCallHost {
       return;
     }
     const codec: Codec | undefined = codecRegistry.get(codecName);
-    const ct = codecName === "proto" ? "application/grpc" : `application/grpc+${codecName}`;
+    ct ??= codecName === "proto" ? "application/grpc" : `application/grpc+${codecName}`;
     if (codec === undefined) {
-      reject(stream, "application/grpc", new GrpcError(Code.UNIMPLEMENTED, `no codec registered for content-type "${contentType}"`));
+      reject(stream, ct, new GrpcError(Code.UNIMPLEMENTED, `no codec registered for content-type "${contentType}"`));
       return;
     }
     if (firstHeader(headers, H.method) !== "POST") {
