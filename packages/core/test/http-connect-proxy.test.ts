@@ -146,7 +146,7 @@ describe("the HTTP CONNECT exchange", () => {
     await waitFor(() => proxy.sockets[0]!.readableEnded || proxy.sockets[0]!.destroyed);
   });
 
-  it("says a 407 wants credentials in the proxy URL, or that the ones given were not accepted", async () => {
+  it("says a 407 wants credentials in the proxy URL, or that the ones given were not accepted (401 too)", async () => {
     const proxy = await fakeProxy((s) => s.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n'));
     const without = await rejection(dialThrough(proxy.address, "backend.test:443"));
     expect(without.message).toBe(
@@ -157,6 +157,13 @@ describe("the HTTP CONNECT exchange", () => {
       dialTransport("backend.test:443", options({ proxy: { address: proxy.address, credentials: "user:wrong" } }), (t) => net.connect(t), () => {}),
     );
     expect(wrong.message).toContain("HTTP/1.1 407 Proxy Authentication Required (the proxy did not accept the credentials in the proxy URL)");
+    const unauthorized = await fakeProxy((s) => s.end("HTTP/1.0 401 Unauthorized\r\n\r\n"));
+    const refused = await rejection(
+      dialTransport("backend.test:443", options({ proxy: { address: unauthorized.address, credentials: "user:wrong" } }), (t) => net.connect(t), () => {}),
+    );
+    expect(refused.message).toBe(
+      `the proxy ${unauthorized.address} refused CONNECT backend.test:443: HTTP/1.0 401 Unauthorized (the proxy did not accept the credentials in the proxy URL)`,
+    );
   });
 
   it(`fails when the header block does not end within ${maxConnectResponseBytes} bytes, reading no further`, async () => {

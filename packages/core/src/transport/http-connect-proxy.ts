@@ -116,7 +116,8 @@ function refusalOf(head: string, proxy: HttpConnectProxy, target: string): Error
   const code = Number(status[1]);
   if (code >= 200 && code < 300) return undefined;
   let hint = "";
-  if (code === 407) {
+  // 407 is the status for proxy authentication; some proxies (tinyproxy) answer wrong credentials with 401.
+  if (code === 407 || code === 401) {
     hint =
       proxy.credentials === undefined
         ? " (the proxy wants credentials: put them in the proxy URL, http://user:password@host:port)"
