@@ -206,6 +206,47 @@ describe.each(transports)("HTTP CONNECT proxies on %s", (name, makeTransport) =>
     console.log(`[${name}] refused: ${(error as Error).message}`);
   });
 
+  it("starts HTTP/2 on the server's first bytes when they come in one read with the proxy's answer", async () => {
+    // An h2c server speaks first (SETTINGS). This proxy waits for those bytes and sends
+    // them in the same write as its 200, so the client reads both at once and must hand
+    // the server's to HTTP/2.
+    const server = createServer({ transport: makeTransport() });
+    server.addService(TestService, { unaryCall: (req) => ({ payload: req.payload }) });
+    const { address } = await server.listen("127.0.0.1:0");
+    const together: string[] = [];
+    const glued = net.createServer((client) => {
+      client.on("error", () => {});
+      client.once("data", (head: Buffer) => {
+        const target = /^CONNECT (\S+) /.exec(head.toString("latin1"))![1]!;
+        const upstream = net.connect(Number(target.slice(target.lastIndexOf(":") + 1)), "127.0.0.1");
+        upstream.on("error", () => client.destroy());
+        open.sockets.push(client, upstream);
+        upstream.once("data", (first: Buffer) => {
+          together.push(`HTTP/1.1 200 Connection established + ${first.length} bytes of the server's`);
+          client.write(Buffer.concat([Buffer.from("HTTP/1.1 200 Connection established\r\n\r\n"), first]));
+          client.pipe(upstream);
+          upstream.pipe(client);
+        });
+      });
+    });
+    await new Promise<void>((resolve) => glued.listen(0, "127.0.0.1", resolve));
+    try {
+      const proxyAddress = `127.0.0.1:${(glued.address() as net.AddressInfo).port}`;
+      const c = createChannel(`localhost:${address.slice(address.lastIndexOf(":") + 1)}`, {
+        transport: makeTransport(),
+        proxy: `http://${proxyAddress}`,
+        dialer: routeOut((a) => a === proxyAddress).dialer,
+      });
+      open.channels.push(c);
+      await createClient(TestService, c).unaryCall({});
+      expect(together).toHaveLength(1);
+      console.log(`[${name}] ${together[0]} in one write; the call succeeded`);
+    } finally {
+      glued.close();
+      server.forceShutdown();
+    }
+  });
+
   it("lets the proxy option override the environment, and proxy: false turn it off", async () => {
     process.env.HTTPS_PROXY = "http://127.0.0.1:1";
     process.env.NO_PROXY = "localhost";
