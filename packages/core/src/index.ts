@@ -76,6 +76,7 @@ export { createInMemoryTransport } from "./transport/in-memory-transport.js";
 export { listenOn } from "./transport/listen-on.js";
 export { ServerSocketAcceptor, type SecuredSocket } from "./transport/server-socket-acceptor.js";
 export { dialTransport, type DialedSocket, type StartConnection } from "./transport/dial-transport.js";
+export type { HttpConnectProxy } from "./transport/http-connect-proxy.js";
 export type { NetSocket, NetSocketServer, ListenTarget, DialTarget } from "./transport/socket-types.js";
 
 // Credentials: the channel and server handshake, and per-call credentials

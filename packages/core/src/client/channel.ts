@@ -34,6 +34,8 @@ import { missingResolverError, parseTarget, type Target } from "../resolver/targ
 import { parseServiceConfig, type BalancerPolicyName, type ParsedServiceConfig, type ServiceConfig } from "../config/service-config.js";
 import type { CallAttemptLimits } from "../config/method-config.js";
 import type { ClientTransport, Dialer, Http2Settings, TransportBuilder } from "../transport/transport.js";
+import { proxyConfig } from "./proxy-config.js";
+import { proxyRoute, type ProxyRoute } from "./proxy-route.js";
 
 export interface ChannelOptions {
   /** The transport: a builder (`h2Transport()`), a registered name, or the first registered. */
@@ -104,6 +106,14 @@ export interface ChannelOptions {
    * socket, on which the channel's credentials then run their handshake.
    */
   dialer?: Dialer;
+  /**
+   * The HTTP proxy this channel's connections tunnel through with CONNECT (gRFC A1):
+   * `http://[user:password@]host[:port]`, or false for none. It replaces the proxy the
+   * environment names (grpc_proxy, https_proxy, HTTPS_PROXY) and the no-proxy list
+   * (no_grpc_proxy, no_proxy, NO_PROXY); without it those are read when the channel is
+   * created. docs/networking.md says what is proxied.
+   */
+  proxy?: string | false;
 }
 
 /** The idle timeout of a channel that sets none, as grpc-go's: 30 minutes. */
@@ -154,6 +164,8 @@ export class Channel implements ClientConnection {
   private readonly transport: TransportBuilder;
   private readonly credentials: ChannelCredentials;
   private readonly resolverBuilder: ResolverBuilder;
+  /** How connections use the HTTP proxy, when one applies to this target. */
+  private readonly proxyRoute: ProxyRoute | undefined;
   private resolver: Resolver | undefined;
   private balancer: GracefulSwitchBalancer | undefined;
   private picker: Picker | undefined;
@@ -183,7 +195,8 @@ export class Channel implements ClientConnection {
         `no resolver registered for scheme "${this.target.scheme}" — install a package that provides one and register it`,
       );
     }
-    this.resolverBuilder = rb;
+    this.proxyRoute = proxyRoute(this.target, proxyConfig(options.proxy, process.env));
+    this.resolverBuilder = this.proxyRoute?.resolver ?? rb;
     this.channelz = channelzRegistry()?.addChannel(target);
     this.retryState = new ChannelRetryState(undefined, options.perCallRetryBufferBytes, options.retryBufferBytes);
     const idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs;
@@ -360,6 +373,7 @@ export class Channel implements ClientConnection {
       const sc = new SubchannelImpl(addresses, {
         transport: this.transport,
         dialer: this.options.dialer,
+        proxyFor: this.proxyRoute?.proxyFor,
         credentials: this.credentials,
         authority: this.authority,
         settings: this.options.settings,

@@ -15,6 +15,7 @@ import { trace } from "../observability/logging.js";
 import { LongTimer } from "../timers/long-timer.js";
 import type { Address } from "../resolver/resolver.js";
 import type { ClientTransport, Dialer, Http2Settings, TransportBuilder } from "../transport/transport.js";
+import type { HttpConnectProxy } from "../transport/http-connect-proxy.js";
 import { startConnectionStats, type StatsHandler } from "../observability/stats.js";
 import type { ClientConnection } from "./client-call.js";
 import { ProducerSet, producersKey, type ProducerBuilder, type ProducerHandle } from "./producer.js";
@@ -23,6 +24,8 @@ export interface SubchannelOptions {
   transport: TransportBuilder;
   /** The channel's dialer, handed to the transport for every connection. */
   dialer?: Dialer;
+  /** The HTTP proxy to tunnel through to an address, when the channel has one for it. */
+  proxyFor?: (address: string) => HttpConnectProxy | undefined;
   credentials: ChannelCredentials;
   authority: string;
   settings?: Http2Settings;
@@ -139,6 +142,7 @@ export class SubchannelImpl implements Subchannel {
           settings: this.opts.settings,
           connectTimeoutMs: this.backoff.connectTimeoutMs(),
           dialer: this.opts.dialer,
+          proxy: this.opts.proxyFor?.(address.addr),
           onGoaway: () => this.onTransportGone(transport),
           onClose: () => {
             connectionEnd?.();

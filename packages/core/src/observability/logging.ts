@@ -45,6 +45,7 @@ export const knownTracers = [
   "orca",
   "authz",
   "credentials_tls",
+  "proxy",
 ] as const;
 
 const consoleLogger: Logger = {

@@ -1,6 +1,7 @@
 /**
  * The client half every socket transport shares: connect a socket to a transport
- * address within the connect timeout, run the credentials' handshake on it, refuse a
+ * address within the connect timeout (or to an HTTP proxy, and open a tunnel to the
+ * address through it with CONNECT), run the credentials' handshake on it, refuse a
  * server that agreed on an ALPN protocol other than "h2", and hand the secured socket
  * to the transport, which starts HTTP/2 on it and reports the connection ready once
  * the server's SETTINGS arrived. Any failure before then destroys what was made and
@@ -11,6 +12,7 @@ import type { HandshakeResult } from "../credentials/credentials.js";
 import type { ClientTransportOptions, Peer } from "./transport.js";
 import { formatHostPort, formatUnixPath, parseTransportAddress } from "./transport-address.js";
 import type { DialTarget, NetSocket } from "./socket-types.js";
+import { httpConnect } from "./http-connect-proxy.js";
 
 /** A connected, handshaken socket, and the way to finish or fail the connect. */
 export interface DialedSocket<S extends NetSocket, T> {
@@ -39,7 +41,10 @@ export type StartConnection<S extends NetSocket, T> = (dialed: DialedSocket<S, T
 
 /**
  * Connects to `address` with `connect` (node's `net.connect`), or with the channel's
- * `dialer` when the options carry one, then runs `start` on the handshaken socket. The returned promise resolves with what `start` passes to `ready`
+ * `dialer` when the options carry one, then runs `start` on the handshaken socket.
+ * With `options.proxy`, the socket connects to the proxy instead (through the dialer,
+ * when there is one) and the CONNECT exchange opens the tunnel to `address` before the
+ * handshake; the connect timeout covers it. The returned promise resolves with what `start` passes to `ready`
  * (the transport's `ClientTransport`), or rejects with an Error whose message names no
  * address (core's subchannel puts "failed to connect to <address>:" before it, and
  * node's socket errors already name the address they failed on) and whose `cause` is
@@ -52,6 +57,10 @@ export async function dialTransport<S extends NetSocket, T>(
   start: StartConnection<S, T>,
 ): Promise<T> {
   const target = parseTransportAddress(address);
+  // A unix socket is local: never tunnelled.
+  const proxy = "path" in target ? undefined : options.proxy;
+  const dialAddress = proxy?.address ?? address;
+  const dialTarget = proxy === undefined ? target : parseTransportAddress(proxy.address);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -89,8 +98,23 @@ export async function dialTransport<S extends NetSocket, T>(
 
     const onConnected = (socket: S) => {
       if (settled) return;
+      if (proxy === undefined) {
+        secure(socket);
+        return;
+      }
+      httpConnect(socket, proxy, address).then(
+        () => secure(socket),
+        (e: unknown) => fail(e),
+      );
+    };
+
+    const secure = (socket: S) => {
+      if (settled) return;
+      // Through a proxy, the peer is the proxy's address: the socket's far end.
       const peerAddress =
-        "path" in target ? formatUnixPath(target.path) : formatHostPort(socket.remoteAddress ?? target.host, socket.remotePort ?? target.port);
+        "path" in dialTarget
+          ? formatUnixPath(dialTarget.path)
+          : formatHostPort(socket.remoteAddress ?? dialTarget.host, socket.remotePort ?? dialTarget.port);
       let handshake: Promise<HandshakeResult>;
       try {
         handshaking = true;
@@ -156,7 +180,7 @@ export async function dialTransport<S extends NetSocket, T>(
       dialAbort = new AbortController();
       let dialing: Promise<NetSocket>;
       try {
-        dialing = dialer(address, { signal: dialAbort.signal });
+        dialing = dialer(dialAddress, { signal: dialAbort.signal });
       } catch (e) {
         fail(e, `the dialer failed: ${e instanceof Error ? e.message : String(e)}`);
         return;
@@ -177,7 +201,7 @@ export async function dialTransport<S extends NetSocket, T>(
     }
 
     try {
-      raw = connect("path" in target ? { path: target.path } : { host: target.host || "localhost", port: target.port, noDelay: true });
+      raw = connect("path" in dialTarget ? { path: dialTarget.path } : { host: dialTarget.host || "localhost", port: dialTarget.port, noDelay: true });
     } catch (e) {
       fail(e);
       return;

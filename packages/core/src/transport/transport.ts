@@ -6,6 +6,7 @@
  * other packages may add their own.
  */
 import type { NetSocket } from "./socket-types.js";
+import type { HttpConnectProxy } from "./http-connect-proxy.js";
 import type { Duplex } from "node:stream";
 import type { ChannelCredentials, ServerCredentials, AuthInfo } from "../credentials/credentials.js";
 import type { Http2Headers } from "../wire/http2.js";
@@ -109,7 +110,8 @@ export interface ClientTransport {
  * `net.connect` (grpc-go's WithContextDialer): a test counts connections or adds
  * latency, an application dials through a tunnel or an in-process pipe. `address` is a
  * transport address as the resolver gave it ("10.0.0.1:443", "[::1]:50051",
- * "unix:/path"). The promise resolves with a socket that is connected (a `net.Socket`,
+ * "unix:/path"), or the proxy's address when the channel tunnels through an HTTP
+ * proxy. The promise resolves with a socket that is connected (a `net.Socket`,
  * a `tls.TLSSocket` is not wanted: the channel's credentials run their handshake on
  * it); `signal` aborts when the connect times out or is no longer wanted, and a socket
  * that arrives after that is destroyed.
@@ -125,6 +127,11 @@ export interface ClientTransportOptions {
   connectTimeoutMs?: number;
   /** Makes the connected socket instead of the transport's own connect (the channel's `dialer`). */
   dialer?: Dialer;
+  /**
+   * Tunnel through this HTTP proxy: the socket connects to the proxy (through `dialer`
+   * when set) and CONNECT opens a tunnel to the address before the credentials' handshake.
+   */
+  proxy?: HttpConnectProxy;
   /** The server sent GOAWAY: no new streams should go to this transport. */
   onGoaway(errorCode: number): void;
   /** The connection is closed (after GOAWAY drain, error or destroy). Called once. */
