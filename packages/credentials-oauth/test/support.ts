@@ -162,13 +162,13 @@ export function bearer(authorization: string | undefined): string {
   return match[1]!;
 }
 
-/** The status code and message of a call that failed, or "OK" when it did not. */
+/** The status code and message (grpc-message's text) of a call that failed, or "OK" when it did not. */
 export async function outcome(call: Promise<unknown>): Promise<{ code: Code | "OK"; message: string }> {
   try {
     await call;
     return { code: "OK", message: "" };
   } catch (e) {
     if (!GrpcError.is(e)) throw e;
-    return { code: e.code, message: e.message };
+    return { code: e.code, message: e.rawMessage };
   }
 }
