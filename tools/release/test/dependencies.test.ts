@@ -61,6 +61,7 @@ const corePlugins = [
   "balancer-wrr",
   "orca",
   "authz",
+  "credentials-oauth",
   "binarylog",
 ];
 
