@@ -12,7 +12,10 @@ import type { AuthInfo, SecurityLevel } from "./auth-info.js";
 
 /** What a call credential knows of the call it is asked to authorize. */
 export interface CallCredentialsContext {
-  /** "https://authority/package.Service", as grpc-go's service URL. */
+  /**
+   * "<scheme>://authority/package.Service", as grpc-go's service URL: https on a TLS
+   * channel, http otherwise.
+   */
   readonly serviceUrl: string;
   /** The method's name, e.g. "SayHello". */
   readonly methodName: string;
