@@ -75,6 +75,7 @@ export { createInMemoryTransport } from "./transport/in-memory-transport.js";
 // server sockets, and connecting and handshaking client sockets.
 export { listenOn } from "./transport/listen-on.js";
 export { ServerSocketAcceptor, type SecuredSocket } from "./transport/server-socket-acceptor.js";
+export { Http1ServerStream } from "./transport/http1-server-stream.js";
 export { dialTransport, type DialedSocket, type StartConnection } from "./transport/dial-transport.js";
 export type { HttpConnectProxy } from "./transport/http-connect-proxy.js";
 export type { NetSocket, NetSocketServer, ListenTarget, DialTarget } from "./transport/socket-types.js";

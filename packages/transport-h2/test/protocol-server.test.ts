@@ -128,7 +128,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 describe("connection preface and SETTINGS", () => {
   it("a bad client preface is answered with GOAWAY PROTOCOL_ERROR and the socket closes", async () => {
     const peer = await connected(undefined, { preface: false, settings: false });
-    peer.send(Buffer.from("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "latin1"));
+    // It starts as HTTP/2's preface does, so the listener takes it for HTTP/2.
+    peer.send(Buffer.from("PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n", "latin1"));
     await expectConnectionError(peer, "PROTOCOL_ERROR", 0);
   });
 

@@ -204,3 +204,62 @@ function decodePaddedRuns(text: string): Buffer {
   const runs = text.match(/[A-Za-z0-9+/]*={0,2}/g)!.filter((r) => r !== "");
   return Buffer.concat(runs.map((r) => Buffer.from(r, "base64")));
 }
+
+describe("gRPC-Web over HTTP/1.1 on transport-h2, on the port that serves HTTP/2", () => {
+  async function serve(): Promise<number> {
+    const server = createServer({ transport: h2Transport() });
+    server.addService(TestService, testServiceHandlers());
+    open.servers.push(server);
+    return (await server.listen("127.0.0.1:0")).port!;
+  }
+
+  /** A browser-like HTTP/1.1 request (node's fetch speaks HTTP/1.1). */
+  async function fetchWeb(port: number, path: string, contentType: string, body: Uint8Array) {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: "POST",
+      headers: { "content-type": contentType, "x-grpc-web": "1", "x-grpc-test-echo-initial": "from-h1" },
+      body,
+    });
+    return { res, body: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  it("answers unary and server-streaming calls, then a gRPC client over HTTP/2 on the same port", async () => {
+    const port = await serve();
+    const unary = await fetchWeb(
+      port,
+      "/grpc.testing.TestService/UnaryCall",
+      "application/grpc-web+proto",
+      frame(toBinary(SimpleRequestSchema, create(SimpleRequestSchema, { responseSize: 5 }))),
+    );
+    expect(unary.res.status).toBe(200);
+    expect(unary.res.headers.get("content-type")).toBe("application/grpc-web+proto");
+    expect(unary.res.headers.get("x-grpc-test-echo-initial")).toBe("from-h1");
+    const frames = splitFrames(unary.body);
+    expect(frames.map((f) => f.flags)).toEqual([0, 0x80]);
+    expect(fromBinary(SimpleResponseSchema, frames[0].data).payload?.body.byteLength).toBe(5);
+    expect(trailerBlock(frames[1]).get("grpc-status")).toBe("0");
+
+    const streamed = await fetchWeb(
+      port,
+      "/grpc.testing.TestService/StreamingOutputCall",
+      "application/grpc-web-text",
+      Buffer.from(
+        frame(toBinary(StreamingOutputCallRequestSchema, create(StreamingOutputCallRequestSchema, { responseParameters: [{ size: 7 }, { size: 8 }] }))).toString("base64"),
+      ),
+    );
+    const streamedFrames = splitFrames(decodePaddedRuns(streamed.body.toString("latin1")));
+    expect(streamedFrames.map((f) => f.flags)).toEqual([0, 0, 0x80]);
+
+    // HTTP/2 on the same port still works: the listener tells the two apart by the first bytes.
+    const h2 = await webCall(port, "/grpc.testing.TestService/UnaryCall", "application/grpc-web", [frame(toBinary(SimpleRequestSchema, create(SimpleRequestSchema, { responseSize: 2 })))]);
+    expect(splitFrames(h2.body).map((f) => f.flags)).toEqual([0, 0x80]);
+  });
+
+  it("refuses gRPC itself over HTTP/1.1 with 505, saying it needs HTTP/2", async () => {
+    const port = await serve();
+    const { res } = await fetchWeb(port, "/grpc.testing.TestService/UnaryCall", "application/grpc", frame(new Uint8Array(0)));
+    expect(res.status).toBe(505);
+    expect(res.headers.get("grpc-status")).toBe(String(Code.UNIMPLEMENTED));
+    expect(res.headers.get("grpc-message")).toContain("HTTP/2");
+  });
+});

@@ -207,10 +207,11 @@ describe.each(transports)("HTTP CONNECT proxies on %s", (name, makeTransport) =>
   });
 
   it("starts HTTP/2 on the server's first bytes when they come in one read with the proxy's answer", async () => {
-    // An h2c server speaks first (SETTINGS). This proxy waits for those bytes and sends
-    // them in the same write as its 200, so the client reads both at once and must hand
-    // the server's to HTTP/2.
-    const server = createServer({ transport: makeTransport() });
+    // An h2c server on node:http2 speaks first (SETTINGS), as grpc-go's does; transport-h2's
+    // waits for the client's first bytes, to tell HTTP/2 from HTTP/1.1. This proxy waits
+    // for the server's bytes and sends them in the same write as its 200, so the client
+    // (on the transport under test) reads both at once and must hand the server's to HTTP/2.
+    const server = createServer({ transport: http2Transport() });
     server.addService(TestService, { unaryCall: (req) => ({ payload: req.payload }) });
     const { address } = await server.listen("127.0.0.1:0");
     const together: string[] = [];

@@ -260,6 +260,18 @@ export class Server implements ServerCallHost {
         codecName = web.codecName;
         ct = web.responseType;
       }
+    } else if (codecName !== undefined && stream.httpVersion === "1.1") {
+      // gRPC's trailers need HTTP/2; over HTTP/1.1 only the web protocols are answered.
+      stream.sendHeaders(
+        {
+          [H.status]: 505,
+          [H.contentType]: "text/plain",
+          [H.grpcStatus]: String(Code.UNIMPLEMENTED),
+          [H.grpcMessage]: "gRPC needs HTTP/2; this request came over HTTP/1.1 (browsers can use gRPC-Web on the same address)",
+        },
+        true,
+      );
+      return;
     }
     if (codecName === undefined) {
       stream.sendHeaders(

@@ -155,6 +155,11 @@ export interface ServerStreamListener {
 export interface ServerTransportStream {
   /** The request headers, pseudo-headers included. */
   readonly headers: Http2Headers;
+  /**
+   * "1.1" when the request came over HTTP/1.1 (a browser's gRPC-Web call, parsed by
+   * node:http); undefined or "2" for HTTP/2. gRPC itself needs HTTP/2.
+   */
+  readonly httpVersion?: "1.1" | "2";
   readonly peer: Peer;
   /** The connection the stream came on; the same object for every stream of it. */
   readonly connection?: ServerConnection;
