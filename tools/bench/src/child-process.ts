@@ -144,17 +144,11 @@ export class ServerProcess {
     return JSON.parse(await this.output.next(10_000, `${this.name} rss-reset`)) as ResidentMemory;
   }
 
-  /** Starts recording the server's event-loop delay. */
-  async startLoopDelay(): Promise<void> {
-    this.child.stdin!.write("loop-delay-start\n");
-    await this.output.next(10_000, `${this.name} loop-delay-start`);
-  }
-
-  /** The server's event-loop delay since startLoopDelay, and stops recording it. */
+  /** The server's event-loop delay during the last client-streaming call it received. */
   async loopDelay(): Promise<LoopDelay> {
     this.child.stdin!.write("loop-delay\n");
     const answer = JSON.parse(await this.output.next(10_000, `${this.name} loop-delay`)) as LoopDelay | null;
-    if (answer === null) throw new Error(`${this.name} was not recording its event-loop delay`);
+    if (answer === null) throw new Error(`${this.name} recorded no client-streaming call's event-loop delay`);
     return answer;
   }
 

@@ -130,8 +130,9 @@ export function renderIssue22Sections(report: BenchReport): string[] {
   out.push("");
   out.push("The client sends compressible messages (a repeating byte pattern) gzip-compressed on one client-streaming "
     + "call; the server inflates each one and answers with the count of messages and payload bytes, which the client "
-    + "checks. The receiving server's event-loop delay is recorded with `perf_hooks.monitorEventLoopDelay` from just "
-    + "before the client starts until it is done; a delay is how much longer than the monitor's interval an interval took.");
+    + "checks. The receiving server's event-loop delay is recorded with `perf_hooks.monitorEventLoopDelay` (a 2 ms "
+    + "interval) from the moment its handler starts until it has read the last message; a delay is how much longer "
+    + "than the monitor's interval an interval took.");
   out.push("");
   out.push(table(
     ["message", "client and server", "messages", "call ms", "server loop delay p50 ms", "p99 ms", "max ms", "samples"],

@@ -3,7 +3,7 @@
  * every EVENT_LOOP_RESOLUTION_MS records how long each interval really took, so a
  * recorded value is the resolution plus the delay; the delay is what is reported.
  */
-import type { IntervalHistogram } from "node:perf_hooks";
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 
 /** The timer's interval: fine enough to see a 20 ms stall, coarse enough to cost nothing. */
 export const EVENT_LOOP_RESOLUTION_MS = 2;
@@ -32,4 +32,25 @@ export function loopDelaySummary(histogram: Pick<IntervalHistogram, "count" | "p
     p99Ms: delayBeyondInterval(histogram.percentile(99), resolutionMs),
     maxMs: delayBeyondInterval(histogram.max, resolutionMs),
   };
+}
+
+let lastCall: LoopDelay | undefined;
+
+/**
+ * Starts recording this process's event-loop delay for one call; the returned function
+ * stops and keeps the result, which `lastCallLoopDelay` then answers. A server's
+ * client-streaming handler records from its start until its last message is read.
+ */
+export function recordCallLoopDelay(): () => void {
+  const histogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  histogram.enable();
+  return () => {
+    histogram.disable();
+    lastCall = loopDelaySummary(histogram);
+  };
+}
+
+/** The event-loop delay of the last call recorded in this process, if any. */
+export function lastCallLoopDelay(): LoopDelay | undefined {
+  return lastCall;
 }

@@ -5,7 +5,8 @@
  *   in their own process: how far each one's peak resident set rose above its baseline,
  *   as a multiple of the message size, and the call's time;
  * - gzip-compressed 10 MB messages on one client-streaming call: the receiving server's
- *   event-loop delay (perf_hooks.monitorEventLoopDelay) while it inflates them.
+ *   event-loop delay (perf_hooks.monitorEventLoopDelay) from the call's start until its
+ *   last message was read, while it inflates them.
  */
 import { runClientProcess, ServerProcess } from "../child-process.js";
 import type { CountStreamClientResult, LargeUnaryClientResult } from "../clients/client-result.js";
@@ -50,7 +51,6 @@ async function compressedStream(context: BenchContext, library: Library): Promis
   const limit = ["--max-message-bytes", String(limitBytes)];
   const server = await ServerProcess.start(`${library} server`, serverScript(library), limit);
   try {
-    await server.startLoopDelay();
     const result = await runClientProcess<CountStreamClientResult>(`${library} client`, clientScript(library), [
       "--target", server.address,
       "--scenario", "count-stream",

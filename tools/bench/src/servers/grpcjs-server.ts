@@ -4,6 +4,7 @@
  */
 import grpc from "@grpc/grpc-js";
 import { loadGrpcJsEchoService, type GrpcJsEchoMessage, type GrpcJsServerStreamRequest } from "../grpcjs-proto.js";
+import { recordCallLoopDelay } from "../loop-delay.js";
 import { listenPort, maxMessageBytes, serveControl } from "./server-control.js";
 
 const EchoService = loadGrpcJsEchoService();
@@ -49,14 +50,18 @@ server.addService(EchoService.service, {
     call: grpc.ServerReadableStream<GrpcJsEchoMessage, { messages: number; payloadBytes: number }>,
     callback: grpc.sendUnaryData<{ messages: number; payloadBytes: number }>,
   ) {
+    const stopRecording = recordCallLoopDelay();
     let messages = 0;
     let payloadBytes = 0;
     call.on("data", (request: GrpcJsEchoMessage) => {
       messages++;
       payloadBytes += request.payload.length;
     });
-    call.on("end", () => callback(null, { messages, payloadBytes }));
-    call.on("error", () => {});
+    call.on("end", () => {
+      stopRecording();
+      callback(null, { messages, payloadBytes });
+    });
+    call.on("error", () => stopRecording());
   },
 });
 

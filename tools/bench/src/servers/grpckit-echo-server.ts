@@ -7,6 +7,7 @@
  */
 import { channelzRegistry, createServer, enableChannelz, type Server, type TransportBuilder } from "@grpckit/core";
 import { EchoService } from "../gen/bench/v1/echo_pb.js";
+import { recordCallLoopDelay } from "../loop-delay.js";
 import { listenPort, maxMessageBytes, serveControl } from "./server-control.js";
 
 /** Calls channelz counted on this process's servers; 0 while channelz is off. */
@@ -44,11 +45,16 @@ export async function startGrpckitServer(transport: TransportBuilder, listenOn: 
       for (let i = 0; i < request.count; i++) yield response;
     },
     async countStream(requests) {
+      const stopRecording = recordCallLoopDelay();
       let messages = 0n;
       let payloadBytes = 0n;
-      for await (const request of requests) {
-        messages++;
-        payloadBytes += BigInt(request.payload.length);
+      try {
+        for await (const request of requests) {
+          messages++;
+          payloadBytes += BigInt(request.payload.length);
+        }
+      } finally {
+        stopRecording();
       }
       return { messages, payloadBytes };
     },

@@ -6,18 +6,17 @@
  * recorded (`{"calls": N}`, 0 for a server without channelz), answers "rss-reset" by
  * collecting garbage, resetting the process's peak resident set to what it holds now and
  * answering `{"rssBytes": R, "peakRssBytes": P}`, answers "rss" with the same reading
- * without a reset, starts watching its event loop's delay on "loop-delay-start" (answering
- * `{}`) and answers "loop-delay" with the delays seen since (see loop-delay.ts), and stops on "stop" or
+ * without a reset, answers "loop-delay" with the event-loop delay of the last
+ * client-streaming call it received (see loop-delay.ts; null when none), and stops on "stop" or
  * when stdin closes (the driver went away). Started by hand, with stdin not a pipe, it runs until killed.
  */
 import { fstatSync } from "node:fs";
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { processCpuTime } from "../cpu-time.js";
 import { settledMemory } from "../memory-snapshot.js";
 import { residentMemory } from "../proc-status.js";
 import { resetPeakRss } from "../peak-rss.js";
-import { EVENT_LOOP_RESOLUTION_MS, loopDelaySummary } from "../loop-delay.js";
+import { lastCallLoopDelay } from "../loop-delay.js";
 
 export { maxMessageBytes } from "../message-limit.js";
 
@@ -46,7 +45,6 @@ export function serveControl(port: number, stop: () => Promise<void> | void, cha
     }
   };
   if (!stdinIsPipe()) return;
-  let loopDelay: IntervalHistogram | undefined;
   const lines = createInterface({ input: process.stdin });
   lines.on("line", (line) => {
     const command = line.trim();
@@ -60,15 +58,8 @@ export function serveControl(port: number, stop: () => Promise<void> | void, cha
       void settledMemory().then(() => process.stdout.write(`${JSON.stringify(resetPeakRss())}\n`));
     } else if (command === "rss") {
       process.stdout.write(`${JSON.stringify(residentMemory("self"))}\n`);
-    } else if (command === "loop-delay-start") {
-      loopDelay?.disable();
-      loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-      loopDelay.enable();
-      process.stdout.write("{}\n");
     } else if (command === "loop-delay") {
-      loopDelay?.disable();
-      process.stdout.write(`${JSON.stringify(loopDelay === undefined ? null : loopDelaySummary(loopDelay))}\n`);
-      loopDelay = undefined;
+      process.stdout.write(`${JSON.stringify(lastCallLoopDelay() ?? null)}\n`);
     } else if (command === "stop") {
       void exit();
     }
