@@ -9,6 +9,7 @@ import { frameMessage } from "./frame.js";
 /** The full method paths of the bench service. */
 export const ECHO_PATH = "/bench.v1.EchoService/Echo";
 export const ECHO_STREAM_PATH = "/bench.v1.EchoService/EchoStream";
+export const ECHO_SERVER_STREAM_PATH = "/bench.v1.EchoService/EchoServerStream";
 
 /** The unary message size the issue asks for. */
 export const SMALL_MESSAGE_BYTES = 100;
@@ -27,17 +28,34 @@ export interface BenchMessage {
   readonly frame: Buffer;
 }
 
-/** Builds the message whose protobuf encoding is `size` bytes (field tag, length, payload). */
+/**
+ * Builds the message whose protobuf encoding is `size` bytes (field tag, length, payload).
+ * The encoding and the frame are made when first asked for, so a 100 MB message costs
+ * one payload buffer until something needs its bytes on the wire.
+ */
 export function benchMessage(size: number): BenchMessage {
   const payloadLength = payloadLengthFor(size);
   const payload = new Uint8Array(payloadLength);
   for (let i = 0; i < payloadLength; i++) payload[i] = i & 0xff;
   const request = create(EchoRequestSchema, { payload });
-  const encoded = toBinary(EchoRequestSchema, request);
-  if (encoded.length !== size) {
-    throw new Error(`a ${size}-byte bench message encoded to ${encoded.length} bytes`);
-  }
-  return { size, request, payload, encoded, frame: frameMessage(encoded) };
+  let encoded: Uint8Array | undefined;
+  let frame: Buffer | undefined;
+  return {
+    size,
+    request,
+    payload,
+    get encoded() {
+      if (encoded === undefined) {
+        encoded = toBinary(EchoRequestSchema, request);
+        if (encoded.length !== size) throw new Error(`a ${size}-byte bench message encoded to ${encoded.length} bytes`);
+      }
+      return encoded;
+    },
+    get frame() {
+      frame ??= frameMessage(this.encoded);
+      return frame;
+    },
+  };
 }
 
 function payloadLengthFor(size: number): number {

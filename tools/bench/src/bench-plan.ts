@@ -43,6 +43,21 @@ export interface BenchPlan {
     /** Each library's stream is measured this many times, the libraries taking turns; the median run is reported. */
     rounds: number;
   };
+  /** Server-streaming echo: one request, the server answers with `messages` responses (same shape as `streaming`). */
+  serverStreaming: BenchPlan["streaming"];
+  /**
+   * transport-h2 driven without core against grpckit on transport-h2, under h2load at
+   * `shape` with the server-unary warm-up, duration and check, taking turns for the
+   * server-unary rounds.
+   */
+  ceiling: { shape: LoadShape };
+  /**
+   * One unary echo of a `unaryBytes` message, and `streamMessages` gzip-compressed
+   * messages of `streamMessageBytes` on one client-streaming call; limits raised to `limitBytes`.
+   */
+  largeMessages: { unaryBytes: number; streamMessageBytes: number; streamMessages: number; limitBytes: number };
+  /** grpckit on transport-h2 served by each count of node:cluster workers, under h2load at `shape` with the server-unary settings. */
+  workers: { counts: number[]; shape: LoadShape };
   /**
    * grpckit with channelz off and on: the server at `serverShape` (with the
    * server-unary warm-up and duration), the client with `client`'s calls in flight
@@ -75,7 +90,7 @@ const USAGE = `usage: node tools/bench/dist/main.js [--smoke] [--out DIR] [--lib
   --requests N   h2load measures N requests (-n) instead of a fixed duration
   --duration S   h2load measures for S seconds (-D, default 10)
   --calls N      client unary calls per run (both concurrencies, and the channelz client runs)
-  --messages N   messages per streaming run (both sizes)`;
+  --messages N   messages per streaming and server-streaming run (both sizes)`;
 
 /** Reads the plan from the command line; throws with the usage on a bad argument. */
 export function parsePlan(argv: readonly string[]): BenchPlan {
@@ -128,7 +143,7 @@ export function parsePlan(argv: readonly string[]): BenchPlan {
   }
   const messages = number("messages");
   if (messages !== undefined) {
-    for (const run of plan.streaming.runs) {
+    for (const run of [...plan.streaming.runs, ...plan.serverStreaming.runs]) {
       run.messages = messages;
       run.warmupMessages = Math.ceil(messages / 10);
     }
@@ -165,6 +180,16 @@ function fullPlan(): BenchPlan {
       // Five runs of a few seconds each: one-second runs on these shared machines varied by 2x.
       rounds: 5,
     },
+    serverStreaming: {
+      runs: [
+        { messageBytes: SMALL_MESSAGE_BYTES, messages: 200_000, warmupMessages: 20_000 },
+        { messageBytes: LARGE_MESSAGE_BYTES, messages: 20_000, warmupMessages: 2_000 },
+      ],
+      rounds: 5,
+    },
+    ceiling: { shape: { connections: 8, streams: 16 } },
+    largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 * 1024 * 1024 },
+    workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {
       serverShape: { connections: 8, streams: 16 },
       client: { concurrency: 100, calls: 100_000, warmupCalls: 10_000 },
@@ -202,6 +227,16 @@ function smokePlan(): BenchPlan {
       ],
       rounds: 3,
     },
+    serverStreaming: {
+      runs: [
+        { messageBytes: SMALL_MESSAGE_BYTES, messages: 300, warmupMessages: 30 },
+        { messageBytes: LARGE_MESSAGE_BYTES, messages: 20, warmupMessages: 2 },
+      ],
+      rounds: 1,
+    },
+    ceiling: { shape: { connections: 8, streams: 16 } },
+    largeMessages: { unaryBytes: 4_000_000, streamMessageBytes: 10_000_000, streamMessages: 2, limitBytes: 16 * 1024 * 1024 },
+    workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {
       serverShape: { connections: 8, streams: 16 },
       client: { concurrency: 100, calls: 300, warmupCalls: 100 },

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
 import type { CpuTime } from "./cpu-time.js";
-import { residentMemory } from "./proc-status.js";
+import type { LoopDelay } from "./loop-delay.js";
+import { residentMemory, type ResidentMemory } from "./proc-status.js";
 import type { MemorySnapshot } from "./memory-snapshot.js";
 
 const NODE_FLAGS = ["--expose-gc"];
@@ -135,6 +136,20 @@ export class ServerProcess {
     this.child.stdin!.write("channelz\n");
     const answer = JSON.parse(await this.output.next(10_000, `${this.name} channelz`)) as { calls: number };
     return answer.calls;
+  }
+
+  /** Collects garbage, resets the server's peak resident set to what it holds now, and returns both. */
+  async resetPeakRss(): Promise<ResidentMemory> {
+    this.child.stdin!.write("rss-reset\n");
+    return JSON.parse(await this.output.next(10_000, `${this.name} rss-reset`)) as ResidentMemory;
+  }
+
+  /** The server's event-loop delay during the last client-streaming call it received. */
+  async loopDelay(): Promise<LoopDelay> {
+    this.child.stdin!.write("loop-delay\n");
+    const answer = JSON.parse(await this.output.next(10_000, `${this.name} loop-delay`)) as LoopDelay | null;
+    if (answer === null) throw new Error(`${this.name} recorded no client-streaming call's event-loop delay`);
+    return answer;
   }
 
   /** Peak resident memory of the process so far (VmHWM). */

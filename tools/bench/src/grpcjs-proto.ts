@@ -11,6 +11,18 @@ export interface GrpcJsEchoMessage {
   payload: Buffer;
 }
 
+/** The server-streaming request as proto-loader decodes it. */
+export interface GrpcJsServerStreamRequest {
+  payload: Buffer;
+  count: number;
+}
+
+/** The client-streaming answer, its uint64 fields as strings (proto-loader's `longs: String`). */
+export interface GrpcJsCountResponse {
+  messages: string;
+  payloadBytes: string;
+}
+
 /** The generated-at-runtime client constructor and service definition. */
 export interface GrpcJsEchoService {
   new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): GrpcJsEchoClient;
@@ -24,13 +36,17 @@ export interface GrpcJsEchoClient extends grpc.Client {
     callback: (error: grpc.ServiceError | null, response?: GrpcJsEchoMessage) => void,
   ): grpc.ClientUnaryCall;
   echoStream(): grpc.ClientDuplexStream<GrpcJsEchoMessage, GrpcJsEchoMessage>;
+  echoServerStream(request: GrpcJsServerStreamRequest): grpc.ClientReadableStream<GrpcJsEchoMessage>;
+  countStream(
+    callback: (error: grpc.ServiceError | null, response?: GrpcJsCountResponse) => void,
+  ): grpc.ClientWritableStream<GrpcJsEchoMessage>;
 }
 
 const protoFile = fileURLToPath(new URL("../proto/bench/v1/echo.proto", import.meta.url));
 
 /** Loads bench.v1.EchoService for grpc-js. */
 export function loadGrpcJsEchoService(): GrpcJsEchoService {
-  const definition = protoLoader.loadSync(protoFile, {});
+  const definition = protoLoader.loadSync(protoFile, { longs: String });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     bench: { v1: { EchoService: GrpcJsEchoService } };
   };

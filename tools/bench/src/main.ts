@@ -4,7 +4,8 @@
  * time per call), clients (with their CPU time per call) against the raw server and
  * against the grpckit on transport-h2 server, one-stream throughput (median of three
  * runs), memory per connection and per stream, issue 11's targets, and grpckit with
- * channelz off and on.
+ * channelz off and on; and issue 22's rows: server streaming, transport-h2's ceiling,
+ * large and gzip-compressed messages, node:cluster workers, and issue 22's targets.
  * Writes latest.json and latest.md (tools/bench/results/, or a temporary
  * directory with --smoke) and prints the Markdown.
  *
@@ -25,6 +26,11 @@ import { clientUnaryPhase } from "./phases/client-unary.js";
 import { memoryPhase } from "./phases/memory.js";
 import { serverUnaryPhase } from "./phases/server-unary.js";
 import { streamingPhase } from "./phases/streaming.js";
+import { ceilingPhase } from "./phases/ceiling.js";
+import { compressedStreamPhase, largeUnaryPhase } from "./phases/large-messages.js";
+import { workersPhase } from "./phases/workers.js";
+import { computeCeilingRatios } from "./issue22-rows.js";
+import { computeIssue22Targets } from "./issue22-targets.js";
 import type { BenchContext } from "./phases/bench-context.js";
 import { computeChannelzRatios, computeRatios, type BenchReport, type ChannelzRow, type Failure } from "./report.js";
 import { computeTargets } from "./targets.js";
@@ -69,6 +75,11 @@ async function main(): Promise<number> {
     const serverUnary = await phase("server unary", () => serverUnaryPhase(context));
     const clientUnary = await phase("client unary", () => clientUnaryPhase(context));
     const streaming = await phase("streaming", () => streamingPhase(context));
+    const serverStreaming = await phase("server streaming", () => streamingPhase(context, "server-stream"));
+    const ceiling = await phase("ceiling", () => ceilingPhase(context));
+    const largeUnary = await phase("large unary", () => largeUnaryPhase(context));
+    const compressedStream = await phase("gzip stream", () => compressedStreamPhase(context));
+    const workers = await phase("workers", () => workersPhase(context));
     const memory = await phase("memory", () => memoryPhase(context));
     let channelz: ChannelzRow[] = [];
     try {
@@ -78,7 +89,8 @@ async function main(): Promise<number> {
     }
     const { outDir: chosenOutDir, ...planShown } = plan;
     const revision = sourceRevision();
-    const ratios = computeRatios({ serverUnary, clientUnary, streaming });
+    const ratios = computeRatios({ serverUnary, clientUnary, streaming, serverStreaming });
+    const ceilingRatios = computeCeilingRatios(ceiling);
     const report: BenchReport = {
       mode: plan.mode,
       date,
@@ -95,6 +107,13 @@ async function main(): Promise<number> {
       targets: computeTargets(ratios),
       channelz,
       channelzRatios: computeChannelzRatios(channelz),
+      serverStreaming,
+      ceiling,
+      ceilingRatios,
+      largeUnary,
+      compressedStream,
+      workers,
+      issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream }),
       failures,
     };
     const markdown = renderMarkdown(report);

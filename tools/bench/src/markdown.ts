@@ -1,50 +1,9 @@
 /** The bench report as a Markdown page (tools/bench/results/latest.md). */
 import { LIBRARY_LABEL } from "./libraries.js";
 import { CLIENT_UNARY_SERVERS, clientUnaryTable, messageSizeLabel, type BenchReport, type ClientUnaryServer } from "./report.js";
-import type { Ratio } from "./ratio.js";
 import type { Target } from "./targets.js";
-
-const MIB = 1024 * 1024;
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
-}
-
-function count(value: number): string {
-  return Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a";
-}
-
-function mib(bytes: number): string {
-  return fixed(bytes / MIB, 1);
-}
-
-function kib(bytes: number): string {
-  return fixed(bytes / 1024, 1);
-}
-
-function ratio(value: number | undefined): string {
-  return value === undefined ? "" : `${fixed(value, 2)}×`;
-}
-
-function ratioTable(ratios: Ratio[], withLatency: boolean, withCpu = false): string {
-  const header = ["load", "ratio", "throughput", ...(withLatency ? ["p50", "p99"] : []), ...(withCpu ? ["CPU per call"] : []), "peak RSS"];
-  return table(
-    header,
-    ratios.map((r) => [
-      r.row,
-      `${LIBRARY_LABEL[r.library]} ÷ ${LIBRARY_LABEL[r.versus]}`,
-      ratio(r.throughput),
-      ...(withLatency ? [ratio(r.p50), ratio(r.p99)] : []),
-      ...(withCpu ? [ratio(r.cpuPerCall)] : []),
-      ratio(r.peakRss),
-    ]),
-  );
-}
+import { renderIssue22Sections, renderIssue22Targets, renderServerStreaming } from "./issue22-markdown.js";
+import { count, fixed, kib, mib, ratio, ratioTable, table } from "./markdown-table.js";
 
 /** "at least 4×", "at most 0.25×", "below 1×". */
 function goal(target: Target): string {
@@ -100,6 +59,8 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("");
   out.push(targetTable(report.targets));
   out.push("");
+
+  out.push(...renderIssue22Targets(report));
 
   const rounds = Math.max(1, ...report.serverUnary.map((row) => row.roundsRequestsPerSecond?.length ?? 1));
   out.push("## Servers under h2load: unary echo of a 100-byte message");
@@ -182,6 +143,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("");
   out.push(ratioTable(report.ratios.filter((r) => r.table === "streaming"), false));
   out.push("");
+  out.push(...renderServerStreaming(report), ...renderIssue22Sections(report));
 
   out.push("## Memory per idle connection and per open stream");
   out.push("");

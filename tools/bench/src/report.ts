@@ -6,6 +6,8 @@ import { BASELINE_LIBRARIES, GRPCKIT_LIBRARIES, type Library } from "./libraries
 import type { MachineInfo } from "./machine.js";
 import type { Ratio } from "./ratio.js";
 import type { Target } from "./targets.js";
+import type { CeilingRatio, CeilingRow, CompressedStreamRow, LargeUnaryRow, WorkersRow } from "./issue22-rows.js";
+import type { Issue22Target } from "./issue22-targets.js";
 
 /** One server under h2load at one load shape. */
 export interface ServerUnaryRow {
@@ -128,12 +130,22 @@ export interface BenchReport {
   serverUnary: ServerUnaryRow[];
   clientUnary: ClientUnaryRow[];
   streaming: StreamingRow[];
+  /** One server-streaming call per row: the server sends, the client receives. */
+  serverStreaming: StreamingRow[];
   memory: MemoryRow[];
   ratios: Ratio[];
   /** Issue 11's targets for grpckit on transport-h2 against grpc-js, met or not. */
   targets: Target[];
   channelz: ChannelzRow[];
   channelzRatios: ChannelzRatio[];
+  /** transport-h2 on its own and grpckit on transport-h2 under the same h2load load. */
+  ceiling: CeilingRow[];
+  ceilingRatios: CeilingRatio[];
+  largeUnary: LargeUnaryRow[];
+  compressedStream: CompressedStreamRow[];
+  workers: WorkersRow[];
+  /** Issue 22's targets for grpckit on transport-h2, met or not. */
+  issue22Targets: Issue22Target[];
   failures: Failure[];
 }
 
@@ -150,7 +162,9 @@ interface RatioMeasure {
  * Each grpckit library (on transport-http2 and on transport-h2) divided by grpc-js and
  * by raw node:http2, for every row where both were measured.
  */
-export function computeRatios(report: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming">): Ratio[] {
+export function computeRatios(
+  report: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Partial<Pick<BenchReport, "serverStreaming">>,
+): Ratio[] {
   const ratios: Ratio[] = [];
   const divide = (a: number | undefined, b: number | undefined): number | undefined =>
     a !== undefined && b !== undefined ? a / b : undefined;
@@ -197,6 +211,9 @@ export function computeRatios(report: Pick<BenchReport, "serverUnary" | "clientU
     }));
   }
   add("streaming", report.streaming, (row) => messageSizeLabel(row.messageBytes), (row) => row.library, (row) => ({
+    throughput: row.messagesPerSecond, peakRss: row.clientPeakRssBytes + row.serverPeakRssBytes,
+  }));
+  add("server streaming", report.serverStreaming ?? [], (row) => messageSizeLabel(row.messageBytes), (row) => row.library, (row) => ({
     throughput: row.messagesPerSecond, peakRss: row.clientPeakRssBytes + row.serverPeakRssBytes,
   }));
   return ratios;

@@ -1,6 +1,8 @@
 import type { Library } from "../src/libraries.js";
 import { computeRatios, type BenchReport, type ClientUnaryRow, type ClientUnaryServer, type ServerUnaryRow, type StreamingRow } from "../src/report.js";
 import { computeTargets } from "../src/targets.js";
+import { computeCeilingRatios, type CeilingRow, type CeilingServer, type CompressedStreamRow, type LargeUnaryRow } from "../src/issue22-rows.js";
+import { computeIssue22Targets } from "../src/issue22-targets.js";
 
 /** A server unary row with the given numbers; the h2load counts and check are filler. */
 export function serverRow(
@@ -57,9 +59,16 @@ export function streamingRow(library: Library, messageBytes: number, messagesPer
   };
 }
 
+/** Issue 22's rows a report may be given; absent ones are empty. */
+export type Issue22Rows = Partial<Pick<BenchReport, "serverStreaming" | "ceiling" | "largeUnary" | "compressedStream" | "workers">>;
+
 /** A full report of `rows`, with their ratios and targets, and filler for the run's context. */
-export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming">): BenchReport {
+export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Issue22Rows): BenchReport {
   const ratios = computeRatios(rows);
+  const ceiling = rows.ceiling ?? [];
+  const ceilingRatios = computeCeilingRatios(ceiling);
+  const largeUnary = rows.largeUnary ?? [];
+  const compressedStream = rows.compressedStream ?? [];
   return {
     mode: "full",
     date: "2026-11-24T00:00:00.000Z",
@@ -72,16 +81,54 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
       serverUnary: { shapes: [], warmupRequests: 10, durationSeconds: 1, checkRequests: 1, rounds: 1 },
       clientUnary: { runs: [] },
       streaming: { runs: [], rounds: 1 },
+      serverStreaming: { runs: [], rounds: 1 },
+      ceiling: { shape: { connections: 8, streams: 16 } },
+      largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 << 20 },
+      workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
       channelz: { serverShape: { connections: 8, streams: 16 }, client: { concurrency: 100, calls: 1, warmupCalls: 1 } },
       memory: { connections: 1, streams: 1, streamConnections: 1 },
       clientTimeoutMs: 1000,
     },
-    ...rows,
+    serverUnary: rows.serverUnary,
+    clientUnary: rows.clientUnary,
+    streaming: rows.streaming,
     memory: [],
     ratios,
     targets: computeTargets(ratios),
     channelz: [],
     channelzRatios: [],
+    serverStreaming: rows.serverStreaming ?? [],
+    ceiling,
+    ceilingRatios,
+    largeUnary,
+    compressedStream,
+    workers: rows.workers ?? [],
+    issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream }),
     failures: [],
   };
+}
+
+/** A ceiling-phase row with the given requests/s and CPU µs per call; the h2load counts and check are filler. */
+export function ceilingRow(server: CeilingServer, requestsPerSecond: number, cpuMicrosPerCall = 20): CeilingRow {
+  const { load: _load, server: _server, cpuMicros: _cpu, ...rest } = serverRow("grpckit-h2", "-c 8 -m 16", { requestsPerSecond, cpuMicrosPerCall });
+  return { ...rest, load: "-c 8 -m 16", server, roundsRequestsPerSecond: [requestsPerSecond] };
+}
+
+/** A large unary row whose extra peaks are the given multiples of a 100 MB message. */
+export function largeUnaryRow(library: Library, clientMultiple: number, serverMultiple: number): LargeUnaryRow {
+  const messageBytes = 100_000_000;
+  return {
+    library,
+    messageBytes,
+    callMs: 500,
+    clientExtraPeakBytes: clientMultiple * messageBytes,
+    serverExtraPeakBytes: serverMultiple * messageBytes,
+    clientMultiple,
+    serverMultiple,
+  };
+}
+
+/** A gzip-compressed stream row with the given server event-loop delays. */
+export function compressedStreamRow(library: Library, p99Ms: number, maxMs = p99Ms * 2): CompressedStreamRow {
+  return { library, messages: 5, messageBytes: 10_000_000, elapsedMs: 400, serverLoopDelay: { samples: 200, p50Ms: 0.1, p99Ms, maxMs } };
 }

@@ -26,7 +26,7 @@ function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: stri
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGTERM"), 100_000);
+    const timer = setTimeout(() => child.kill("SIGTERM"), 200_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -51,7 +51,7 @@ describe("the bench in smoke mode", () => {
     outDir = written[1];
     report = JSON.parse(readFileSync(join(outDir, "latest.json"), "utf8")) as BenchReport;
     markdown = readFileSync(join(outDir, "latest.md"), "utf8");
-  }, 120_000);
+  }, 240_000);
 
   afterAll(() => {
     if (outDir !== undefined) rmSync(outDir, { recursive: true, force: true });
@@ -133,6 +133,85 @@ describe("the bench in smoke mode", () => {
     }
   });
 
+  it("every library streamed 100-byte and 64 KiB messages from its server on one server-streaming call", () => {
+    for (const messageBytes of [100, 65536]) {
+      for (const library of libraries) {
+        const row = report.serverStreaming.find((r) => r.messageBytes === messageBytes && r.library === library);
+        expect(row, `${library} ${messageBytes}`).toBeDefined();
+        expect(row!.messages).toBeGreaterThan(0);
+        expect(row!.messagesPerSecond).toBeGreaterThan(0);
+      }
+    }
+    expect(markdown).toContain("## Server streaming: messages sent on one server-streaming call");
+  });
+
+  it("measured transport-h2 on its own and grpckit on transport-h2 under the same h2load load, and divided one by the other", () => {
+    for (const server of ["h2-ceiling", "grpckit-h2"] as const) {
+      const row = report.ceiling.find((r) => r.server === server && r.load === "-c 8 -m 16");
+      expect(row, server).toBeDefined();
+      expect(row!.h2load.done).toBeGreaterThan(0);
+      expect(row!.h2load.succeeded).toBe(row!.h2load.done);
+      expect(row!.check.grpcStatusOk, server).toBe(row!.check.requests);
+      expect(row!.cpuMicrosPerCall).toBeGreaterThan(0);
+    }
+    const ceiling = report.ceiling.find((r) => r.server === "h2-ceiling")!;
+    const grpckit = report.ceiling.find((r) => r.server === "grpckit-h2")!;
+    expect(report.ceilingRatios).toEqual([{
+      load: "-c 8 -m 16",
+      throughput: grpckit.requestsPerSecond / ceiling.requestsPerSecond,
+      cpuPerCall: grpckit.cpuMicrosPerCall / ceiling.cpuMicrosPerCall,
+    }]);
+    expect(markdown).toContain("grpc-status 0 (fixed response, not checked as an echo)");
+  });
+
+  it("echoed one large unary message with grpckit on both transports and grpc-js, reporting each side's extra peak RSS as a multiple of it", () => {
+    for (const library of ["grpckit", "grpckit-h2", "grpc-js"] as const) {
+      const row = report.largeUnary.find((r) => r.library === library);
+      expect(row, library).toBeDefined();
+      expect(row!.messageBytes).toBe(report.plan.largeMessages.unaryBytes);
+      expect(row!.callMs).toBeGreaterThan(0);
+      expect(row!.clientMultiple).toBeCloseTo(row!.clientExtraPeakBytes / row!.messageBytes, 12);
+      expect(row!.serverMultiple).toBeCloseTo(row!.serverExtraPeakBytes / row!.messageBytes, 12);
+    }
+    expect(markdown).toContain(`## Large messages: one ${report.plan.largeMessages.unaryBytes / 1_000_000} MB unary echo`);
+  });
+
+  it("sent gzip-compressed large messages with grpckit on both transports and grpc-js, with the receiving server's event-loop delay", () => {
+    for (const library of ["grpckit", "grpckit-h2", "grpc-js"] as const) {
+      const row = report.compressedStream.find((r) => r.library === library);
+      expect(row, library).toBeDefined();
+      expect(row!.messages).toBe(report.plan.largeMessages.streamMessages);
+      expect(row!.messageBytes).toBe(report.plan.largeMessages.streamMessageBytes);
+      expect(row!.serverLoopDelay.samples).toBeGreaterThan(0);
+      expect(row!.serverLoopDelay.p99Ms).toBeGreaterThanOrEqual(row!.serverLoopDelay.p50Ms);
+      expect(row!.serverLoopDelay.maxMs).toBeGreaterThanOrEqual(row!.serverLoopDelay.p99Ms);
+    }
+  });
+
+  it("served h2load from 1 and from 2 node:cluster workers, every request answered", () => {
+    for (const workers of [1, 2]) {
+      const row = report.workers.find((r) => r.workers === workers);
+      expect(row, `${workers} workers`).toBeDefined();
+      expect(row!.load).toBe("-c 8 -m 16");
+      expect(row!.h2load.done).toBeGreaterThan(0);
+      expect(row!.h2load.succeeded).toBe(row!.h2load.done);
+      expect(row!.check.grpcStatusOk).toBe(row!.check.requests);
+      expect(row!.check.echoed).toBe(row!.check.requests);
+    }
+    expect(markdown).toMatch(/h2load runs on the same cores as the workers.*as measured, and there is no target/);
+  });
+
+  it("reports every issue 22 target with its measured value, met or not met", () => {
+    expect(report.issue22Targets).toHaveLength(6);
+    for (const target of report.issue22Targets) {
+      expect(target.measured, target.measure).toBeGreaterThanOrEqual(0);
+      expect(typeof target.met).toBe("boolean");
+      const line = markdown.split("\n").find((l) => l.startsWith(`| ${target.measure} |`));
+      expect(line, target.measure).toBeDefined();
+      expect(line!.endsWith(` | ${target.met ? "met" : "not met"} |`), line).toBe(true);
+    }
+  });
+
   it("measured memory per connection and per stream on the server and the client side of every library", () => {
     for (const side of ["server", "client"] as const) {
       for (const library of libraries) {
@@ -183,6 +262,7 @@ describe("the bench in smoke mode", () => {
       ...["1 in flight", "100 in flight"].map((row) => ["client unary", row]),
       ...["1 in flight", "100 in flight"].map((row) => ["client unary, grpckit-h2 server", row]),
       ...["100 B", "64 KiB"].map((row) => ["streaming", row]),
+      ...["100 B", "64 KiB"].map((row) => ["server streaming", row]),
     ];
     for (const [table, row] of expected) {
       for (const library of ["grpckit", "grpckit-h2"]) {
@@ -190,7 +270,7 @@ describe("the bench in smoke mode", () => {
           const ratio = report.ratios.find((r) => r.table === table && r.row === row && r.library === library && r.versus === versus);
           expect(ratio, `${table} ${row}: ${library} vs ${versus}`).toBeDefined();
           expect(ratio!.throughput).toBeGreaterThan(0);
-          if (table !== "streaming") expect(ratio!.cpuPerCall).toBeGreaterThan(0);
+          if (!table.includes("streaming")) expect(ratio!.cpuPerCall).toBeGreaterThan(0);
         }
       }
     }
@@ -214,11 +294,12 @@ describe("the bench in smoke mode", () => {
     expect(markdown).toContain(process.version);
     expect(markdown).toContain(`@grpc/grpc-js ${report.packages["@grpc/grpc-js"]}`);
     expect(markdown).toContain(`@grpckit/transport-h2 ${report.packages["@grpckit/transport-h2"]}`);
-    const tableRows = markdown.split("\n").filter((line) => /^\| (-c |\d+ \||\d+ in flight \||\d+ (B|KiB) \||server \||client \|)/.test(line));
+    const tableRows = markdown.split("\n").filter((line) => /^\| (-c |\d+ \||\d+ in flight \||\d+ (B|KiB|MB) \||server \||client \|)/.test(line));
     const measurements = report.serverUnary.length + report.clientUnary.length + report.streaming.length
-      + report.memory.length + report.channelz.length;
-    expect(measurements).toBe(2 * 4 + 2 * 2 * 4 + 2 * 4 + 2 * 4 + 2 * 2);
-    expect(tableRows.length).toBe(measurements + report.ratios.length + report.channelzRatios.length);
+      + report.memory.length + report.channelz.length + report.serverStreaming.length + report.ceiling.length
+      + report.largeUnary.length + report.compressedStream.length + report.workers.length;
+    expect(measurements).toBe(2 * 4 + 2 * 2 * 4 + 2 * 4 + 2 * 4 + 2 * 2 + 2 * 4 + 2 + 3 + 3 + 2);
+    expect(tableRows.length).toBe(measurements + report.ratios.length + report.channelzRatios.length + report.ceilingRatios.length);
   });
 
   it("the Markdown report has a client table against each server with CPU per call, and every streaming run", () => {
@@ -234,7 +315,9 @@ describe("the bench in smoke mode", () => {
       expect(section.split("\n").filter((line) => /^\| (1|100) \| /.test(line))).toHaveLength(2 * libraries.length);
     }
     expect(markdown).toContain("| message | client and server | messages | messages/s | MiB/s | client peak RSS MiB | server peak RSS MiB | every run, messages/s |");
-    const streamingLines = markdown.split("\n").filter((line) => /^\| (100 B|64 KiB) \| [^÷]*$/.test(line));
+    const streamingStart = markdown.indexOf("## Streaming");
+    const streamingSection = markdown.slice(streamingStart, markdown.indexOf("\n## ", streamingStart + 1));
+    const streamingLines = streamingSection.split("\n").filter((line) => /^\| (100 B|64 KiB) \| [^÷]*$/.test(line));
     expect(streamingLines).toHaveLength(report.streaming.length);
     for (const [i, row] of report.streaming.entries()) {
       const everyRun = row.roundsMessagesPerSecond!.map((n) => Math.round(n).toLocaleString("en-US")).join(", ");

@@ -10,7 +10,15 @@ import { cpuMicrosBetween, cpuMicrosPerCall, processCpuTime } from "../cpu-time.
 import { settledMemory } from "../memory-snapshot.js";
 import { summarize } from "../percentile.js";
 import { residentMemory } from "../proc-status.js";
-import type { ClientResult, MemoryClientResult, StreamClientResult, UnaryClientResult } from "./client-result.js";
+import { resetPeakRss } from "../peak-rss.js";
+import type {
+  ClientResult,
+  CountStreamClientResult,
+  LargeUnaryClientResult,
+  MemoryClientResult,
+  StreamClientResult,
+  UnaryClientResult,
+} from "./client-result.js";
 
 /** One connection (a channel, or an HTTP/2 session for raw) of a library under test. */
 export interface ClientConnection {
@@ -18,6 +26,15 @@ export interface ClientConnection {
   unary(done: (error?: unknown) => void): void;
   /** Sends `count` messages on one bidi stream, honouring flow control, and resolves after every echo and an OK status. */
   stream(count: number): Promise<void>;
+  /** Asks for `count` echoes of the message on one server-streaming call and resolves after every one and an OK status. */
+  serverStream(count: number): Promise<void>;
+  /** Makes one unary echo call of `message` (not the connection's own) and resolves when the echo checked out. */
+  call(message: BenchMessage): Promise<void>;
+  /**
+   * Sends `count` copies of the message gzip-compressed on one client-streaming call
+   * and resolves when the server counted every message and payload byte.
+   */
+  countStream(count: number): Promise<void>;
   /** Opens a bidi stream, completes one echo on it, and resolves with a function that ends the stream. */
   openStream(): Promise<() => Promise<void>>;
   /** Calls channelz recorded in this process; absent for a library without channelz. */
@@ -27,6 +44,13 @@ export interface ClientConnection {
 
 /** A library under test: connects to `target` ("127.0.0.1:port") sending `message`. */
 export type ConnectClient = (target: string, message: BenchMessage) => ClientConnection;
+
+/** Checks what a client-streaming count call answered against what was sent. */
+export function checkCount(messages: number, payloadBytes: number, count: number, payloadLength: number): void {
+  if (messages !== count || payloadBytes !== count * payloadLength) {
+    throw new Error(`the server counted ${messages} messages and ${payloadBytes} payload bytes; sent ${count} and ${count * payloadLength}`);
+  }
+}
 
 interface ClientArgs {
   target: string;
@@ -84,6 +108,15 @@ async function runScenario(connect: ConnectClient): Promise<void> {
       break;
     case "memory":
       result = await memoryScenario(connect, args, message);
+      break;
+    case "server-stream":
+      result = await streamScenario(connect, args, message, "server-stream");
+      break;
+    case "large-unary":
+      result = await largeUnaryScenario(connect, args, message);
+      break;
+    case "count-stream":
+      result = await countStreamScenario(connect, args, message);
       break;
     default:
       throw new Error(`unknown scenario "${args.scenario}"`);
@@ -154,15 +187,22 @@ async function unaryScenario(connect: ConnectClient, args: ClientArgs, message: 
   };
 }
 
-async function streamScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<StreamClientResult> {
+/** One stream of `args.count` messages: bidi echo ("stream") or server-streaming echo ("server-stream"). */
+async function streamScenario(
+  connect: ConnectClient,
+  args: ClientArgs,
+  message: BenchMessage,
+  scenario: StreamClientResult["scenario"] = "stream",
+): Promise<StreamClientResult> {
   const connection = connect(args.target, message);
-  if (args.warmup > 0) await connection.stream(args.warmup);
+  const run = (count: number): Promise<void> => (scenario === "stream" ? connection.stream(count) : connection.serverStream(count));
+  if (args.warmup > 0) await run(args.warmup);
   const start = performance.now();
-  await connection.stream(args.count);
+  await run(args.count);
   const elapsedMs = performance.now() - start;
   connection.close();
   return {
-    scenario: "stream",
+    scenario,
     messages: args.count,
     messageBytes: message.size,
     elapsedMs,
@@ -170,6 +210,39 @@ async function streamScenario(connect: ConnectClient, args: ClientArgs, message:
     mebibytesPerSecond: ((args.count * message.size) / (1024 * 1024) / elapsedMs) * 1000,
     peakRssBytes: residentMemory("self").peakRssBytes,
   };
+}
+
+/** The message a large-message client warms its connection up with, so the measured call does not connect. */
+const WARMUP_MESSAGE_BYTES = 100;
+
+/**
+ * One unary echo of a large message: after a small call has connected, collects garbage
+ * and resets the process's peak resident set (the request, built before, is in that
+ * baseline), makes the call, and reports how far the peak rose and how long it took.
+ */
+async function largeUnaryScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<LargeUnaryClientResult> {
+  const connection = connect(args.target, message);
+  await connection.call(benchMessage(WARMUP_MESSAGE_BYTES));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const baseline = resetPeakRss();
+  const start = performance.now();
+  await connection.call(message);
+  const callMs = performance.now() - start;
+  const peakRssBytes = residentMemory("self").peakRssBytes;
+  connection.close();
+  return { scenario: "large-unary", messageBytes: message.size, callMs, baselineRssBytes: baseline.rssBytes, peakRssBytes };
+}
+
+/** `args.count` gzip-compressed messages on one client-streaming call, timed. */
+async function countStreamScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<CountStreamClientResult> {
+  const connection = connect(args.target, message);
+  await connection.call(benchMessage(WARMUP_MESSAGE_BYTES));
+  const start = performance.now();
+  await connection.countStream(args.count);
+  const elapsedMs = performance.now() - start;
+  connection.close();
+  return { scenario: "count-stream", messages: args.count, messageBytes: message.size, elapsedMs };
 }
 
 function oneCall(connection: ClientConnection): Promise<void> {

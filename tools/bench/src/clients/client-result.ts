@@ -22,9 +22,9 @@ export interface UnaryClientResult {
   channelzCalls?: number;
 }
 
-/** Messages echoed over one bidi stream. */
+/** Messages echoed over one bidi stream ("stream") or one server-streaming call ("server-stream"). */
 export interface StreamClientResult {
-  scenario: "stream";
+  scenario: "stream" | "server-stream";
   messages: number;
   messageBytes: number;
   elapsedMs: number;
@@ -44,4 +44,24 @@ export interface MemoryClientResult {
   withStreams: MemorySnapshot;
 }
 
-export type ClientResult = UnaryClientResult | StreamClientResult | MemoryClientResult;
+/** One unary echo of a large message, with the client's peak resident set above its baseline. */
+export interface LargeUnaryClientResult {
+  scenario: "large-unary";
+  messageBytes: number;
+  /** Wall time of the one call, connection already made. */
+  callMs: number;
+  /** VmRSS after garbage collection with the request already built, when the peak was reset. */
+  baselineRssBytes: number;
+  /** VmHWM after the call. */
+  peakRssBytes: number;
+}
+
+/** Gzip-compressed messages sent on one client-streaming call. */
+export interface CountStreamClientResult {
+  scenario: "count-stream";
+  messages: number;
+  messageBytes: number;
+  elapsedMs: number;
+}
+
+export type ClientResult = UnaryClientResult | StreamClientResult | MemoryClientResult | LargeUnaryClientResult | CountStreamClientResult;

@@ -4,7 +4,10 @@
  * trailers).
  */
 import http2 from "node:http2";
-import { ECHO_PATH, ECHO_STREAM_PATH, type BenchMessage } from "../bench-message.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ECHO_PATH, ECHO_SERVER_STREAM_PATH, ECHO_STREAM_PATH, type BenchMessage } from "../bench-message.js";
+import { frameMessage } from "../frame.js";
+import { ServerStreamRequestSchema } from "../gen/bench/v1/echo_pb.js";
 import { runClientMain, type ClientConnection } from "./client-harness.js";
 
 function requestHeaders(path: string): http2.OutgoingHttpHeaders {
@@ -69,6 +72,37 @@ function connect(target: string, message: BenchMessage): ClientConnection {
         };
         pump();
       });
+    },
+
+    serverStream(count) {
+      return new Promise((resolve, reject) => {
+        const stream = session.request(requestHeaders(ECHO_SERVER_STREAM_PATH));
+        const response = watchResponse(stream);
+        stream.on("close", () => {
+          const expected = count * frame.length;
+          if (response.status() !== "0") reject(new Error(`grpc-status ${response.status()}`));
+          else if (response.received() !== expected) reject(new Error(`received ${response.received()} of ${expected} bytes`));
+          else resolve();
+        });
+        stream.end(frameMessage(toBinary(ServerStreamRequestSchema, create(ServerStreamRequestSchema, { payload: message.payload, count }))));
+      });
+    },
+
+    call(other) {
+      return new Promise((resolve, reject) => {
+        const stream = session.request(requestHeaders(ECHO_PATH));
+        const response = watchResponse(stream);
+        stream.on("close", () => {
+          if (response.status() !== "0") reject(new Error(`grpc-status ${response.status()}`));
+          else if (response.received() !== other.frame.length) reject(new Error(`echo of ${response.received()} bytes`));
+          else resolve();
+        });
+        stream.end(other.frame);
+      });
+    },
+
+    countStream() {
+      return Promise.reject(new Error("the raw node:http2 client sends no compressed messages"));
     },
 
     openStream() {

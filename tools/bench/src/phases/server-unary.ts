@@ -37,8 +37,18 @@ export interface ServerMeasurement {
   server: ServerProcess;
 }
 
+/** Numbers every h2load log file of a run: h2load appends to an existing log, so each measured run needs its own. */
+let logFiles = 0;
+
+/** A server measured in place of a library's own: its script, and whether its answers must echo. */
+export interface OtherServer {
+  script: string;
+  /** false for a server that answers a fixed response: only grpc-status 0 is required. */
+  echoes: boolean;
+}
+
 /**
- * Starts `library`'s server (with `serverArgs`), warms it up, measures it under h2load
+ * Starts `library`'s server (with `serverArgs`; or `other`, counted under `library`), warms it up, measures it under h2load
  * at `shape` with the plan's server-unary duration (and the server's CPU time over that
  * run), and checks a sample of answers.
  * A failed check or failed h2load requests are recorded under `phase`; the caller
@@ -51,18 +61,20 @@ export async function measureServer(
   shape: LoadShape,
   body: EchoBody,
   serverArgs: string[] = [],
+  other?: OtherServer,
 ): Promise<ServerMeasurement> {
   const settings = context.plan.serverUnary;
   const load = `-c ${shape.connections} -m ${shape.streams}`;
-  const server = await ServerProcess.start(`${library} server`, serverScript(library), serverArgs);
+  const server = await ServerProcess.start(`${library} server`, other?.script ?? serverScript(library), serverArgs);
   try {
     const url = `http://${server.address}${ECHO_PATH}`;
     const base = { h2load: context.h2load.path, url, bodyFile: body.file, ...shape };
     await runH2load({ ...base, requests: Math.max(settings.warmupRequests, shape.connections) });
-    const variant = serverArgs.map((arg) => arg.replace(/^-+/, "")).join("-");
+    const variant = [...serverArgs, ...(other !== undefined ? [other.script.replace(/^.*\//, "").replace(/\.js$/, "")] : [])]
+      .map((arg) => arg.replace(/^-+/, "")).join("-");
     const logFile = join(
       context.workDir,
-      `h2load-${library}${variant === "" ? "" : `-${variant}`}-c${shape.connections}-m${shape.streams}.log`,
+      `h2load-${library}${variant === "" ? "" : `-${variant}`}-c${shape.connections}-m${shape.streams}-${++logFiles}.log`,
     );
     const cpuBefore = await server.cpuTime();
     const result = await runH2load({
@@ -75,7 +87,7 @@ export async function measureServer(
     const cpuAfter = await server.cpuTime();
     const peakRssBytes = server.peakRssBytes();
     const check = await checkEcho(server.address, body.frame, settings.checkRequests);
-    if (check.grpcStatusOk !== check.requests || check.echoed !== check.requests) {
+    if (check.grpcStatusOk !== check.requests || ((other?.echoes ?? true) && check.echoed !== check.requests)) {
       context.fail(phase, library, new Error(
         `sample check: ${check.grpcStatusOk}/${check.requests} grpc-status 0 (saw ${check.grpcStatuses.join(", ")}), ${check.echoed}/${check.requests} echoed`,
       ));

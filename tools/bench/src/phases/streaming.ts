@@ -1,8 +1,8 @@
 /**
- * Messages per second over one bidi stream, 100-byte and 64 KiB messages: each
- * library's client against the same library's server (raw: node:http2 at both ends),
- * in as many rounds as the plan says, the libraries taking turns, keeping each
- * library's median run.
+ * Messages per second over one bidi stream ("stream") or one server-streaming call
+ * ("server-stream"), 100-byte and 64 KiB messages: each library's client against the
+ * same library's server (raw: node:http2 at both ends), in as many rounds as the plan
+ * says, the libraries taking turns, keeping each library's median run.
  */
 import type { BenchPlan } from "../bench-plan.js";
 import { runClientProcess, ServerProcess } from "../child-process.js";
@@ -15,14 +15,17 @@ import type { BenchContext } from "./bench-context.js";
 /** One streaming run: message size, messages measured and warm-up messages. */
 type StreamingRun = BenchPlan["streaming"]["runs"][number];
 
+/** The client scenario: bidi echo, or server-streaming echo. */
+export type StreamScenario = "stream" | "server-stream";
+
 /** Starts `library`'s server, streams `run`'s messages to it from `library`'s client, and stops the server. */
-async function measureStream(context: BenchContext, library: Library, run: StreamingRun): Promise<StreamingRow> {
+async function measureStream(context: BenchContext, library: Library, run: StreamingRun, scenario: StreamScenario): Promise<StreamingRow> {
   let server: ServerProcess | undefined;
   try {
     server = await ServerProcess.start(`${library} server`, serverScript(library));
     const result = await runClientProcess<StreamClientResult>(`${library} client`, clientScript(library), [
       "--target", server.address,
-      "--scenario", "stream",
+      "--scenario", scenario,
       "--size", String(run.messageBytes),
       "--count", String(run.messages),
       "--warmup", String(run.warmupMessages),
@@ -41,20 +44,22 @@ async function measureStream(context: BenchContext, library: Library, run: Strea
   }
 }
 
-export async function streamingPhase(context: BenchContext): Promise<StreamingRow[]> {
+export async function streamingPhase(context: BenchContext, scenario: StreamScenario = "stream"): Promise<StreamingRow[]> {
   const { plan } = context;
+  const settings = scenario === "stream" ? plan.streaming : plan.serverStreaming;
+  const name = scenario === "stream" ? "streaming" : "server streaming";
   const rows: StreamingRow[] = [];
-  const rounds = plan.streaming.rounds;
-  for (const run of plan.streaming.runs) {
+  const rounds = settings.rounds;
+  for (const run of settings.runs) {
     const size = messageSizeLabel(run.messageBytes);
     const runs = new Map<Library, StreamingRow[]>(plan.libraries.map((library) => [library, []]));
     for (let round = 1; round <= rounds; round++) {
       for (const library of plan.libraries) {
-        context.log(`streaming ${size} messages: ${LIBRARY_LABEL[library]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`);
+        context.log(`${name} ${size} messages: ${LIBRARY_LABEL[library]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`);
         try {
-          runs.get(library)!.push(await measureStream(context, library, run));
+          runs.get(library)!.push(await measureStream(context, library, run, scenario));
         } catch (error) {
-          context.fail(`streaming ${size}`, library, error);
+          context.fail(`${name} ${size}`, library, error);
         }
       }
     }

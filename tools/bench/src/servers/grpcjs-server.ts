@@ -1,10 +1,17 @@
-/** The bench echo service on an @grpc/grpc-js server. */
+/**
+ * The bench echo service on an @grpc/grpc-js server. `--max-message-bytes N` raises the
+ * largest message received and sent to N bytes (the large-message rows).
+ */
 import grpc from "@grpc/grpc-js";
-import { loadGrpcJsEchoService, type GrpcJsEchoMessage } from "../grpcjs-proto.js";
-import { listenPort, serveControl } from "./server-control.js";
+import { loadGrpcJsEchoService, type GrpcJsEchoMessage, type GrpcJsServerStreamRequest } from "../grpcjs-proto.js";
+import { recordCallLoopDelay } from "../loop-delay.js";
+import { listenPort, maxMessageBytes, serveControl } from "./server-control.js";
 
 const EchoService = loadGrpcJsEchoService();
-const server = new grpc.Server();
+const limit = maxMessageBytes();
+const server = new grpc.Server(
+  limit !== undefined ? { "grpc.max_receive_message_length": limit, "grpc.max_send_message_length": limit } : {},
+);
 server.addService(EchoService.service, {
   echo(
     call: grpc.ServerUnaryCall<GrpcJsEchoMessage, GrpcJsEchoMessage>,
@@ -21,6 +28,40 @@ server.addService(EchoService.service, {
     });
     call.on("end", () => call.end());
     call.on("error", () => {});
+  },
+  echoServerStream(call: grpc.ServerWritableStream<GrpcJsServerStreamRequest, GrpcJsEchoMessage>) {
+    const response = { payload: call.request.payload };
+    const count = call.request.count;
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < count) {
+        sent++;
+        if (!call.write(response)) {
+          call.once("drain", pump);
+          return;
+        }
+      }
+      call.end();
+    };
+    call.on("error", () => {});
+    pump();
+  },
+  countStream(
+    call: grpc.ServerReadableStream<GrpcJsEchoMessage, { messages: number; payloadBytes: number }>,
+    callback: grpc.sendUnaryData<{ messages: number; payloadBytes: number }>,
+  ) {
+    const stopRecording = recordCallLoopDelay();
+    let messages = 0;
+    let payloadBytes = 0;
+    call.on("data", (request: GrpcJsEchoMessage) => {
+      messages++;
+      payloadBytes += request.payload.length;
+    });
+    call.on("end", () => {
+      stopRecording();
+      callback(null, { messages, payloadBytes });
+    });
+    call.on("error", () => stopRecording());
   },
 });
 

@@ -3,13 +3,22 @@
  * bound port on stdout once it accepts connections, answers "memory" on stdin with a
  * settled memory snapshot (one JSON line), answers "cpu" with the process's CPU time so
  * far (`{"userMicros": U, "systemMicros": S}`), answers "channelz" with the calls channelz
- * recorded (`{"calls": N}`, 0 for a server without channelz), and stops on "stop" or
+ * recorded (`{"calls": N}`, 0 for a server without channelz), answers "rss-reset" by
+ * collecting garbage, resetting the process's peak resident set to what it holds now and
+ * answering `{"rssBytes": R, "peakRssBytes": P}`, answers "rss" with the same reading
+ * without a reset, answers "loop-delay" with the event-loop delay of the last
+ * client-streaming call it received (see loop-delay.ts; null when none), and stops on "stop" or
  * when stdin closes (the driver went away). Started by hand, with stdin not a pipe, it runs until killed.
  */
 import { fstatSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { processCpuTime } from "../cpu-time.js";
 import { settledMemory } from "../memory-snapshot.js";
+import { residentMemory } from "../proc-status.js";
+import { resetPeakRss } from "../peak-rss.js";
+import { lastCallLoopDelay } from "../loop-delay.js";
+
+export { maxMessageBytes } from "../message-limit.js";
 
 /** The address a bench server listens on: 127.0.0.1 and the port given with --port (0 by default). */
 export function listenPort(argv: readonly string[] = process.argv.slice(2)): number {
@@ -45,6 +54,12 @@ export function serveControl(port: number, stop: () => Promise<void> | void, cha
       process.stdout.write(`${JSON.stringify(processCpuTime())}\n`);
     } else if (command === "channelz") {
       process.stdout.write(`${JSON.stringify({ calls: channelzCalls?.() ?? 0 })}\n`);
+    } else if (command === "rss-reset") {
+      void settledMemory().then(() => process.stdout.write(`${JSON.stringify(resetPeakRss())}\n`));
+    } else if (command === "rss") {
+      process.stdout.write(`${JSON.stringify(residentMemory("self"))}\n`);
+    } else if (command === "loop-delay") {
+      process.stdout.write(`${JSON.stringify(lastCallLoopDelay() ?? null)}\n`);
     } else if (command === "stop") {
       void exit();
     }

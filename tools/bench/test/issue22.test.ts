@@ -1,0 +1,166 @@
+import { createHistogram } from "node:perf_hooks";
+import { describe, expect, it } from "vitest";
+import { computeCeilingRatios, megabytesLabel } from "../src/issue22-rows.js";
+import { computeIssue22Targets, type Issue22Target } from "../src/issue22-targets.js";
+import { delayBeyondInterval, loopDelaySummary } from "../src/loop-delay.js";
+import { renderMarkdown } from "../src/markdown.js";
+import { extraPeakBytes, multipleOfMessage, resetPeakRss } from "../src/peak-rss.js";
+import { residentMemory } from "../src/proc-status.js";
+import { computeRatios, type BenchReport } from "../src/report.js";
+import { benchReport, ceilingRow, compressedStreamRow, largeUnaryRow, streamingRow, type Issue22Rows } from "./bench-rows.js";
+
+type Rows = Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Issue22Rows;
+
+/** grpckit on transport-h2's rows exactly at each of issue 22's bounds. */
+function rowsAtTheBounds(): Rows {
+  return {
+    serverUnary: [],
+    clientUnary: [],
+    streaming: [streamingRow("grpckit-h2", 100, 700_000), streamingRow("raw", 100, 700_000)],
+    serverStreaming: [streamingRow("grpckit-h2", 100, 500_000), streamingRow("grpc-js", 100, 100_000)],
+    ceiling: [ceilingRow("h2-ceiling", 100_000, 8), ceilingRow("grpckit-h2", 75_000, 12)],
+    largeUnary: [largeUnaryRow("grpckit-h2", 1.5, 1.5), largeUnaryRow("grpc-js", 4, 4)],
+    compressedStream: [compressedStreamRow("grpckit-h2", 20), compressedStreamRow("grpc-js", 90)],
+  };
+}
+
+function targetsOf(rows: Rows): Issue22Target[] {
+  return benchReport(rows).issue22Targets;
+}
+
+describe("issue 22's targets", () => {
+  it("lists the issue's targets with what each value is", () => {
+    expect(targetsOf(rowsAtTheBounds()).map((t) => `${t.measure} (${t.value}): ${t.comparison} ${t.bound}${t.unit}`)).toEqual([
+      "bidi streaming messages/s, 100 B (grpckit on transport-h2 ÷ raw node:http2): at least 1×",
+      "server streaming messages/s, 100 B (grpckit on transport-h2 ÷ @grpc/grpc-js): at least 5×",
+      "server unary requests/s, -c 8 -m 16 (grpckit on transport-h2 ÷ transport-h2 on its own): at least 0.75×",
+      "100 MB unary echo: client's extra peak RSS (extra peak RSS ÷ message size): at most 1.5×",
+      "100 MB unary echo: server's extra peak RSS (extra peak RSS ÷ message size): at most 1.5×",
+      "10 MB gzip-compressed messages: receiving server's event-loop delay (p99 delay): at most 20ms",
+    ]);
+  });
+
+  it("meets every target exactly at its bound", () => {
+    const targets = targetsOf(rowsAtTheBounds());
+    expect(targets.map((t) => t.measured)).toEqual([1, 5, 0.75, 1.5, 1.5, 20]);
+    expect(targets.every((t) => t.met)).toBe(true);
+  });
+
+  it("misses each target just past its bound, reading grpckit on transport-h2's rows only", () => {
+    const rows = rowsAtTheBounds();
+    rows.streaming[0] = streamingRow("grpckit-h2", 100, 699_999);
+    rows.serverStreaming![0] = streamingRow("grpckit-h2", 100, 499_999);
+    rows.ceiling![1] = ceilingRow("grpckit-h2", 74_999);
+    rows.largeUnary![0] = largeUnaryRow("grpckit-h2", 1.51, 1.5);
+    rows.compressedStream![0] = compressedStreamRow("grpckit-h2", 20.01);
+    expect(targetsOf(rows).map((t) => t.met)).toEqual([false, false, false, false, true, false]);
+  });
+
+  it("does not meet a target whose rows were not measured", () => {
+    const targets = targetsOf({ serverUnary: [], clientUnary: [], streaming: [] });
+    expect(targets).toHaveLength(6);
+    for (const target of targets) {
+      expect(target.measured, target.measure).toBeUndefined();
+      expect(target.met).toBe(false);
+    }
+  });
+});
+
+describe("the ceiling ratio", () => {
+  it("divides grpckit on transport-h2 by transport-h2 on its own: requests/s and CPU per call", () => {
+    expect(computeCeilingRatios([ceilingRow("h2-ceiling", 120_000, 8), ceilingRow("grpckit-h2", 90_000, 12)]))
+      .toEqual([{ load: "-c 8 -m 16", throughput: 0.75, cpuPerCall: 1.5 }]);
+    expect(computeCeilingRatios([ceilingRow("h2-ceiling", 120_000)])).toEqual([]);
+  });
+});
+
+describe("server-streaming ratios", () => {
+  it("divide each grpckit library by grpc-js and raw node:http2 in a table of their own", () => {
+    const ratios = computeRatios({
+      serverUnary: [],
+      clientUnary: [],
+      streaming: [],
+      serverStreaming: [streamingRow("grpckit-h2", 100, 600_000), streamingRow("grpc-js", 100, 100_000), streamingRow("raw", 100, 400_000)],
+    });
+    expect(ratios.map((r) => [r.table, r.row, r.library, r.versus, r.throughput])).toEqual([
+      ["server streaming", "100 B", "grpckit-h2", "grpc-js", 6],
+      ["server streaming", "100 B", "grpckit-h2", "raw", 1.5],
+    ]);
+  });
+});
+
+describe("peak resident memory above a baseline", () => {
+  it("is the peak minus the baseline, never negative, and as a multiple of the message size", () => {
+    expect(extraPeakBytes(300 << 20, 450 << 20)).toBe(150 << 20);
+    expect(extraPeakBytes(300 << 20, 290 << 20)).toBe(0);
+    expect(multipleOfMessage(227_000_000, 100_000_000)).toBeCloseTo(2.27, 12);
+    expect(multipleOfMessage(1, 0)).toBeNaN();
+  });
+
+  it("resets this process's peak to its resident set, so an earlier peak is not counted", () => {
+    const large = Buffer.alloc(64 << 20, 1);
+    expect(residentMemory("self").peakRssBytes).toBeGreaterThan(64 << 20);
+    large.fill(0);
+    const after = resetPeakRss();
+    // Right after the reset the peak is the resident set (both read at page granularity).
+    expect(Math.abs(after.peakRssBytes - after.rssBytes)).toBeLessThan(4 << 20);
+  });
+});
+
+describe("event-loop delay", () => {
+  it("is what an interval took beyond the monitor's resolution, never negative", () => {
+    expect(delayBeyondInterval(27e6, 2)).toBe(25);
+    expect(delayBeyondInterval(1.5e6, 2)).toBe(0);
+  });
+
+  it("summarizes a histogram of intervals as p50, p99 and max delay", () => {
+    const histogram = createHistogram();
+    for (let i = 0; i < 99; i++) histogram.record(2_100_000);
+    histogram.record(52_000_000);
+    const delay = loopDelaySummary(histogram, 2);
+    expect(delay.samples).toBe(100);
+    expect(delay.p50Ms).toBeCloseTo(0.1, 1);
+    expect(delay.p99Ms).toBeCloseTo(0.1, 1);
+    expect(delay.maxMs).toBeCloseTo(50, 0);
+    expect(loopDelaySummary(createHistogram(), 2).p99Ms).toBeNaN();
+  });
+});
+
+describe("issue 22's rows in the Markdown report", () => {
+  const markdown = renderMarkdown(benchReport(rowsAtTheBounds()));
+  const section = (heading: string): string => {
+    const start = markdown.indexOf(heading);
+    expect(start, heading).toBeGreaterThanOrEqual(0);
+    const end = markdown.indexOf("\n## ", start + 1);
+    return markdown.slice(start, end === -1 ? undefined : end);
+  };
+
+  it("has a target table with each value, goal, measurement and result", () => {
+    const targets = section("## Issue 22 targets");
+    expect(targets).toContain("| target | value | goal | measured | result |");
+    expect(targets).toContain("| server streaming messages/s, 100 B | grpckit on transport-h2 ÷ @grpc/grpc-js | at least 5× | 5.00× | met |");
+    expect(targets).toContain("| 10 MB gzip-compressed messages: receiving server's event-loop delay | p99 delay | at most 20 ms | 20.0 ms | met |");
+  });
+
+  it("has the server-streaming table and its ratios", () => {
+    const streaming = section("## Server streaming");
+    expect(streaming).toContain("| 100 B | grpckit on transport-h2 | 1,000 | 500,000 |");
+    expect(streaming).toContain("| 100 B | grpckit on transport-h2 ÷ @grpc/grpc-js | 5.00× | 1.00× |");
+  });
+
+  it("says the ceiling's check is grpc-status only, and divides grpckit by the ceiling", () => {
+    const ceiling = section("## Ceiling");
+    expect(ceiling).toContain("5/5 grpc-status 0 (fixed response, not checked as an echo)");
+    expect(ceiling).toContain("| -c 8 -m 16 | grpckit on transport-h2 ÷ transport-h2 on its own | 0.75× | 1.50× |");
+  });
+
+  it("gives the large messages' extra peak RSS as multiples and the receiving server's loop delay", () => {
+    expect(section("## Large messages: one 100 MB unary echo")).toContain("| 100 MB | grpckit on transport-h2 | 500 | 143.1 | 1.50× | 143.1 | 1.50× |");
+    expect(section("## Large messages: 10 MB gzip-compressed")).toContain("| 10 MB | @grpc/grpc-js | 5 | 400 | 0.1 | 90.0 | 180.0 | 200 |");
+  });
+
+  it("labels large sizes in decimal megabytes", () => {
+    expect(megabytesLabel(100_000_000)).toBe("100 MB");
+    expect(megabytesLabel(4_000_000)).toBe("4 MB");
+  });
+});
