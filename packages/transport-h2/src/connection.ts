@@ -114,6 +114,8 @@ const rememberedResets = 1024;
  * never the payload of a PING `ping()` sends (a counter in the last four).
  */
 const bdpPingPayload = Buffer.from("bdp ping", "latin1");
+/** The fraction of a window the BDP estimator sizes at which consumed bytes go back (see ReceiveWindow.returnFraction). */
+const dynamicReturnFraction = 0.25;
 
 /**
  * The largest raw header block read (HEADERS and its CONTINUATIONs): a block over
@@ -197,6 +199,7 @@ export abstract class H2Connection implements FrameHandler {
       this.bdp = new BdpEstimator(defaultInitialWindowSize);
       this.initialWindow = defaultInitialWindowSize;
       this.recvWindow = new ReceiveWindow(defaultInitialWindowSize);
+      this.recvWindow.returnFraction = dynamicReturnFraction;
     } else {
       this.initialWindow = local.initialWindowSize;
       this.recvWindow = new ReceiveWindow(Math.max(local.connectionWindowSize, defaultInitialWindowSize));
@@ -519,6 +522,7 @@ export abstract class H2Connection implements FrameHandler {
     stream.sendWindow = new SendWindow(this.remoteSettings.initialWindowSize);
     // A client stream made before the estimate last grew opens under the grown setting.
     stream.recvWindow.growTo(this.initialWindow);
+    if (this.bdp !== undefined) stream.recvWindow.returnFraction = dynamicReturnFraction;
     this.streams.set(id, stream);
   }
 
