@@ -69,7 +69,7 @@ function describeRun(label: string, relay: FrameTapRelay): string {
 }
 
 describe("the BDP estimator on a grpckit client and server", () => {
-  it("starts the client's windows at 65,535 and grows them during a 32 MiB server stream, never past 16 MiB", async () => {
+  it("starts the client's windows at 65,535 and grows them during a 32 MiB server stream, never past 16 MiB; the server's keepalive enforcement lets every BDP PING through", async () => {
     const relay = await relayTo(await serve());
     const client = clientVia(relay);
     expect(await bulk(client)).toBe(bulkMessages);
@@ -82,7 +82,11 @@ describe("the BDP estimator on a grpckit client and server", () => {
     expect(w.largestConnectionWindow).toBeLessThanOrEqual(16 * MiB);
     // Each BDP PING waits for the one before to be answered: at most one per DATA frame, far fewer in practice.
     expect(relay.pings("client").length).toBeLessThan(relay.sent("server", FrameType.DATA).length);
+    // The server enforces keepalive with its defaults (more than two PINGs too close
+    // together end the connection) and forgives each PING that follows its DATA.
+    expect(relay.pings("client").length, "more BDP PINGs than the server's two strikes").toBeGreaterThan(2);
     expect(relay.goaways()).toEqual([]);
+    expect(relay.connections).toBe(1);
   }, 60_000);
 
   it("with 20 ms of added round trip, grows the windows past 1 MiB, what 50 MiB/s needs over that link", async () => {

@@ -7,10 +7,12 @@
 import net, { type AddressInfo } from "node:net";
 import { FrameType, SettingId } from "../../src/frame.js";
 
+type Side = "client" | "server";
+
 /** One frame as the relay saw it go by: DATA payloads are counted, not kept. */
 export interface TappedFrame {
   /** "client" for frames the client sent, "server" for the server's. */
-  from: "client" | "server";
+  from: Side;
   type: number;
   flags: number;
   streamId: number;
@@ -30,7 +32,7 @@ class FrameTap {
   private prefaceLeft: number;
 
   constructor(
-    private readonly from: "client" | "server",
+    private readonly from: Side,
     private readonly onFrame: (f: TappedFrame) => void,
   ) {
     this.prefaceLeft = from === "client" ? prefaceLength : 0;
@@ -80,21 +82,23 @@ class FrameTap {
   }
 }
 
-/** What the frames say about the windows the client gave the server. */
-export interface ClientWindows {
-  /** Each SETTINGS_INITIAL_WINDOW_SIZE the client sent, in order (none: 65,535 throughout). */
+/** What the frames say about the windows one side gave the other. */
+export interface ReceiveWindows {
+  /** Each SETTINGS_INITIAL_WINDOW_SIZE the side sent, in order (none: 65,535 throughout). */
   initialWindowSettings: number[];
-  /** The most the server could have sent on the connection at once, by the client's WINDOW_UPDATEs and the DATA already relayed. */
+  /** The most the other side could have sent on the connection at once, by this side's WINDOW_UPDATEs and the DATA already relayed. */
   largestConnectionWindow: number;
 }
+
+const other = (side: Side): Side => (side === "client" ? "server" : "client");
 
 export class FrameTapRelay {
   readonly frames: TappedFrame[] = [];
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  private connectionGranted = 0;
-  private dataFromServer = 0;
-  private largestOpen = protocolDefaultWindow;
+  private readonly granted = { client: 0, server: 0 };
+  private readonly dataFrom = { client: 0, server: 0 };
+  private readonly largestOpen = { client: protocolDefaultWindow, server: protocolDefaultWindow };
   /** Connections the relay accepted. */
   connections = 0;
 
@@ -118,12 +122,12 @@ export class FrameTapRelay {
   }
 
   /** Frames of `type` one side sent. */
-  sent(from: "client" | "server", type: number): TappedFrame[] {
+  sent(from: Side, type: number): TappedFrame[] {
     return this.frames.filter((f) => f.from === from && f.type === type);
   }
 
   /** PINGs (not ACKs) one side sent. */
-  pings(from: "client" | "server"): TappedFrame[] {
+  pings(from: Side): TappedFrame[] {
     return this.sent(from, FrameType.PING).filter((f) => (f.flags & 0x1) === 0);
   }
 
@@ -135,19 +139,24 @@ export class FrameTapRelay {
   }
 
   /** DATA payload bytes (with padding) one side sent. */
-  dataBytes(from: "client" | "server"): number {
+  dataBytes(from: Side): number {
     return this.sent(from, FrameType.DATA).reduce((n, f) => n + f.length, 0);
   }
 
   /** The windows the client gave the server, as the frames show them. */
-  clientWindows(): ClientWindows {
+  clientWindows(): ReceiveWindows {
+    return this.windows("client");
+  }
+
+  /** The windows `side` gave the other, as the frames show them. */
+  windows(side: Side): ReceiveWindows {
     const initialWindowSettings: number[] = [];
-    for (const f of this.sent("client", FrameType.SETTINGS)) {
+    for (const f of this.sent(side, FrameType.SETTINGS)) {
       for (let o = 0; o + 6 <= f.payload.byteLength; o += 6) {
         if (f.payload.readUInt16BE(o) === SettingId.INITIAL_WINDOW_SIZE) initialWindowSettings.push(f.payload.readUInt32BE(o + 2));
       }
     }
-    return { initialWindowSettings, largestConnectionWindow: this.largestOpen };
+    return { initialWindowSettings, largestConnectionWindow: this.largestOpen[side] };
   }
 
   close(): void {
@@ -161,10 +170,11 @@ export class FrameTapRelay {
     this.sockets.add(downstream).add(upstream);
     const record = (f: TappedFrame) => {
       this.frames.push(f);
-      if (f.from === "server" && f.type === FrameType.DATA) this.dataFromServer += f.length;
-      if (f.from === "client" && f.type === FrameType.WINDOW_UPDATE && f.streamId === 0) {
-        this.connectionGranted += f.payload.readUInt32BE(0) & 0x7fffffff;
-        this.largestOpen = Math.max(this.largestOpen, protocolDefaultWindow + this.connectionGranted - this.dataFromServer);
+      if (f.type === FrameType.DATA) this.dataFrom[f.from] += f.length;
+      if (f.type === FrameType.WINDOW_UPDATE && f.streamId === 0) {
+        this.granted[f.from] += f.payload.readUInt32BE(0) & 0x7fffffff;
+        const open = protocolDefaultWindow + this.granted[f.from] - this.dataFrom[other(f.from)];
+        this.largestOpen[f.from] = Math.max(this.largestOpen[f.from], open);
       }
     };
     const fromClient = new FrameTap("client", record);
