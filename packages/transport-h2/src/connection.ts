@@ -24,7 +24,7 @@ import {
   windowUpdateFrame,
   writeFrameHeader,
 } from "./frame.js";
-import { BdpEstimator } from "./bdp-estimator.js";
+import { BdpEstimator, bdpLimit } from "./bdp-estimator.js";
 import { FrameReader, type FrameHandler } from "./frame-reader.js";
 import { ReceiveWindow, SendWindow } from "./flow-control.js";
 import { encodeHeaders, headerListSize } from "./header-fields.js";
@@ -114,6 +114,13 @@ const rememberedResets = 1024;
  * never the payload of a PING `ping()` sends (a counter in the last four).
  */
 const bdpPingPayload = Buffer.from("bdp ping", "latin1");
+/**
+ * With estimated windows, the most DATA held unread for streams whose bytes still go
+ * back to the connection window on arrival (see holdForStream): past it, the
+ * connection window is returned only as core reads, so a connection holds at most this
+ * much more than its window.
+ */
+const heldBytesLimit = bdpLimit;
 /** The fraction of a window the BDP estimator sizes at which consumed bytes go back (see ReceiveWindow.returnFraction). */
 const dynamicReturnFraction = 0.25;
 
@@ -145,6 +152,10 @@ export abstract class H2Connection implements FrameHandler {
   private readonly bdp: BdpEstimator | undefined;
   /** Our SETTINGS_INITIAL_WINDOW_SIZE: each new stream's receive window. */
   private initialWindow: number;
+  /** With estimated windows: DATA bytes received for streams that core has not consumed or dropped. */
+  private heldBytes = 0;
+  /** Of heldBytes, those already returned to the connection window on arrival (see holdForStream). */
+  private returnedEarly = 0;
   /** The highest stream id the peer opened. */
   protected lastPeerStreamId = 0;
   /** Set once GOAWAY went out; the value is its last-stream-id. */
@@ -337,6 +348,7 @@ export abstract class H2Connection implements FrameHandler {
       this.releaseConnection(flowLength);
       return this.streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, `DATA beyond stream ${streamId}'s flow-control window`);
     }
+    if (this.bdp !== undefined) this.holdForStream(flowLength);
     if (data.byteLength === 0 && !endStream && !this.emptyDataLimit.take()) {
       return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many empty DATA frames", "too_many_empty_frames");
     }
@@ -666,7 +678,30 @@ export abstract class H2Connection implements FrameHandler {
   releaseStream(stream: H2Stream, n: number): void {
     const increment = stream.recvWindow.release(n);
     if (increment > 0 && !stream.remoteEnded && !stream.closed) this.out.push(windowUpdateFrame(stream.id, increment));
+    this.unhold(n);
+  }
+
+  /**
+   * With estimated windows, `n` bytes just arrived for a stream. The connection and
+   * stream windows start equal, so a stream whose reader paused would hold the whole
+   * connection window and stop every other stream; as long as the connection holds
+   * less than heldBytesLimit unread, the bytes go back to the connection window on
+   * arrival instead of when read, and the stream's own window is what stops its peer.
+   */
+  private holdForStream(n: number): void {
+    this.heldBytes += n;
+    if (this.heldBytes > heldBytesLimit) return;
+    this.returnedEarly += n;
     this.releaseConnection(n);
+  }
+
+  /** `n` bytes held for streams were consumed or dropped: those not returned on arrival go back to the connection window now. */
+  private unhold(n: number): void {
+    if (this.bdp === undefined) return this.releaseConnection(n);
+    this.heldBytes = Math.max(0, this.heldBytes - n);
+    const early = Math.min(n, this.returnedEarly);
+    this.returnedEarly -= early;
+    if (n > early) this.releaseConnection(n - early);
   }
 
   /** `n` received bytes are consumed or dropped: return them to the connection window. */
@@ -678,7 +713,7 @@ export abstract class H2Connection implements FrameHandler {
   /** Drops what `stream` holds for delivery, giving its bytes back to the connection window. */
   protected dropInbox(stream: H2Stream): void {
     const dropped = stream.discardInbox();
-    if (dropped > 0) this.releaseConnection(dropped);
+    if (dropped > 0) this.unhold(dropped);
   }
 
   /** The peer sent END_STREAM on `stream`. */
