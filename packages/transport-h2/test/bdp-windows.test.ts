@@ -185,6 +185,75 @@ describe("a peer that never answers the BDP PING", () => {
   }, 30_000);
 });
 
+describe("streams whose readers stopped, with estimated windows", () => {
+  it("one paused stream leaves the connection window to the others, and a client filling 400 paused streams gets no more than 16 MiB past the window into them", async () => {
+    // Collect that never reads its requests: core takes 16 messages, then the transport holds the rest.
+    const server: Server = createServer({ transport: h2Transport() });
+    server.addService(EchoService, {
+      ...echoImpl(),
+      async collect(_requests, ctx) {
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+        return { message: "never read" };
+      },
+    });
+    cleanups.push(() => server.forceShutdown());
+    const { port } = await server.listen("127.0.0.1:0");
+    const peer = await RawPeer.connect(port!, { timeoutMs: 10_000 });
+    cleanups.push(() => peer.close());
+    const streams = 400;
+    const ids: number[] = [];
+    for (let i = 0; i < streams; i++) {
+      const id = peer.nextStreamId();
+      ids.push(id);
+      peer.headers(id, [
+        [":method", "POST"],
+        [":scheme", "http"],
+        [":path", "/grpckit.test.v1.EchoService/Collect"],
+        [":authority", "localhost"],
+        ["content-type", "application/grpc"],
+        ["te", "trailers"],
+      ]);
+    }
+    const one = collectMessage("p".repeat(1019));
+    let accepted = 0;
+    // Fill every stream's window as far as the connection window lets us, until two
+    // rounds 100 ms apart open no more room. (No PINGs of our own: the server sends no
+    // DATA, so it would count them against its keepalive policy.)
+    let idleRounds = 0;
+    for (let round = 0; round < 100 && idleRounds < 2; round++) {
+      let sentThisRound = 0;
+      for (const id of ids) {
+        const room = Math.min(peer.sendWindow(id), peer.connectionSendWindow);
+        const count = Math.floor(room / one.byteLength);
+        if (count === 0) continue;
+        peer.data(id, Buffer.concat(Array<Buffer>(count).fill(one)));
+        sentThisRound += count * one.byteLength;
+      }
+      accepted += sentThisRound;
+      await sleep(100);
+      idleRounds = sentThisRound === 0 ? idleRounds + 1 : 0;
+    }
+    console.log(`400 paused streams: ${(accepted / MiB).toFixed(1)} MiB accepted into them; GOAWAYs: ${peer.frames.filter((f) => f.type === "GOAWAY").length}`);
+    // Had the first paused stream kept the connection window (as it did while the
+    // connection's was returned only as core read), the others got 0.2 MiB in all.
+    expect(accepted, "streams after a paused one had their windows").toBeGreaterThan((streams / 2) * 60_000);
+    expect(accepted, "at most 16 MiB held past the connection window (itself at most 16 MiB)").toBeLessThanOrEqual(32 * MiB);
+    expect(peer.frames.filter((f) => f.type === "GOAWAY")).toEqual([]);
+    // The server still serves: a call on the same connection succeeds.
+    const id = peer.nextStreamId();
+    peer.headers(id, [
+      [":method", "POST"],
+      [":scheme", "http"],
+      [":path", "/grpckit.test.v1.EchoService/Echo"],
+      [":authority", "localhost"],
+      ["content-type", "application/grpc"],
+      ["te", "trailers"],
+    ]);
+    peer.data(id, collectMessage("still here"), true);
+    expect((await peer.response(id)).trailers?.["grpc-status"]).toBe("0");
+  }, 60_000);
+});
+
 /** One gRPC message of an EchoRequest whose `message` is `text` (field 1, under 128 bytes long or not). */
 function collectMessage(text: string): Buffer {
   const body = Buffer.from(text, "latin1");
