@@ -13,7 +13,7 @@ import { defaultInitialWindowSize } from "./frame.js";
 
 /** The largest window the estimator grows to. */
 export const bdpLimit = 16 << 20;
-/** Weight of each new round-trip sample once the first ten are averaged. */
+/** Weight of each new round-trip sample once the first nine are averaged. */
 const rttWeight = 0.9;
 /** A sample this fraction of the estimate or more says the window was full. */
 const fullWindowFraction = 0.66;

@@ -332,7 +332,8 @@ export abstract class H2Connection implements FrameHandler {
       this.sendBdpPing();
     }
     // Windows are returned as core consumes the data, so a reader that stops stops the
-    // peer: a stream after its window, the connection after the connection window.
+    // peer: a stream after its window, the connection after the connection window
+    // (estimated windows: after 16 MiB held, see holdForStream).
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
       this.releaseConnection(flowLength);
