@@ -119,6 +119,19 @@ describe("the BDP estimator on a grpckit client and server", () => {
     expect(relay.clientWindows().largestConnectionWindow).toBeLessThanOrEqual(16 * MiB);
   }, 60_000);
 
+  it("a user-set connectionWindowSize turns it off too: no BDP PINGs, and the stream window is the fixed 4 MiB", async () => {
+    const relay = await relayTo(await serve());
+    const client = clientVia(relay, { settings: { connectionWindowSize: 2 * MiB } });
+    let n = 0;
+    for await (const _ of client.expand({ message, repeat: 64 })) n++;
+    expect(n).toBe(64);
+    console.log(describeRun("user-set 2 MiB connection window", relay));
+    expect(relay.clientWindows().initialWindowSettings).toEqual([4 * MiB]);
+    expect(relay.pings("client")).toEqual([]);
+    expect(relay.sent("client", FrameType.WINDOW_UPDATE)[0]?.payload.readUInt32BE(0)).toBe(2 * MiB - protocolWindow);
+    expect(relay.clientWindows().largestConnectionWindow).toBeLessThanOrEqual(2 * MiB);
+  }, 30_000);
+
   it("an idle connection sends no BDP PINGs, and none follow the last DATA once a transfer is over", async () => {
     const relay = await relayTo(await serve());
     const channel = createChannel(`127.0.0.1:${relay.port}`, { transport: h2Transport() });
