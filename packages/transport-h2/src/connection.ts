@@ -24,6 +24,7 @@ import {
   windowUpdateFrame,
   writeFrameHeader,
 } from "./frame.js";
+import { BdpEstimator, bdpLimit } from "./bdp-estimator.js";
 import { FrameReader, type FrameHandler } from "./frame-reader.js";
 import { ReceiveWindow, SendWindow } from "./flow-control.js";
 import { encodeHeaders, headerListSize } from "./header-fields.js";
@@ -41,6 +42,12 @@ export interface LocalSettings {
   initialWindowSize: number;
   /** The connection's receive window, raised from 65,535 with a WINDOW_UPDATE at start. */
   connectionWindowSize: number;
+  /**
+   * Windows sized by the BDP estimator: both start at 65,535 (initialWindowSize and
+   * connectionWindowSize are not used) and grow with what the link carries. False when
+   * the user set a window.
+   */
+  dynamicWindow: boolean;
   /** SETTINGS_MAX_CONCURRENT_STREAMS; Infinity is not sent. */
   maxConcurrentStreams: number;
   maxFrameSize: number;
@@ -102,6 +109,20 @@ const smallPieceBytes = 1024;
 const maxPingCredit = 4096;
 /** Stream ids remembered after we reset them, whose in-flight frames are ignored. */
 const rememberedResets = 1024;
+/**
+ * The payload of the BDP estimator's PING. Its first four bytes are not zero, so it is
+ * never the payload of a PING `ping()` sends (a counter in the last four).
+ */
+const bdpPingPayload = Buffer.from("bdp ping", "latin1");
+/**
+ * With estimated windows, the most DATA held unread for streams whose bytes still go
+ * back to the connection window on arrival (see holdForStream): past it, the
+ * connection window is returned only as core reads, so a connection holds at most this
+ * much more than its window.
+ */
+const heldBytesLimit = bdpLimit;
+/** The fraction of a window the BDP estimator sizes at which consumed bytes go back (see ReceiveWindow.returnFraction). */
+const dynamicReturnFraction = 0.25;
 
 /**
  * The largest raw header block read (HEADERS and its CONTINUATIONs): a block over
@@ -127,6 +148,14 @@ export abstract class H2Connection implements FrameHandler {
   protected readonly decoder: HpackDecoder;
   protected readonly sendWindow = new SendWindow(defaultInitialWindowSize);
   protected readonly recvWindow: ReceiveWindow;
+  /** Sizes the receive windows from PING-timed samples; undefined when the user set a window. */
+  private readonly bdp: BdpEstimator | undefined;
+  /** Our SETTINGS_INITIAL_WINDOW_SIZE: each new stream's receive window. */
+  private initialWindow: number;
+  /** With estimated windows: DATA bytes received for streams that core has not consumed or dropped. */
+  private heldBytes = 0;
+  /** Of heldBytes, those already returned to the connection window on arrival (see holdForStream). */
+  private returnedEarly = 0;
   /** The highest stream id the peer opened. */
   protected lastPeerStreamId = 0;
   /** Set once GOAWAY went out; the value is its last-stream-id. */
@@ -177,7 +206,15 @@ export abstract class H2Connection implements FrameHandler {
     this.resets = new ResetBudget(limits.maxResetsPerSecond);
     this.emptyDataLimit = new RateLimit(limits.maxEmptyDataFramesPerSecond);
     this.decoder = new HpackDecoder({ maxTableSize: local.headerTableSize, maxHeaderListSize: local.maxHeaderListSize });
-    this.recvWindow = new ReceiveWindow(Math.max(local.connectionWindowSize, defaultInitialWindowSize));
+    if (local.dynamicWindow) {
+      this.bdp = new BdpEstimator(defaultInitialWindowSize);
+      this.initialWindow = defaultInitialWindowSize;
+      this.recvWindow = new ReceiveWindow(defaultInitialWindowSize);
+      this.recvWindow.returnFraction = dynamicReturnFraction;
+    } else {
+      this.initialWindow = local.initialWindowSize;
+      this.recvWindow = new ReceiveWindow(Math.max(local.connectionWindowSize, defaultInitialWindowSize));
+    }
     this.reader = new FrameReader(this, {
       // Our limit from the start: a peer may use it as soon as it reads our SETTINGS.
       maxFrameSize: local.maxFrameSize,
@@ -196,12 +233,12 @@ export abstract class H2Connection implements FrameHandler {
     const settings: [number, number][] = [];
     if (clientPreface !== undefined) settings.push([SettingId.ENABLE_PUSH, 0]);
     if (local.maxConcurrentStreams !== Infinity) settings.push([SettingId.MAX_CONCURRENT_STREAMS, local.maxConcurrentStreams]);
-    if (local.initialWindowSize !== defaultInitialWindowSize) settings.push([SettingId.INITIAL_WINDOW_SIZE, local.initialWindowSize]);
+    if (this.initialWindow !== defaultInitialWindowSize) settings.push([SettingId.INITIAL_WINDOW_SIZE, this.initialWindow]);
     if (local.maxFrameSize !== 16_384) settings.push([SettingId.MAX_FRAME_SIZE, local.maxFrameSize]);
     if (local.headerTableSize !== 4096) settings.push([SettingId.HEADER_TABLE_SIZE, local.headerTableSize]);
     settings.push([SettingId.MAX_HEADER_LIST_SIZE, local.maxHeaderListSize]);
     this.out.push(settingsFrame(settings));
-    const extra = local.connectionWindowSize - defaultInitialWindowSize;
+    const extra = this.recvWindow.target - defaultInitialWindowSize;
     if (extra > 0) this.out.push(windowUpdateFrame(0, extra));
     this.settingsTimer = setTimeout(() => {
       this.settingsTimer = undefined;
@@ -290,8 +327,13 @@ export abstract class H2Connection implements FrameHandler {
     if (!this.recvWindow.receive(flowLength)) {
       return this.connectionError(ErrorCode.FLOW_CONTROL_ERROR, `DATA beyond the connection's flow-control window (${flowLength} bytes, ${this.recvWindow.size} allowed)`);
     }
+    // An empty frame carries no sample, so it starts none.
+    if (this.bdp !== undefined && flowLength > 0 && this.bdp.received(flowLength, performance.now()) && !this.closed) {
+      this.sendBdpPing();
+    }
     // Windows are returned as core consumes the data, so a reader that stops stops the
-    // peer: a stream after its window, the connection after the connection window.
+    // peer: a stream after its window, the connection after the connection window
+    // (estimated windows: after 16 MiB held, see holdForStream).
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
       this.releaseConnection(flowLength);
@@ -307,6 +349,7 @@ export abstract class H2Connection implements FrameHandler {
       this.releaseConnection(flowLength);
       return this.streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, `DATA beyond stream ${streamId}'s flow-control window`);
     }
+    if (this.bdp !== undefined) this.holdForStream(flowLength);
     if (data.byteLength === 0 && !endStream && !this.emptyDataLimit.take()) {
       return this.connectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many empty DATA frames", "too_many_empty_frames");
     }
@@ -411,6 +454,11 @@ export abstract class H2Connection implements FrameHandler {
   }
 
   onPing(ack: boolean, opaque: Buffer): void {
+    if (ack && this.bdp !== undefined && opaque.equals(bdpPingPayload)) {
+      const grown = this.bdp.acknowledged(performance.now());
+      if (grown > 0 && !this.closed) this.growWindows(grown);
+      return;
+    }
     if (ack) {
       const id = opaque.readUInt32BE(4);
       const pending = this.pings.get(id);
@@ -424,6 +472,31 @@ export abstract class H2Connection implements FrameHandler {
     // and a peer that does not read its ACKs is bounded in pushControl.
     this.pingReceived();
     this.pushControl(pingFrame(opaque, true));
+  }
+
+  /**
+   * The BDP estimator's PING, sent as DATA arrives and none is out. The connection
+   * window consumed so far goes back first, so a peer that counts PINGs not preceded by
+   * frames of ours sees a WINDOW_UPDATE before each.
+   */
+  private sendBdpPing(): void {
+    const increment = this.recvWindow.returnAll();
+    if (increment > 0) this.out.push(windowUpdateFrame(0, increment));
+    this.out.push(pingFrame(bdpPingPayload, false));
+  }
+
+  /**
+   * The estimate grew to `size`: the connection window grows by WINDOW_UPDATE, and
+   * every stream's by a new SETTINGS_INITIAL_WINDOW_SIZE, which changes the windows of
+   * open streams as well as new ones (RFC 9113 section 6.9.2).
+   */
+  private growWindows(size: number): void {
+    const increment = this.recvWindow.growTo(size);
+    if (increment > 0) this.out.push(windowUpdateFrame(0, increment));
+    if (size <= this.initialWindow) return;
+    this.initialWindow = size;
+    for (const stream of this.streams.values()) stream.recvWindow.growTo(size);
+    this.out.push(settingsFrame([[SettingId.INITIAL_WINDOW_SIZE, size]]));
   }
 
   /** A PING (not an ACK) arrived; servers count them against their keepalive policy. */
@@ -460,6 +533,9 @@ export abstract class H2Connection implements FrameHandler {
   protected addStream(stream: H2Stream, id: number): void {
     stream.id = id;
     stream.sendWindow = new SendWindow(this.remoteSettings.initialWindowSize);
+    // A client stream made before the estimate last grew opens under the grown setting.
+    stream.recvWindow.growTo(this.initialWindow);
+    if (this.bdp !== undefined) stream.recvWindow.returnFraction = dynamicReturnFraction;
     this.streams.set(id, stream);
   }
 
@@ -603,7 +679,30 @@ export abstract class H2Connection implements FrameHandler {
   releaseStream(stream: H2Stream, n: number): void {
     const increment = stream.recvWindow.release(n);
     if (increment > 0 && !stream.remoteEnded && !stream.closed) this.out.push(windowUpdateFrame(stream.id, increment));
+    this.unhold(n);
+  }
+
+  /**
+   * With estimated windows, `n` bytes just arrived for a stream. The connection and
+   * stream windows start equal, so a stream whose reader paused would hold the whole
+   * connection window and stop every other stream; as long as the connection holds
+   * less than heldBytesLimit unread, the bytes go back to the connection window on
+   * arrival instead of when read, and the stream's own window is what stops its peer.
+   */
+  private holdForStream(n: number): void {
+    this.heldBytes += n;
+    if (this.heldBytes > heldBytesLimit) return;
+    this.returnedEarly += n;
     this.releaseConnection(n);
+  }
+
+  /** `n` bytes held for streams were consumed or dropped: those not returned on arrival go back to the connection window now. */
+  private unhold(n: number): void {
+    if (this.bdp === undefined) return this.releaseConnection(n);
+    this.heldBytes = Math.max(0, this.heldBytes - n);
+    const early = Math.min(n, this.returnedEarly);
+    this.returnedEarly -= early;
+    if (n > early) this.releaseConnection(n - early);
   }
 
   /** `n` received bytes are consumed or dropped: return them to the connection window. */
@@ -615,7 +714,7 @@ export abstract class H2Connection implements FrameHandler {
   /** Drops what `stream` holds for delivery, giving its bytes back to the connection window. */
   protected dropInbox(stream: H2Stream): void {
     const dropped = stream.discardInbox();
-    if (dropped > 0) this.releaseConnection(dropped);
+    if (dropped > 0) this.unhold(dropped);
   }
 
   /** The peer sent END_STREAM on `stream`. */
@@ -924,9 +1023,9 @@ export abstract class H2Connection implements FrameHandler {
     return this.errored;
   }
 
-  /** Our SETTINGS_INITIAL_WINDOW_SIZE, each new stream's receive window. */
+  /** Our SETTINGS_INITIAL_WINDOW_SIZE, each new stream's receive window (grown by the BDP estimator). */
   get localInitialWindowSize(): number {
-    return this.local.initialWindowSize;
+    return this.initialWindow;
   }
 
   /** The connection's windows, for channelz. */

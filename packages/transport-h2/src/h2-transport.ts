@@ -26,8 +26,11 @@ import { listenH2 } from "./server-listener.js";
 export interface H2TransportOptions {
   /**
    * HTTP/2 settings for both sides; settings given to one `connect` or `listen` win.
-   * Defaults: a 4 MiB stream window, a 16 MiB connection window, no stream limit,
-   * 16 KiB frames and a 64 KiB header list.
+   * Defaults: windows sized by a BDP estimator (stream and connection windows start at
+   * 64 KiB and grow from PING-timed samples of what the link carries, up to 16 MiB), no
+   * stream limit, 16 KiB frames and a 64 KiB header list. Setting `initialWindowSize`
+   * or `connectionWindowSize` turns the estimator off: the windows are fixed, the one
+   * not set at its former default (4 MiB per stream, 16 MiB per connection).
    */
   settings?: Http2Settings;
   /**
@@ -68,10 +71,12 @@ export interface H2TransportOptions {
 }
 
 const defaults = {
-  // A one-stream bulk transfer over loopback stalled on a 1 MiB window, waiting for
-  // WINDOW_UPDATEs; the connection window still bounds what a connection holds.
+  // The fixed windows when the user sets one of them. A one-stream bulk transfer over
+  // loopback stalled on a 1 MiB window, waiting for WINDOW_UPDATEs; the connection
+  // window still bounds what a connection holds.
   initialWindowSize: 4 << 20,
   connectionWindowSize: 16 << 20,
+  dynamicWindow: true,
   maxConcurrentStreams: Infinity,
   maxFrameSize: minMaxFrameSize,
   maxHeaderListSize: 64 << 10,
@@ -131,9 +136,14 @@ export function createH2Transport(options: H2TransportOptions, keepaliveMinimums
 function resolveSettings(base: LocalSettings, over: Http2Settings | undefined): LocalSettings {
   if (over === undefined) return base;
   const s = { ...base };
-  if (over.initialWindowSize !== undefined) s.initialWindowSize = inRange("initialWindowSize", over.initialWindowSize, 0, maxWindowSize);
+  // A window the user sets is the window: the BDP estimator is off.
+  if (over.initialWindowSize !== undefined) {
+    s.initialWindowSize = inRange("initialWindowSize", over.initialWindowSize, 0, maxWindowSize);
+    s.dynamicWindow = false;
+  }
   if (over.connectionWindowSize !== undefined) {
     s.connectionWindowSize = inRange("connectionWindowSize", over.connectionWindowSize, defaultInitialWindowSize, maxWindowSize);
+    s.dynamicWindow = false;
   }
   if (over.maxConcurrentStreams !== undefined) s.maxConcurrentStreams = inRange("maxConcurrentStreams", over.maxConcurrentStreams, 0, 0xffffffff);
   if (over.maxFrameSize !== undefined) s.maxFrameSize = inRange("maxFrameSize", over.maxFrameSize, minMaxFrameSize, maxMaxFrameSize);

@@ -12,6 +12,7 @@ import { H2ServerConnection } from "../src/server-connection.js";
 const local: LocalSettings = {
   initialWindowSize: 1 << 20,
   connectionWindowSize: 16 << 20,
+  dynamicWindow: false,
   maxConcurrentStreams: Infinity,
   maxFrameSize: 16_384,
   maxHeaderListSize: 65_536,
