@@ -100,6 +100,8 @@ class H2Listener implements TransportListener {
     }, this.management);
     this.connections.add(connection);
     this.options.onConnection?.(connection);
+    // Its first bytes may have come after the listener began to drain.
+    if (this.draining) connection.drain();
   }
 
   private connectionClosed(connection: H2ServerConnection): void {

@@ -9,7 +9,7 @@ import { createServer, type Server } from "@grpckit/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { EchoRequestSchema, EchoResponseSchema, EchoService, type EchoResponse } from "../../core/test/gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl } from "../../core/test/support/echo-service.js";
-import { Flag, FrameType, SettingId, frame } from "../src/frame.js";
+import { Flag, FrameType, SettingId, connectionPreface, frame } from "../src/frame.js";
 import { h2Transport, type H2TransportOptions } from "../src/index.js";
 import { RawPeer, errorCodeName, type Field, type Goaway, type RawPeerOptions } from "./support/raw-peer.js";
 
@@ -131,6 +131,20 @@ describe("connection preface and SETTINGS", () => {
     // It starts as HTTP/2's preface does, so the listener takes it for HTTP/2.
     peer.send(Buffer.from("PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n", "latin1"));
     await expectConnectionError(peer, "PROTOCOL_ERROR", 0);
+  });
+
+  it("a connection whose first bytes come after shutdown began is drained too, so the shutdown finishes", async () => {
+    const { server, port } = await serve();
+    // Connected but silent: the listener cannot tell HTTP/2 from HTTP/1.1 yet.
+    const peer = await open(port, { preface: false, settings: false });
+    await new Promise((r) => setTimeout(r, 50));
+    const shutdown = server.shutdown();
+    peer.send(Buffer.concat([connectionPreface, frame(FrameType.SETTINGS, 0, 0, Buffer.alloc(0))]));
+    const goaway = await peer.goaway();
+    expect(errorCodeName(goaway.code)).toBe("NO_ERROR");
+    // With no stream open, the drained connection closes and the shutdown completes.
+    await peer.closed();
+    await shutdown;
   });
 
   it("a first frame other than SETTINGS is answered with GOAWAY PROTOCOL_ERROR", async () => {
