@@ -15,7 +15,7 @@ import { trace } from "../observability/logging.js";
 import { startConnectionStats, type StatsHandler } from "../observability/stats.js";
 import { parseTimeout } from "../wire/grpc-timeout.js";
 import type { HandlerContext } from "./handler-context.js";
-import { H, firstHeader, writeStatus } from "../wire/protocol.js";
+import { H, contentTypeFor, firstHeader, writeStatus } from "../wire/protocol.js";
 import { codecRegistry, compressorsWith, resolveTransport } from "../registries.js";
 import type { Registry } from "../registry/registry.js";
 import { ServerCall, type RegisteredMethod, type ServerCallHost } from "./server-call.js";
@@ -262,31 +262,15 @@ export class Server implements ServerCallHost {
       }
     } else if (codecName !== undefined && stream.httpVersion === "1.1") {
       // gRPC's trailers need HTTP/2; over HTTP/1.1 only the web protocols are answered.
-      stream.sendHeaders(
-        {
-          [H.status]: 505,
-          [H.contentType]: "text/plain",
-          [H.grpcStatus]: String(Code.UNIMPLEMENTED),
-          [H.grpcMessage]: "gRPC needs HTTP/2; this request came over HTTP/1.1 (browsers can use gRPC-Web on the same address)",
-        },
-        true,
-      );
+      refuseHttp(stream, 505, Code.UNIMPLEMENTED, "gRPC needs HTTP/2; this request came over HTTP/1.1 (browsers can use gRPC-Web on the same address)");
       return;
     }
     if (codecName === undefined) {
-      stream.sendHeaders(
-        {
-          [H.status]: 415,
-          [H.contentType]: "text/plain",
-          [H.grpcStatus]: String(Code.INTERNAL),
-          [H.grpcMessage]: `invalid gRPC request content-type "${contentType}"`,
-        },
-        true,
-      );
+      refuseHttp(stream, 415, Code.INTERNAL, `invalid gRPC request content-type "${contentType}"`);
       return;
     }
     const codec: Codec | undefined = codecRegistry.get(codecName);
-    ct ??= codecName === "proto" ? "application/grpc" : `application/grpc+${codecName}`;
+    ct ??= contentTypeFor(codecName);
     if (codec === undefined) {
       reject(stream, ct, new GrpcError(Code.UNIMPLEMENTED, `no codec registered for content-type "${contentType}"`));
       return;
@@ -341,6 +325,14 @@ export class Server implements ServerCallHost {
     this.calls.add(call);
     call.start();
   }
+}
+
+/**
+ * Answers a request that is not gRPC (or not gRPC this server takes) with an HTTP
+ * status, plain text, and a gRPC status for clients that read one.
+ */
+function refuseHttp(stream: ServerTransportStream, status: number, code: Code, message: string): void {
+  stream.sendHeaders({ [H.status]: status, [H.contentType]: "text/plain", [H.grpcStatus]: String(code), [H.grpcMessage]: message }, true);
 }
 
 /** Answers a stream with a trailers-only status. */
