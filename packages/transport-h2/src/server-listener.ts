@@ -37,6 +37,7 @@ class H2Listener implements TransportListener {
   private readonly acceptor: ServerSocketAcceptor<net.Socket>;
   private readonly connections = new Set<H2ServerConnection>();
   private allClosed: (() => void) | undefined;
+  /** Set when drain() begins: from then on, new connections and requests are drained too. */
   private drained: Promise<void> | undefined;
 
   constructor(
@@ -54,7 +55,6 @@ class H2Listener implements TransportListener {
   private http1: http.Server | undefined;
   /** Who is on each HTTP/1.1 connection, for its requests. */
   private readonly http1Peers = new WeakMap<object, Peer>();
-  private draining = false;
 
   private start(secured: SecuredSocket<net.Socket>): void {
     const socket = secured.socket;
@@ -80,7 +80,7 @@ class H2Listener implements TransportListener {
     if (this.http1 === undefined) {
       const server = http.createServer((req, res) => {
         // A draining server answers what it was sent and lets each connection go.
-        if (this.draining) res.shouldKeepAlive = false;
+        if (this.drained !== undefined) res.shouldKeepAlive = false;
         this.options.onStream(new Http1ServerStream(req, res, this.http1Peers.get(req.socket) ?? peer, "http"));
       });
       // The server never listens itself (connections come from our listener), but
@@ -101,7 +101,7 @@ class H2Listener implements TransportListener {
     this.connections.add(connection);
     this.options.onConnection?.(connection);
     // Its first bytes may have come after the listener began to drain.
-    if (this.draining) connection.drain();
+    if (this.drained !== undefined) connection.drain();
   }
 
   private connectionClosed(connection: H2ServerConnection): void {
@@ -113,7 +113,6 @@ class H2Listener implements TransportListener {
   drain(): Promise<void> {
     if (this.drained !== undefined) return this.drained;
     this.acceptor.drain();
-    this.draining = true;
     this.http1?.closeIdleConnections();
     for (const connection of this.connections) connection.drain();
     const connectionsClosed =
