@@ -12,7 +12,17 @@ import { echoImpl } from "../../core/test/support/echo-service.js";
 import { FrameType, SettingId } from "../src/frame.js";
 import { h2Transport, type H2TransportOptions } from "../src/index.js";
 import { FrameTapRelay } from "./support/frame-tap-relay.js";
-import { RawPeer } from "./support/raw-peer.js";
+import { RawPeer, type Field } from "./support/raw-peer.js";
+
+/** The request headers of a Collect call, as a client sends them. */
+const collectRequest: readonly Field[] = [
+  [":method", "POST"],
+  [":scheme", "http"],
+  [":path", "/grpckit.test.v1.EchoService/Collect"],
+  [":authority", "localhost"],
+  ["content-type", "application/grpc"],
+  ["te", "trailers"],
+];
 
 const MiB = 1024 * 1024;
 const protocolWindow = 65_535;
@@ -163,14 +173,7 @@ describe("a peer that never answers the BDP PING", () => {
     const peer = await RawPeer.connect(port, { autoPingAck: false, timeoutMs: 10_000 });
     cleanups.push(() => peer.close());
     const id = peer.nextStreamId();
-    peer.headers(id, [
-      [":method", "POST"],
-      [":scheme", "http"],
-      [":path", "/grpckit.test.v1.EchoService/Collect"],
-      [":authority", "localhost"],
-      ["content-type", "application/grpc"],
-      ["te", "trailers"],
-    ]);
+    peer.headers(id, collectRequest);
     // 1 MiB in 1,000-byte messages, each its own DATA frame, sent only as far as the
     // server's windows allow (it returns them as it reads), so DATA keeps arriving
     // while the server's one BDP PING waits for its ACK.
@@ -218,14 +221,7 @@ describe("streams whose readers stopped, with estimated windows", () => {
     for (let i = 0; i < streams; i++) {
       const id = peer.nextStreamId();
       ids.push(id);
-      peer.headers(id, [
-        [":method", "POST"],
-        [":scheme", "http"],
-        [":path", "/grpckit.test.v1.EchoService/Collect"],
-        [":authority", "localhost"],
-        ["content-type", "application/grpc"],
-        ["te", "trailers"],
-      ]);
+      peer.headers(id, collectRequest);
     }
     const one = collectMessage("p".repeat(1019));
     let accepted = 0;
