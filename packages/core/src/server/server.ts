@@ -7,6 +7,7 @@ import { channelzRegistry, type ChannelzServer } from "../channelz/channelz.js";
 import { Code } from "../status/code.js";
 import { contentTypeCodecName, type Codec } from "../wire/codec.js";
 import { GrpcWebServerStream, grpcWebContentType } from "./grpc-web-stream.js";
+import { CorsPolicy, type CorsOptions } from "./cors.js";
 import type { Compressor } from "../wire/compression.js";
 import { insecureCredentials, type ServerCredentials } from "../credentials/credentials.js";
 import { GrpcError } from "../status/grpc-error.js";
@@ -68,6 +69,12 @@ export interface ServerOptions {
    * other content type.
    */
   grpcWeb?: boolean;
+  /**
+   * Cross-origin calls from browser pages: the origins allowed, and the extra headers a
+   * page may send and read (see {@link CorsOptions}). Without it no CORS header is sent
+   * and preflights are refused, so only same-origin pages can call.
+   */
+  cors?: CorsOptions;
 }
 
 export class Server implements ServerCallHost {
@@ -79,6 +86,7 @@ export class Server implements ServerCallHost {
   readonly statsHandlers: readonly StatsHandler[] | undefined;
   private readonly taps: readonly ServerTap[] | undefined;
   private readonly grpcWeb: boolean;
+  private readonly cors: CorsPolicy | undefined;
   /** This server's channelz record, when channelz was enabled by the time it was created or started listening. */
   channelz: ChannelzServer | undefined;
 
@@ -105,6 +113,7 @@ export class Server implements ServerCallHost {
     this.statsHandlers = options.statsHandlers !== undefined && options.statsHandlers.length > 0 ? options.statsHandlers : undefined;
     this.taps = options.taps !== undefined && options.taps.length > 0 ? [...options.taps] : undefined;
     this.grpcWeb = options.grpcWeb ?? true;
+    this.cors = options.cors === undefined ? undefined : new CorsPolicy(options.cors);
     const interceptors = options.interceptors ?? [];
     this.intercept =
       interceptors.length === 0
@@ -249,6 +258,11 @@ export class Server implements ServerCallHost {
 
   private dispatch(stream: ServerTransportStream): void {
     const headers = stream.headers;
+    if (this.cors !== undefined) {
+      // A preflight is the browser's question, not a call: answered before anything else.
+      if (this.cors.answerPreflight(stream, firstHeader(headers, H.method))) return;
+      stream = this.cors.wrap(stream);
+    }
     const contentType = firstHeader(headers, H.contentType) ?? "";
     let codecName = contentTypeCodecName(contentType);
     // Responses carry the request's own content type: gRPC's, or gRPC-Web's.
