@@ -147,6 +147,17 @@ describe.each([
   });
 });
 
+describe("CORS", () => {
+  it("allows only the page's own origin: the page opened as localhost cannot read the API's answers", async () => {
+    const page = await browser.newPage();
+    pages.push(page);
+    // The same page from http://localhost:<port> is another origin than http://127.0.0.1:<port>.
+    await page.goto(example.pageUrl.replace("127.0.0.1", "localhost"), { timeout: 10_000 });
+    await page.click("#say-hello");
+    await expect.poll(() => page.textContent("#hello-result"), { timeout: 10_000 }).toBe("error Unknown (2): Failed to fetch");
+  });
+});
+
 describe("stopping the example", () => {
   it("on SIGTERM lets a stream the page is reading finish, then exits 0", async () => {
     const page = await openPage("connect");
