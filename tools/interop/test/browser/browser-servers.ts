@@ -1,10 +1,10 @@
 /** grpckit servers for the browser tests: each transport, over HTTP/1.1 on a plain socket or HTTP/2 over TLS. */
-import { createServer, type Server, type TransportBuilder } from "@grpckit/core";
+import { createServer, type Server, type StatsHandler, type TransportBuilder } from "@grpckit/core";
 import { tlsServerCredentials } from "@grpckit/credentials-tls";
 import { h2Transport } from "@grpckit/transport-h2";
 import { http2Transport } from "@grpckit/transport-http2";
 import { TestService } from "../../src/gen/grpc/testing/test_pb.js";
-import { browserServiceHandlers, type HandlerRecord } from "./browser-service.js";
+import { browserServiceHandlers } from "./browser-service.js";
 import { requestHeaderNames, responseHeaderNames } from "./contract.js";
 import type { LoopbackCertificate } from "./certificate.js";
 
@@ -20,8 +20,21 @@ export interface ServerKind {
 export interface BrowserServer {
   /** "http://127.0.0.1:PORT" or "https://127.0.0.1:PORT". */
   readonly baseUrl: string;
-  readonly record: HandlerRecord;
+  /** The timeout each EmptyCall arrived with, in ms (undefined for none), as the server read it from the request. */
+  readonly emptyCallTimeouts: (number | undefined)[];
   readonly server: Server;
+}
+
+const emptyCallPath = "/grpc.testing.TestService/EmptyCall";
+
+/** Records the timeout of each EmptyCall's request headers: what the browser's deadline became on the wire. */
+function recordTimeouts(into: (number | undefined)[]): StatsHandler<true> {
+  return {
+    tagCall: (info) => (info.side === "server" && info.method === emptyCallPath ? true : undefined),
+    handleCall: (_tag, event) => {
+      if (event.type === "inHeader") into.push(event.timeoutMs);
+    },
+  };
 }
 
 const transports: Record<TransportName, () => TransportBuilder> = {
@@ -32,13 +45,14 @@ const transports: Record<TransportName, () => TransportBuilder> = {
 /** Starts a server of `kind` that lets pages from `pageOrigin` (alone) call it and read its answers. */
 export async function startBrowserServer(kind: ServerKind, certificate: LoopbackCertificate, pageOrigin: string): Promise<BrowserServer> {
   const tls = kind.connection !== "http/1.1";
+  const emptyCallTimeouts: (number | undefined)[] = [];
   const server = createServer({
     transport: transports[kind.transport](),
+    statsHandlers: [recordTimeouts(emptyCallTimeouts)],
     cors: { allowedOrigins: [pageOrigin], allowedHeaders: requestHeaderNames, exposedHeaders: responseHeaderNames },
     ...(tls ? { credentials: tlsServerCredentials({ cert: certificate.cert, key: certificate.key }) } : {}),
   });
-  const record: HandlerRecord = { emptyCallDeadlines: [] };
-  server.addService(TestService, browserServiceHandlers(record));
+  server.addService(TestService, browserServiceHandlers());
   const { port } = await server.listen("127.0.0.1:0");
-  return { baseUrl: `${tls ? "https" : "http"}://127.0.0.1:${port}`, record, server };
+  return { baseUrl: `${tls ? "https" : "http"}://127.0.0.1:${port}`, emptyCallTimeouts, server };
 }

@@ -16,16 +16,10 @@ import { echoHeader, echoTrailer, echoTrailerBin, greetingBinHeader, greetingHea
 export const badRequestFields = ["payload.body", "response_size"];
 export const errorInfo = { reason: "NOT_READY", domain: "browser.grpckit.test" };
 
-/** What the handlers saw, for the test to check what a browser sent. */
-export interface HandlerRecord {
-  /** Milliseconds the deadline allowed when EmptyCall started; undefined when a call had no deadline. */
-  readonly emptyCallDeadlines: (number | undefined)[];
-}
-
 /** The longest EmptyCall waits for its deadline before giving up on its own. */
 const emptyCallLimitMs = 10_000;
 
-export function browserServiceHandlers(record: HandlerRecord): ServiceImpl<typeof TestService> {
+export function browserServiceHandlers(): ServiceImpl<typeof TestService> {
   return {
     unaryCall(request, ctx) {
       const greeting = ctx.metadata.get(greetingHeader);
@@ -48,7 +42,6 @@ export function browserServiceHandlers(record: HandlerRecord): ServiceImpl<typeo
     },
 
     async emptyCall(_request, ctx) {
-      record.emptyCallDeadlines.push(ctx.deadline === undefined ? undefined : ctx.deadline - Date.now());
       // Only the deadline (or the limit, so the handler ends by itself) stops this call.
       await sleep(emptyCallLimitMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       throw new GrpcError(Code.INTERNAL, "EmptyCall outlived its wait; the deadline never came");
