@@ -1,7 +1,7 @@
 /**
  * Browsers calling grpckit: headless Chromium loads a page from its own origin and calls
- * grpckit servers cross-origin with @connectrpc/connect-web (its gRPC-Web transport,
- * binary and JSON) and the official grpc-web runtime (grpcweb and grpcwebtext), over
+ * grpckit servers cross-origin with @connectrpc/connect-web (its gRPC-Web and its
+ * Connect transports, binary and JSON) and the official grpc-web runtime (grpcweb and grpcwebtext), over
  * HTTP/1.1 and HTTP/2 (TLS), on both transports. Each row runs every case in one page
  * visit: unary, server streaming, an error with google.rpc details, a deadline, and
  * metadata both ways; and checks which HTTP version the browser really used.

@@ -13,6 +13,8 @@ export interface BrowserRow {
 const clients: { name: string; client: PageClient }[] = [
   { name: "connect-web gRPC-Web binary", client: { name: "connect-web", protocol: "grpc-web", binary: true } },
   { name: "connect-web gRPC-Web JSON", client: { name: "connect-web", protocol: "grpc-web", binary: false } },
+  { name: "connect-web Connect binary", client: { name: "connect-web", protocol: "connect", binary: true } },
+  { name: "connect-web Connect JSON", client: { name: "connect-web", protocol: "connect", binary: false } },
   { name: "grpc-web runtime grpcweb", client: { name: "grpc-web", mode: "grpcweb" } },
   { name: "grpc-web runtime grpcwebtext", client: { name: "grpc-web", mode: "grpcwebtext" } },
 ];
