@@ -15,7 +15,7 @@ import { servePage, type PageOrigin } from "./browser/page-origin.js";
 import { startBrowserServer, type BrowserServer } from "./browser/browser-servers.js";
 import { badRequestFields, errorInfo } from "./browser/browser-service.js";
 import { browserRows, serverKey, serverKinds, type BrowserRow } from "./browser/matrix.js";
-import { recordNetwork, type NetworkLog } from "./browser/network-log.js";
+import { recordNetwork, type NetworkLog, type ServerResponses } from "./browser/network-log.js";
 import {
   deadlineMs,
   errorCode,
@@ -64,7 +64,7 @@ function valueOf<T>(outcome: Outcome<T>): T {
 describe.each(browserRows)("$name", (row: BrowserRow) => {
   let results: CaseResults;
   let server: BrowserServer;
-  let seen: ReturnType<NetworkLog["protocolsFor"]>;
+  let seen: ServerResponses;
 
   beforeAll(async () => {
     server = servers.get(serverKey(row.server))!;
@@ -72,14 +72,15 @@ describe.each(browserRows)("$name", (row: BrowserRow) => {
     network.clear();
     const run: PageRun = { baseUrl: server.baseUrl, client: row.client };
     results = await page.evaluate((r) => (globalThis as unknown as { runCases(r: PageRun): Promise<CaseResults> }).runCases(r), run);
-    seen = network.protocolsFor(server.baseUrl);
+    seen = network.responsesFrom(server.baseUrl);
   }, 30_000);
 
-  it(`calls cross-origin, over ${row.protocol} as the browser's network log shows`, () => {
+  it(`calls cross-origin, over ${row.protocol} and in ${row.contentTypes.join(", ")}, as the browser's network log shows`, () => {
     expect(new URL(server.baseUrl).origin).not.toBe(results.pageOrigin);
     // Four cases get a response; the deadline case may end in the browser before its answer comes.
-    expect(seen.responses).toBeGreaterThanOrEqual(4);
+    expect(seen.count).toBeGreaterThanOrEqual(4);
     expect(seen.protocols).toEqual([row.protocol]);
+    expect(seen.contentTypes).toEqual(row.contentTypes);
   });
 
   it("answers a unary call", () => {

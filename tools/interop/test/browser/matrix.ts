@@ -6,17 +6,36 @@ export interface BrowserRow {
   readonly name: string;
   readonly client: PageClient;
   readonly server: ServerKind;
-  /** The nextHopProtocol the page must see for its calls. */
+  /** The HTTP version the browser must report for the calls. */
   readonly protocol: "http/1.1" | "h2";
+  /** The content types of the server's answers to the cases, sorted: the wire format really used. */
+  readonly contentTypes: string[];
 }
 
-const clients: { name: string; client: PageClient }[] = [
-  { name: "connect-web gRPC-Web binary", client: { name: "connect-web", protocol: "grpc-web", binary: true } },
-  { name: "connect-web gRPC-Web JSON", client: { name: "connect-web", protocol: "grpc-web", binary: false } },
-  { name: "connect-web Connect binary", client: { name: "connect-web", protocol: "connect", binary: true } },
-  { name: "connect-web Connect JSON", client: { name: "connect-web", protocol: "connect", binary: false } },
-  { name: "grpc-web runtime grpcweb", client: { name: "grpc-web", mode: "grpcweb" } },
-  { name: "grpc-web runtime grpcwebtext", client: { name: "grpc-web", mode: "grpcwebtext" } },
+const clients: { name: string; client: PageClient; contentTypes: string[] }[] = [
+  {
+    name: "connect-web gRPC-Web binary",
+    client: { name: "connect-web", protocol: "grpc-web", binary: true },
+    contentTypes: ["application/grpc-web+proto"],
+  },
+  {
+    name: "connect-web gRPC-Web JSON",
+    client: { name: "connect-web", protocol: "grpc-web", binary: false },
+    contentTypes: ["application/grpc-web+json"],
+  },
+  {
+    // Connect answers unary calls in the bare type, streams in the connect+ type, and unary errors in JSON.
+    name: "connect-web Connect binary",
+    client: { name: "connect-web", protocol: "connect", binary: true },
+    contentTypes: ["application/connect+proto", "application/json", "application/proto"],
+  },
+  {
+    name: "connect-web Connect JSON",
+    client: { name: "connect-web", protocol: "connect", binary: false },
+    contentTypes: ["application/connect+json", "application/json"],
+  },
+  { name: "grpc-web runtime grpcweb", client: { name: "grpc-web", mode: "grpcweb" }, contentTypes: ["application/grpc-web+proto"] },
+  { name: "grpc-web runtime grpcwebtext", client: { name: "grpc-web", mode: "grpcwebtext" }, contentTypes: ["application/grpc-web-text"] },
 ];
 
 /** The server kinds a browser can reach today. */
@@ -33,7 +52,13 @@ export function serverKey(kind: ServerKind): string {
 }
 
 export const browserRows: BrowserRow[] = serverKinds.flatMap((server) =>
-  clients.map(({ name, client }) => ({ name: `${name}, ${server.connection}, ${server.transport}`, client, server, protocol: protocolOf[server.connection] })),
+  clients.map(({ name, client, contentTypes }) => ({
+    name: `${name}, ${server.connection}, ${server.transport}`,
+    client,
+    server,
+    protocol: protocolOf[server.connection],
+    contentTypes,
+  })),
 );
 
 export type { TransportName };
