@@ -75,8 +75,10 @@ export { createInMemoryTransport } from "./transport/in-memory-transport.js";
 // The socket paths every socket transport shares: binding, accepting and handshaking
 // server sockets, and connecting and handshaking client sockets.
 export { listenOn } from "./transport/listen-on.js";
-export { ServerSocketAcceptor, type SecuredSocket } from "./transport/server-socket-acceptor.js";
+export { ServerSocketAcceptor, type HttpProtocol, type SecuredSocket } from "./transport/server-socket-acceptor.js";
+export { chooseProtocol } from "./transport/protocol-choice.js";
 export { Http1ServerStream } from "./transport/http1-server-stream.js";
+export { Http1Connections } from "./transport/http1-connections.js";
 export { dialTransport, type DialedSocket, type StartConnection } from "./transport/dial-transport.js";
 export type { HttpConnectProxy } from "./transport/http-connect-proxy.js";
 export type { NetSocket, NetSocketServer, ListenTarget, DialTarget } from "./transport/socket-types.js";

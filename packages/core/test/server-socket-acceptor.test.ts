@@ -100,15 +100,23 @@ describe("ServerSocketAcceptor", () => {
     expect(handedOff).toHaveLength(1);
   });
 
-  it("refuses a peer that agreed on an ALPN protocol other than h2, and takes one that agreed on h2", async () => {
-    const refusing = await startAcceptor(handshakeWith({ alpnProtocol: "http/1.1" }));
+  it("refuses a peer that agreed on an ALPN protocol other than h2 or http/1.1, and hands on h2 and http/1.1 with the protocol agreed", async () => {
+    const refusing = await startAcceptor(handshakeWith({ alpnProtocol: "spdy/3" }));
     const refused = await dial(refusing.port);
     await refused.closed;
     expect(refusing.handedOff).toHaveLength(0);
 
-    const agreeing = await startAcceptor(handshakeWith({ alpnProtocol: "h2" }));
-    await dial(agreeing.port);
-    await until(() => agreeing.handedOff.length === 1);
+    for (const protocol of ["h2", "http/1.1"] as const) {
+      const agreeing = await startAcceptor(handshakeWith({ alpnProtocol: protocol }));
+      await dial(agreeing.port);
+      await until(() => agreeing.handedOff.length === 1);
+      expect(agreeing.handedOff[0]!.protocol).toBe(protocol);
+    }
+    // Without ALPN (a plain socket) the protocol is left for the first bytes to tell.
+    const plain = await startAcceptor(insecureCredentials());
+    await dial(plain.port);
+    await until(() => plain.handedOff.length === 1);
+    expect(plain.handedOff[0]!.protocol).toBeUndefined();
   });
 
   it("closes the socket when the hand-off throws, and keeps serving", async () => {

@@ -1,6 +1,6 @@
 /**
- * Server TLS credentials: each accepted connection is wrapped in TLS with ALPN "h2",
- * the certificate is chosen by the SNI name the client sent, and client certificates
+ * Server TLS credentials: each accepted connection is wrapped in TLS with ALPN "h2"
+ * and, unless turned off, "http/1.1" (for browsers' gRPC-Web calls), the certificate is chosen by the SNI name the client sent, and client certificates
  * are requested and verified when asked for (mutual TLS).
  */
 import type { HandshakeResult, ServerCredentials } from "@grpckit/core";
@@ -31,6 +31,15 @@ export interface TlsServerOptions {
   ca?: Pem;
   /** Gives up a handshake that has not finished after this long. Default 20 s. */
   handshakeTimeoutMs?: number;
+  /**
+   * Whether HTTP/1.1 is offered by ALPN beside "h2" (default true), for browsers'
+   * gRPC-Web calls and other HTTP/1.1 clients. "h2" stays preferred, so a client that
+   * offers it gets HTTP/2, and a gRPC client (which offers only "h2") is served as before.
+   * A client that offers no ALPN at all is served HTTP/1.1, since HTTP/2 over TLS needs
+   * ALPN "h2". With false, only "h2" is offered and a client that does not agree on it is
+   * refused, as grpc-go's server does.
+   */
+  allowHttp1?: boolean;
 }
 
 export type TlsServerCredentialsOptions = ServerIdentity & TlsServerOptions;
@@ -49,7 +58,7 @@ interface Entry {
 }
 
 /**
- * TLS credentials for a server, offering HTTP/2 over ALPN and, when `clientCertificate`
+ * TLS credentials for a server, offering HTTP/2 and HTTP/1.1 over ALPN and, when `clientCertificate`
  * asks for it, verifying client certificates against `ca`.
  *
  * @example
@@ -63,6 +72,9 @@ export function tlsServerCredentials(options: TlsServerCredentialsOptions): TlsS
   if (mode !== "none" && mode !== "optional" && mode !== "require") throw new TypeError(`unknown clientCertificate mode "${String(mode)}"`);
   const requestCert = mode !== "none";
   const timeoutMs = options.handshakeTimeoutMs ?? defaultHandshakeTimeoutMs;
+  const allowHttp1 = options.allowHttp1 ?? true;
+  if (typeof allowHttp1 !== "boolean") throw new TypeError(`allowHttp1 must be a boolean, not ${typeof allowHttp1}`);
+  const alpnProtocols = allowHttp1 ? ["h2", "http/1.1"] : ["h2"];
 
   const build = (source: KeyPair | CertificateProvider): Entry => {
     const m: CertificateMaterial = isCertificateProvider(source) ? source.current : source;
@@ -101,7 +113,7 @@ export function tlsServerCredentials(options: TlsServerCredentialsOptions): TlsS
         const tlsSocket = new tls.TLSSocket(socket, {
           isServer: true,
           secureContext: fresh(0).context,
-          ALPNProtocols: ["h2"],
+          ALPNProtocols: alpnProtocols,
           requestCert,
           rejectUnauthorized: mode === "require",
           SNICallback: sniCallback,
@@ -127,15 +139,28 @@ export function tlsServerCredentials(options: TlsServerCredentialsOptions): TlsS
               return guard.settle(new Error(`client certificate rejected: ${verifyError.message}`, { cause: verifyError }));
             }
           }
-          if (tlsSocket.alpnProtocol !== "h2") return guard.settle(new Error("the client did not offer HTTP/2 (ALPN h2)"));
+          const protocol = agreedProtocol(tlsSocket.alpnProtocol, allowHttp1);
+          if (protocol === undefined) return guard.settle(new Error("the client did not offer HTTP/2 (ALPN h2)"));
           guard.settle();
           handOver(tlsSocket);
           tlsSocket.on("error", () => tlsSocket.destroy());
-          resolve({ socket: tlsSocket, authInfo: tlsAuthInfo(tlsSocket, authorized), alpnProtocol: "h2" });
+          resolve({ socket: tlsSocket, authInfo: tlsAuthInfo(tlsSocket, authorized), alpnProtocol: protocol });
         });
       });
     },
   };
+}
+
+/**
+ * The HTTP version a connection speaks, from what ALPN agreed (false: the client offered
+ * none); undefined when the server does not serve it. A client offering ALPN protocols
+ * none of which the server offers never gets here: node ends its handshake with the
+ * no_application_protocol alert.
+ */
+function agreedProtocol(alpn: string | false | null, allowHttp1: boolean): "h2" | "http/1.1" | undefined {
+  if (alpn === "h2") return "h2";
+  if (allowHttp1 && (alpn === "http/1.1" || alpn === false)) return "http/1.1";
+  return undefined;
 }
 
 /** Internals of a server-side TLSSocket that node's own tls.Server sets once a handshake is accepted. */

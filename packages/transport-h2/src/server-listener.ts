@@ -1,16 +1,17 @@
 /**
  * The server side over node:net: core's `ServerSocketAcceptor` takes each accepted
  * socket through the credentials' handshake, then the socket carries one HTTP/2
- * connection — or, when its first bytes are not HTTP/2's preface, HTTP/1.1 requests
- * (a browser's gRPC-Web calls), which node:http parses. A failure on one connection
- * closes that connection only.
+ * connection or HTTP/1.1 requests (a browser's gRPC-Web calls), which node:http parses
+ * through core's `Http1Connections`. Over TLS, ALPN says which; on a plain socket, its
+ * first bytes do (HTTP/2's preface, or an HTTP/1.1 request line). A failure on one
+ * connection closes that connection only.
  */
 import {
-  Http1ServerStream,
+  chooseProtocol,
+  Http1Connections,
   listenOn,
   ServerSocketAcceptor,
   type ConnectionManagement,
-  type Peer,
   type SecuredSocket,
   type ServerTransportOptions,
   type TransportListener,
@@ -36,6 +37,7 @@ export async function listenH2(
 class H2Listener implements TransportListener {
   private readonly acceptor: ServerSocketAcceptor<net.Socket>;
   private readonly connections = new Set<H2ServerConnection>();
+  private readonly http1: Http1Connections;
   private allClosed: (() => void) | undefined;
   /** Set when drain() begins: from then on, new connections and requests are drained too. */
   private drained: Promise<void> | undefined;
@@ -48,49 +50,12 @@ class H2Listener implements TransportListener {
     private readonly limits: FloodLimits,
     private readonly management: ConnectionManagement | undefined,
   ) {
+    this.http1 = new Http1Connections(http.createServer(), options, management);
     this.acceptor = new ServerSocketAcceptor(netServer, address, options.credentials, (secured) => this.start(secured));
   }
 
-  /** Parses the HTTP/1.1 connections; created with the first one. */
-  private http1: http.Server | undefined;
-  /** Who is on each HTTP/1.1 connection, for its requests. */
-  private readonly http1Peers = new WeakMap<object, Peer>();
-
   private start(secured: SecuredSocket<net.Socket>): void {
-    const socket = secured.socket;
-    // A connection that never says anything is not kept: the same bound HTTP/2 puts on
-    // a client that never acknowledges our SETTINGS.
-    const silent = setTimeout(() => socket.destroy(), firstBytesTimeoutMs);
-    silent.unref?.();
-    // HTTP/2's preface starts "PRI "; an HTTP/1.1 request starts with its method.
-    const sniff = () => {
-      const first = socket.read() as Buffer | null;
-      if (first === null) return;
-      clearTimeout(silent);
-      socket.off("readable", sniff);
-      socket.unshift(first);
-      if (isPrefacePrefix(first)) this.startHttp2(secured);
-      else this.startHttp1(secured);
-    };
-    socket.on("readable", sniff);
-    socket.once("close", () => clearTimeout(silent));
-  }
-
-  private startHttp1({ socket, peer }: SecuredSocket<net.Socket>): void {
-    if (this.http1 === undefined) {
-      const server = http.createServer((req, res) => {
-        // A draining server answers what it was sent and lets each connection go.
-        if (this.drained !== undefined) res.shouldKeepAlive = false;
-        this.options.onStream(new Http1ServerStream(req, res, this.http1Peers.get(req.socket) ?? peer, "http"));
-      });
-      // The server never listens itself (connections come from our listener), but
-      // "listening" is what starts its tracking of connections: the header and request
-      // timeouts, and closing idle or all connections.
-      server.emit("listening");
-      this.http1 = server;
-    }
-    this.http1Peers.set(socket, peer);
-    this.http1.emit("connection", socket);
+    chooseProtocol(secured, (protocol) => (protocol === "h2" ? this.startHttp2(secured) : this.http1.accept(secured)));
   }
 
   private startHttp2({ socket, peer, localAddress }: SecuredSocket<net.Socket>): void {
@@ -113,33 +78,20 @@ class H2Listener implements TransportListener {
   drain(): Promise<void> {
     if (this.drained !== undefined) return this.drained;
     this.acceptor.drain();
-    this.http1?.closeIdleConnections();
+    this.http1.drain();
     for (const connection of this.connections) connection.drain();
     const connectionsClosed =
       this.connections.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.allClosed = resolve));
-    this.drained = Promise.all([this.acceptor.closed, connectionsClosed]).then(() => {
-      this.http1?.close();
-    });
+    // The acceptor closes once every socket it accepted closed, HTTP/1.1 ones included.
+    this.drained = Promise.all([this.acceptor.closed, connectionsClosed]).then(() => this.http1.close());
     return this.drained;
   }
 
   close(): void {
-    this.http1?.closeAllConnections();
-    this.http1?.close();
+    this.http1.close();
     this.acceptor.stop();
     const error = new Error("the server closed the connection");
     for (const connection of this.connections) connection.destroy(error);
     this.acceptor.destroySockets();
   }
-}
-
-const preface = Buffer.from("PRI ");
-
-/** How long an accepted connection may stay silent before its first bytes. */
-const firstBytesTimeoutMs = 10_000;
-
-/** Whether `first` starts like HTTP/2's connection preface (or is too short to tell otherwise). */
-function isPrefacePrefix(first: Buffer): boolean {
-  const n = Math.min(first.byteLength, preface.byteLength);
-  return first.subarray(0, n).equals(preface.subarray(0, n));
 }

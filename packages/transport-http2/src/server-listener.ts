@@ -1,10 +1,14 @@
 /**
  * The server side: a node:net server accepts connections, core's `ServerSocketAcceptor`
  * runs the credentials' handshake on each one, and a node:http2 server (never listening
- * itself) runs an HTTP/2 session over the secured socket. A failure on one connection
- * closes that connection only.
+ * itself) runs an HTTP/2 session over the secured socket — or, for HTTP/1.1 (a
+ * browser's gRPC-Web calls), node:http parses its requests through core's
+ * `Http1Connections`. Over TLS, ALPN says which; on a plain socket, its first bytes do.
+ * A failure on one connection closes that connection only.
  */
 import {
+  chooseProtocol,
+  Http1Connections,
   Http2ErrorCode,
   listenOn,
   ServerSocketAcceptor,
@@ -15,6 +19,7 @@ import {
   type ServerTransportOptions,
   type TransportListener,
 } from "@grpckit/core";
+import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { manageServerConnection } from "./server-connection-manager.js";
@@ -44,6 +49,7 @@ export async function listenHttp2(address: string, options: ServerTransportOptio
 /** A bound listener and every connection it accepted. */
 class Http2Listener implements TransportListener {
   private readonly h2server: http2.Http2Server;
+  private readonly http1: Http1Connections;
   private readonly acceptor: ServerSocketAcceptor<net.Socket>;
   private readonly sessions = new Map<http2.ServerHttp2Session, ServerConnection>();
   private readonly sweep = new StalledSessionSweep(this.sessions);
@@ -63,11 +69,16 @@ class Http2Listener implements TransportListener {
       ...(session.maxOutstandingPings !== undefined ? { maxOutstandingPings: session.maxOutstandingPings } : {}),
     });
     this.h2server.on("session", (s: http2.ServerHttp2Session) => this.onSession(s, session));
+    this.http1 = new Http1Connections(http.createServer(), options, session.management);
     this.acceptor = new ServerSocketAcceptor(netServer, address, options.credentials, (secured) => this.start(secured));
   }
 
+  private start(secured: SecuredSocket<net.Socket>): void {
+    chooseProtocol(secured, (protocol) => (protocol === "h2" ? this.startHttp2(secured) : this.http1.accept(secured)));
+  }
+
   /** Hands a secured socket to the HTTP/2 server, which starts a session on it. */
-  private start({ socket, peer, localAddress }: SecuredSocket<net.Socket>): void {
+  private startHttp2({ socket, peer, localAddress }: SecuredSocket<net.Socket>): void {
     const connection = newServerConnection(peer, localAddress);
     socket.once("close", () => {
       connection.failure ??= new Error(`connection from ${peer.address} closed`);
@@ -124,18 +135,24 @@ class Http2Listener implements TransportListener {
         session.destroy(e as Error);
       }
     }
+    // Its first bytes may have come after the listener began to drain.
+    if (this.acceptor.stopping && !session.destroyed) session.close();
   }
 
   drain(): Promise<void> {
     if (!this.acceptor.stopping) {
       this.acceptor.drain();
+      this.http1.drain();
       for (const session of this.sessions.keys()) session.close();
+      // The acceptor closes once every socket it accepted closed, HTTP/1.1 ones included.
+      void this.acceptor.closed.then(() => this.http1.close());
     }
     return this.acceptor.closed;
   }
 
   close(): void {
     this.sweep.stop();
+    this.http1.close();
     // Sockets first, so clients see the connection drop rather than streams that end
     // without trailers.
     this.acceptor.destroySockets();

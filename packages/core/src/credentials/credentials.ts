@@ -12,7 +12,10 @@ export type { AuthInfo, SecurityLevel } from "./auth-info.js";
 export interface HandshakeResult {
   socket: Duplex;
   authInfo?: AuthInfo;
-  /** The ALPN protocol agreed, when the handshake negotiated one. */
+  /**
+   * The ALPN protocol agreed, when the handshake negotiated one. Server credentials that
+   * serve a TLS client offering no ALPN as HTTP/1.1 report "http/1.1" for it.
+   */
   alpnProtocol?: string;
 }
 

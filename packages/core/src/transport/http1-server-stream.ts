@@ -6,7 +6,14 @@
  * can read, so a stream answered over it ends its body where HTTP/2 would send trailers.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Http2ErrorCode, type Http2Headers, type Peer, type ServerStreamListener, type ServerTransportStream } from "./transport.js";
+import {
+  Http2ErrorCode,
+  type Http2Headers,
+  type Peer,
+  type ServerConnection,
+  type ServerStreamListener,
+  type ServerTransportStream,
+} from "./transport.js";
 
 /** A node:http request and its response as a ServerTransportStream. */
 export class Http1ServerStream implements ServerTransportStream {
@@ -21,6 +28,8 @@ export class Http1ServerStream implements ServerTransportStream {
     private readonly res: ServerResponse,
     readonly peer: Peer,
     scheme: "http" | "https",
+    /** The connection the request came on, for channelz and stats. */
+    readonly connection?: ServerConnection,
   ) {
     const headers: Http2Headers = {
       ":method": req.method ?? "GET",

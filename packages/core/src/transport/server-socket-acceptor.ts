@@ -1,8 +1,8 @@
 /**
  * The server half every socket transport shares: take each socket its server accepts,
  * run the credentials' handshake on it, refuse a peer that agreed on an ALPN protocol
- * other than "h2", and hand the secured socket to the transport, which starts HTTP/2
- * on it. The acceptor keeps every socket until it closes, so stopping can end the
+ * other than "h2" or "http/1.1", and hand the secured socket, with the protocol agreed,
+ * to the transport, which starts HTTP/2 or HTTP/1.1 on it. The acceptor keeps every socket until it closes, so stopping can end the
  * handshakes still running and closing can destroy every socket the right way round.
  */
 import type { Duplex } from "node:stream";
@@ -10,6 +10,9 @@ import type { ServerCredentials, HandshakeResult } from "../credentials/credenti
 import type { Peer } from "./transport.js";
 import { formatHostPort } from "./transport-address.js";
 import type { NetSocket, NetSocketServer } from "./socket-types.js";
+
+/** The HTTP versions a socket transport serves, by their ALPN names. */
+export type HttpProtocol = "h2" | "http/1.1";
 
 /** A socket whose handshake succeeded, for the transport to run a connection on. */
 export interface SecuredSocket<S extends NetSocket> {
@@ -21,6 +24,11 @@ export interface SecuredSocket<S extends NetSocket> {
   readonly peer: Peer;
   /** The address the peer connected to: "ip:port", or the listener's address for a unix socket. */
   readonly localAddress: string;
+  /**
+   * The HTTP version ALPN agreed on (TLS); undefined when the handshake negotiated none
+   * (a plain socket), and the first bytes tell.
+   */
+  readonly protocol?: HttpProtocol;
 }
 
 /**
@@ -114,7 +122,7 @@ export class ServerSocketAcceptor<S extends NetSocket> {
     this.handshaking.delete(raw);
     const secured = hs.socket;
     const alpn = hs.alpnProtocol;
-    if (this.stopped || raw.destroyed || secured.destroyed || (typeof alpn === "string" && alpn !== "h2")) {
+    if (this.stopped || raw.destroyed || secured.destroyed || (alpn !== undefined && !servedProtocols.has(alpn))) {
       secured.destroy();
       raw.destroy();
       return;
@@ -126,10 +134,14 @@ export class ServerSocketAcceptor<S extends NetSocket> {
     const peerAddress = raw.remoteAddress !== undefined ? formatHostPort(raw.remoteAddress, raw.remotePort ?? 0) : this.address;
     const localAddress = raw.localAddress !== undefined ? formatHostPort(raw.localAddress, raw.localPort ?? 0) : this.address;
     try {
-      this.handOff({ socket: secured, raw, peer: { address: peerAddress, authInfo: hs.authInfo }, localAddress });
+      const peer = { address: peerAddress, authInfo: hs.authInfo };
+      this.handOff({ socket: secured, raw, peer, localAddress, ...(alpn !== undefined ? { protocol: alpn as HttpProtocol } : {}) });
     } catch {
       secured.destroy();
       raw.destroy();
     }
   }
 }
+
+/** The ALPN protocols a socket transport serves. */
+const servedProtocols = new Set<string>(["h2", "http/1.1"]);
