@@ -1,119 +1,13 @@
 /**
  * Browsers calling grpckit: headless Chromium loads a page from its own origin and calls
- * grpckit servers cross-origin with @connectrpc/connect-web (its gRPC-Web and its
- * Connect transports, binary and JSON) and the official grpc-web runtime (grpcweb and grpcwebtext), over
- * HTTP/1.1 and HTTP/2 (TLS), on both transports. Each row runs every case in one page
- * visit: unary, server streaming, an error with google.rpc details, a deadline, and
- * metadata both ways; and checks which HTTP version the browser really used.
+ * grpckit servers cross-origin with @connectrpc/connect-web (its gRPC-Web and its Connect
+ * transports, binary and JSON) and the official grpc-web runtime (grpcweb and
+ * grpcwebtext), over HTTP/1.1 on a plain port and HTTP/2 over TLS, on both transports.
+ * Each row runs every case in one page visit: unary, server streaming, an error with
+ * google.rpc details, a deadline, and metadata both ways; and checks the HTTP version and
+ * content types the browser really saw.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser/chromium.js";
-import { createLoopbackCertificate } from "./browser/certificate.js";
-import { bundlePage, type PageBundle } from "./browser/page-bundle.js";
-import { servePage, type PageOrigin } from "./browser/page-origin.js";
-import { startBrowserServer, type BrowserServer } from "./browser/browser-servers.js";
-import { badRequestFields, errorInfo } from "./browser/browser-service.js";
-import { browserRows, serverKey, serverKinds, type BrowserRow } from "./browser/matrix.js";
-import { recordNetwork, type NetworkLog, type ServerResponses } from "./browser/network-log.js";
-import {
-  deadlineMs,
-  errorCode,
-  errorMessage,
-  greeting,
-  greetingBytes,
-  streamSizes,
-  unaryPayload,
-  type CaseResults,
-  type Outcome,
-  type PageRun,
-} from "./browser/contract.js";
+import { describeBrowserRows } from "./browser/browser-suite.js";
+import { defaultBrowserRows } from "./browser/matrix.js";
 
-const servers = new Map<string, BrowserServer>();
-let bundle: PageBundle | undefined;
-let origin: PageOrigin | undefined;
-let browser: Browser | undefined;
-let page: Page;
-let network: NetworkLog;
-
-beforeAll(async () => {
-  const certificate = createLoopbackCertificate();
-  bundle = await bundlePage();
-  origin = await servePage(bundle.dir);
-  for (const kind of serverKinds) servers.set(serverKey(kind), await startBrowserServer(kind, certificate, new URL(origin.url).origin));
-  browser = await launchChromium([certificate.spkiHash]);
-  page = await browser.newPage();
-  network = await recordNetwork(page);
-  await page.goto(origin.url, { timeout: 10_000 });
-  await page.waitForFunction(() => "runCases" in globalThis, undefined, { timeout: 10_000 });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await origin?.close();
-  await bundle?.dispose();
-  for (const s of servers.values()) s.server.forceShutdown();
-});
-
-/** The value of a case that must have succeeded; its error otherwise, as the failure message. */
-function valueOf<T>(outcome: Outcome<T>): T {
-  if (!outcome.ok) expect.fail(outcome.error);
-  return outcome.value;
-}
-
-describe.each(browserRows)("$name", (row: BrowserRow) => {
-  let results: CaseResults;
-  let server: BrowserServer;
-  let seen: ServerResponses;
-
-  beforeAll(async () => {
-    server = servers.get(serverKey(row.server))!;
-    server.emptyCallTimeouts.length = 0;
-    network.clear();
-    const run: PageRun = { baseUrl: server.baseUrl, client: row.client };
-    results = await page.evaluate((r) => (globalThis as unknown as { runCases(r: PageRun): Promise<CaseResults> }).runCases(r), run);
-    seen = network.responsesFrom(server.baseUrl);
-  }, 30_000);
-
-  it(`calls cross-origin, over ${row.protocol} and in ${row.contentTypes.join(", ")}, as the browser's network log shows`, () => {
-    expect(new URL(server.baseUrl).origin).not.toBe(results.pageOrigin);
-    // Four cases get a response; the deadline case may end in the browser before its answer comes.
-    expect(seen.count).toBeGreaterThanOrEqual(4);
-    expect(seen.protocols).toEqual([row.protocol]);
-    expect(seen.contentTypes).toEqual(row.contentTypes);
-  });
-
-  it("answers a unary call", () => {
-    expect(valueOf(results.unary).body).toEqual(unaryPayload.map((b) => b + 1));
-  });
-
-  it("streams every message and ends OK", () => {
-    expect(valueOf(results.serverStreaming)).toEqual({ sizes: streamSizes, code: 0 });
-  });
-
-  it("fails with the handler's code and message, and the browser unpacks the google.rpc details", () => {
-    expect(valueOf(results.errorDetails)).toEqual({
-      code: errorCode,
-      message: errorMessage,
-      badRequestFields,
-      errorInfoReason: errorInfo.reason,
-      errorInfoDomain: errorInfo.domain,
-    });
-  });
-
-  it("ends a call at its deadline with DEADLINE_EXCEEDED, the server having read the deadline from the request", () => {
-    expect(valueOf(results.deadline).code).toBe(4);
-    expect(server.emptyCallTimeouts).toHaveLength(1);
-    const [timeoutMs] = server.emptyCallTimeouts;
-    expect(timeoutMs).toBeGreaterThan(0);
-    expect(timeoutMs).toBeLessThanOrEqual(deadlineMs);
-  });
-
-  it("carries metadata both ways: request headers to the handler, a response header and trailers (one binary) to the browser", () => {
-    expect(valueOf(results.metadata)).toEqual({
-      header: `the handler read "${greeting}"`,
-      trailer: "sent after the message",
-      trailerBin: [...greetingBytes].reverse(),
-    });
-  });
-});
+describeBrowserRows(defaultBrowserRows, { http2: true });

@@ -10,7 +10,7 @@ import type { LoopbackCertificate } from "./certificate.js";
 
 export type TransportName = "transport-h2" | "transport-http2";
 /** How the browser reaches the server: the HTTP version it ends up speaking, and whether under TLS. */
-export type Connection = "http/1.1" | "h2 over TLS";
+export type Connection = "http/1.1" | "h2 over TLS" | "http/1.1 over TLS";
 
 export interface ServerKind {
   readonly transport: TransportName;

@@ -38,27 +38,35 @@ const clients: { name: string; client: PageClient; contentTypes: string[] }[] = 
   { name: "grpc-web runtime grpcwebtext", client: { name: "grpc-web", mode: "grpcwebtext" }, contentTypes: ["application/grpc-web-text"] },
 ];
 
-/** The server kinds a browser can reach today. */
-export const serverKinds: ServerKind[] = [
-  { transport: "transport-h2", connection: "http/1.1" },
-  { transport: "transport-h2", connection: "h2 over TLS" },
-  { transport: "transport-http2", connection: "h2 over TLS" },
-];
-
-const protocolOf: Record<Connection, BrowserRow["protocol"]> = { "http/1.1": "http/1.1", "h2 over TLS": "h2" };
+const protocolOf: Record<Connection, BrowserRow["protocol"]> = { "http/1.1": "http/1.1", "h2 over TLS": "h2", "http/1.1 over TLS": "http/1.1" };
 
 export function serverKey(kind: ServerKind): string {
   return `${kind.transport} ${kind.connection}`;
 }
 
-export const browserRows: BrowserRow[] = serverKinds.flatMap((server) =>
-  clients.map(({ name, client, contentTypes }) => ({
-    name: `${name}, ${server.connection}, ${server.transport}`,
-    client,
-    server,
-    protocol: protocolOf[server.connection],
-    contentTypes,
-  })),
+/** Every client against each of `kinds`. */
+export function rowsFor(kinds: ServerKind[]): BrowserRow[] {
+  return kinds.flatMap((server) =>
+    clients.map(({ name, client, contentTypes }) => ({
+      name: `${name}, ${server.connection}, ${server.transport}`,
+      client,
+      server,
+      protocol: protocolOf[server.connection],
+      contentTypes,
+    })),
+  );
+}
+
+const transports: TransportName[] = ["transport-h2", "transport-http2"];
+
+/** What a browser with HTTP/2 reaches: HTTP/1.1 on a plain port, and HTTP/2 over TLS (it prefers h2 when the server offers it). */
+export const defaultBrowserRows = rowsFor(
+  transports.flatMap((transport): ServerKind[] => [
+    { transport, connection: "http/1.1" },
+    { transport, connection: "h2 over TLS" },
+  ]),
 );
 
-export type { TransportName };
+/** What a browser without HTTP/2 reaches on the same TLS servers: HTTP/1.1 over TLS. */
+export const http1TlsBrowserRows = rowsFor(transports.map((transport): ServerKind => ({ transport, connection: "http/1.1 over TLS" })));
+
