@@ -23,14 +23,17 @@ export class Http1ServerStream implements ServerTransportStream {
   private ended = false;
   private closed = false;
 
+  /** The connection the request came on, for channelz and stats. */
+  readonly connection?: ServerConnection;
+
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     readonly peer: Peer,
     scheme: "http" | "https",
-    /** The connection the request came on, for channelz and stats. */
-    readonly connection?: ServerConnection,
+    connection?: ServerConnection,
   ) {
+    if (connection !== undefined) this.connection = connection;
     const headers: Http2Headers = {
       ":method": req.method ?? "GET",
       ":path": req.url ?? "/",
