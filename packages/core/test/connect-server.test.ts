@@ -7,7 +7,7 @@
 import { gzipSync, gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, createServer, insecureCredentials, createInMemoryTransport, type Server, type TransportBuilder, type ServerOptions } from "../src/index.js";
+import { Code, GrpcError, Metadata, createServer, insecureCredentials, createInMemoryTransport, type Server, type TransportBuilder, type ServerOptions } from "../src/index.js";
 import type { Http2Headers } from "../src/transport/transport.js";
 import { EchoRequestSchema, EchoResponseSchema, EchoService } from "./gen/grpckit/test/v1/echo_pb.js";
 import { echoImpl } from "./support/echo-service.js";
@@ -136,6 +136,16 @@ describe("a unary Connect call", () => {
     expect(JSON.parse(res.body.toString())).toEqual({ code: "resource_exhausted", message: "received message larger than max (2000 vs. 1024)" });
   });
 
+  it("refuses a gzip body that inflates past the receive limit with resource_exhausted", async () => {
+    const call = await serve({ maxReceiveMessageBytes: 64 * 1024 });
+    // 8 MiB of one byte value: a few KiB on the wire.
+    const bomb = gzipSync(toBinary(EchoRequestSchema, create(EchoRequestSchema, { payload: new Uint8Array(8 * 1024 * 1024) })));
+    expect(bomb.byteLength).toBeLessThan(64 * 1024);
+    const res = await call(post(echoPath, "application/proto", { "content-encoding": "gzip" }), [bomb]);
+    expect(res.headers[":status"]).toBe(429);
+    expect((JSON.parse(res.body.toString()) as { code: string }).code).toBe("resource_exhausted");
+  });
+
   it("answers a body that does not parse with invalid_argument", async () => {
     const call = await serve();
     const res = await call(post(echoPath, "application/proto"), [Buffer.from([0x0a, 0x05, 0x41])]);
@@ -186,6 +196,25 @@ describe("choosing Connect", () => {
     const res = await call(post(chatPath, "application/json"), [Buffer.from("{}")]);
     expect(res.headers[":status"]).toBe(415);
     expect(res.body.toString()).toMatch(/bidi_streaming method: call it with content-type application\/connect\+json/);
+  });
+
+  it("lets a tap refuse a Connect call with its status, as Connect's error, its metadata as trailer- headers", async () => {
+    const seen: string[] = [];
+    const call = await serve({
+      taps: [
+        (info) => {
+          seen.push(`${info.path} ${info.metadata.get("authorization") as string} ${info.metadata.get("content-encoding") === undefined}`);
+          const metadata = new Metadata();
+          metadata.set("x-why", "no token");
+          throw new GrpcError(Code.UNAUTHENTICATED, "a token is needed", { metadata });
+        },
+      ],
+    });
+    const res = await call(post(echoPath, "application/json", { authorization: "Bearer x" }), [Buffer.from("{}")]);
+    expect(seen).toEqual([`${echoPath} Bearer x true`]);
+    expect(res.headers[":status"]).toBe(401);
+    expect(res.headers["trailer-x-why"]).toBe("no token");
+    expect(JSON.parse(res.body.toString())).toEqual({ code: "unauthenticated", message: "a token is needed" });
   });
 
   it("answers 405 for a method other than POST or GET", async () => {
