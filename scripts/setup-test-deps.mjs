@@ -2,7 +2,8 @@
 // fresh machine needs nothing but `npm ci && npm test`: h2load (nghttp2-client) for the
 // benchmark's smoke test, nghttp (nghttp2-client) and curl as independent HTTP/2 peers
 // of transport-h2, dnsmasq for resolver-dns's tests against a real DNS server,
-// openssl for the certificates the TLS tests make, chromium for the channelz page test,
+// openssl for the certificates the TLS tests make, chromium for the channelz page test
+// and the browser clients calling grpckit (tools/interop/test/browser-*.test.ts),
 // tinyproxy as the HTTP CONNECT proxy channels reach backends through.
 import { execFileSync, spawnSync } from "node:child_process";
 
