@@ -63,6 +63,12 @@ export interface BenchPlan {
    * `rounds` rounds; and `idleStreams` idle open streams on one connection per window mode.
    */
   windows: { messageBytes: number; messages: number; rttsMs: number[]; rounds: number; idleStreams: number };
+  /**
+   * Connect unary calls under h2load, grpckit on transport-h2 against connect-node, with
+   * the server-unary warm-up, duration, check and rounds, at one load per HTTP version
+   * (HTTP/1.1: -m is requests pipelined on a connection; 1, as browsers send them).
+   */
+  connect: { shapes: { "1.1": LoadShape; "2": LoadShape } };
   /** grpckit on transport-h2 served by each count of node:cluster workers, under h2load at `shape` with the server-unary settings. */
   workers: { counts: number[]; shape: LoadShape };
   /**
@@ -98,6 +104,7 @@ export const PHASES = [
   "gzip-stream",
   "windows",
   "idle-streams",
+  "connect",
   "workers",
   "memory",
   "channelz",
@@ -227,6 +234,7 @@ function fullPlan(): BenchPlan {
     },
     ceiling: { shape: { connections: 8, streams: 16 } },
     largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 * 1024 * 1024 },
+    connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
     windows: { messageBytes: LARGE_MESSAGE_BYTES, messages: 2000, rttsMs: [0, 20], rounds: 3, idleStreams: 1000 },
     workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {
@@ -275,7 +283,8 @@ function smokePlan(): BenchPlan {
       rounds: 1,
     },
     ceiling: { shape: { connections: 8, streams: 16 } },
-    largeMessages: { unaryBytes: 4_000_000, streamMessageBytes: 10_000_000, streamMessages: 2, limitBytes: 16 * 1024 * 1024 },
+    largeMessages: { unaryBytes: 12_000_000, streamMessageBytes: 10_000_000, streamMessages: 2, limitBytes: 16 * 1024 * 1024 },
+    connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
     windows: { messageBytes: LARGE_MESSAGE_BYTES, messages: 40, rttsMs: [0, 20], rounds: 1, idleStreams: 50 },
     workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {

@@ -5,7 +5,9 @@
  * against the grpckit on transport-h2 server, one-stream throughput (median of three
  * runs), memory per connection and per stream, issue 11's targets, and grpckit with
  * channelz off and on; and issue 22's rows: server streaming, transport-h2's ceiling,
- * large and gzip-compressed messages, node:cluster workers, and issue 22's targets.
+ * large and gzip-compressed messages, flow-control windows through a latency relay,
+ * node:cluster workers, and issue 22's targets; and issue 23's Connect unary rows
+ * against @connectrpc/connect-node.
  * Writes latest.json and latest.md (tools/bench/results/, or a temporary
  * directory with --smoke) and prints the Markdown.
  *
@@ -32,6 +34,9 @@ import { compressedStreamPhase, largeUnaryPhase } from "./phases/large-messages.
 import { workersPhase } from "./phases/workers.js";
 import { idleStreamsPhase, windowStreamPhase } from "./phases/windows.js";
 import { computeWindowStreamRatios } from "./window-rows.js";
+import { connectPhase } from "./phases/connect.js";
+import { computeConnectRatios } from "./connect-rows.js";
+import { computeIssue23Targets } from "./issue23-targets.js";
 import { computeCeilingRatios } from "./issue22-rows.js";
 import { computeIssue22Targets } from "./issue22-targets.js";
 import type { BenchContext } from "./phases/bench-context.js";
@@ -85,6 +90,7 @@ async function main(): Promise<number> {
     const compressedStream = await phase("gzip-stream", () => compressedStreamPhase(context));
     const windowStream = await phase("windows", () => windowStreamPhase(context));
     const idleStreams = await phase("idle-streams", () => idleStreamsPhase(context));
+    const connect = await phase("connect", () => connectPhase(context));
     const workers = await phase("workers", () => workersPhase(context));
     const memory = await phase("memory", () => memoryPhase(context));
     let channelz: ChannelzRow[] = [];
@@ -100,6 +106,7 @@ async function main(): Promise<number> {
     const ratios = computeRatios({ serverUnary, clientUnary, streaming, serverStreaming });
     const ceilingRatios = computeCeilingRatios(ceiling);
     const windowStreamRatios = computeWindowStreamRatios(windowStream);
+    const connectRatios = computeConnectRatios(connect);
     const report: BenchReport = {
       mode: plan.mode,
       date,
@@ -126,6 +133,9 @@ async function main(): Promise<number> {
       idleStreams,
       workers,
       issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream, windowStreamRatios, idleStreams }),
+      connect,
+      connectRatios,
+      issue23Targets: computeIssue23Targets(connectRatios),
       failures,
     };
     const markdown = renderMarkdown(report);

@@ -4,6 +4,7 @@ import { computeTargets } from "../src/targets.js";
 import { computeCeilingRatios, type CeilingRow, type CeilingServer, type CompressedStreamRow, type LargeUnaryRow } from "../src/issue22-rows.js";
 import { computeIssue22Targets } from "../src/issue22-targets.js";
 import { PHASES } from "../src/bench-plan.js";
+import { computeIssue23Targets } from "../src/issue23-targets.js";
 import type { WindowMode } from "../src/window-mode.js";
 import { computeWindowStreamRatios, type IdleStreamsRow, type WindowStreamRow } from "../src/window-rows.js";
 
@@ -90,6 +91,7 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
       serverStreaming: { runs: [], rounds: 1 },
       ceiling: { shape: { connections: 8, streams: 16 } },
       largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 << 20 },
+      connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
       windows: { messageBytes: 65536, messages: 2000, rttsMs: [0, 20], rounds: 1, idleStreams: 1000 },
       workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
       channelz: { serverShape: { connections: 8, streams: 16 }, client: { concurrency: 100, calls: 1, warmupCalls: 1 } },
@@ -115,6 +117,9 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
     idleStreams,
     workers: rows.workers ?? [],
     issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream, windowStreamRatios, idleStreams }),
+    connect: [],
+    connectRatios: [],
+    issue23Targets: computeIssue23Targets([]),
     failures: [],
   };
 }
