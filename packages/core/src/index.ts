@@ -34,6 +34,7 @@ export { getOrBuildProducer, type ProducerBuilder, type ProducerContext, type Pr
 export { createServer, Server, type ServerOptions, type ServiceImpl } from "./server/server.js";
 export type { HandlerContext } from "./server/handler-context.js";
 export type { ServerTap, TapInfo } from "./server/server-tap.js";
+export type { CorsOptions } from "./server/cors.js";
 export type {
   ServerInterceptor,
   ServerHandlerFn,

@@ -320,7 +320,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     try {
       msg = this.codec.decode(this.registered.method.input, data);
     } catch (e) {
-      this.fail(new GrpcError(Code.INTERNAL, `failed to parse request message: ${e instanceof Error ? e.message : String(e)}`));
+      // A codec may say what a parse failure is (Connect's is INVALID_ARGUMENT); gRPC's is INTERNAL.
+      this.fail(e instanceof GrpcError ? e : new GrpcError(Code.INTERNAL, `failed to parse request message: ${e instanceof Error ? e.message : String(e)}`));
       return;
     }
     if (compressed) markReceivedCompressed(msg);

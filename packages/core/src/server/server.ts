@@ -7,6 +7,8 @@ import { channelzRegistry, type ChannelzServer } from "../channelz/channelz.js";
 import { Code } from "../status/code.js";
 import { contentTypeCodecName, type Codec } from "../wire/codec.js";
 import { GrpcWebServerStream, grpcWebContentType } from "./grpc-web-stream.js";
+import { openConnectRequest } from "./connect-request.js";
+import { CorsPolicy, type CorsOptions } from "./cors.js";
 import type { Compressor } from "../wire/compression.js";
 import { insecureCredentials, type ServerCredentials } from "../credentials/credentials.js";
 import { GrpcError } from "../status/grpc-error.js";
@@ -68,6 +70,19 @@ export interface ServerOptions {
    * other content type.
    */
   grpcWeb?: boolean;
+  /**
+   * Answer Connect protocol requests (application/proto, application/json, their
+   * application/connect+ streaming forms, and GET for methods with idempotency_level =
+   * NO_SIDE_EFFECTS) as well as gRPC ones, on the same address. Default true; false
+   * answers them 415 as any other content type.
+   */
+  connect?: boolean;
+  /**
+   * Cross-origin calls from browser pages: the origins allowed, and the extra headers a
+   * page may send and read (see {@link CorsOptions}). Without it no CORS header is sent
+   * and preflights are refused, so only same-origin pages can call.
+   */
+  cors?: CorsOptions;
 }
 
 export class Server implements ServerCallHost {
@@ -79,6 +94,8 @@ export class Server implements ServerCallHost {
   readonly statsHandlers: readonly StatsHandler[] | undefined;
   private readonly taps: readonly ServerTap[] | undefined;
   private readonly grpcWeb: boolean;
+  private readonly connect: boolean;
+  private readonly cors: CorsPolicy | undefined;
   /** This server's channelz record, when channelz was enabled by the time it was created or started listening. */
   channelz: ChannelzServer | undefined;
 
@@ -105,6 +122,8 @@ export class Server implements ServerCallHost {
     this.statsHandlers = options.statsHandlers !== undefined && options.statsHandlers.length > 0 ? options.statsHandlers : undefined;
     this.taps = options.taps !== undefined && options.taps.length > 0 ? [...options.taps] : undefined;
     this.grpcWeb = options.grpcWeb ?? true;
+    this.connect = options.connect ?? true;
+    this.cors = options.cors === undefined ? undefined : new CorsPolicy(options.cors);
     const interceptors = options.interceptors ?? [];
     this.intercept =
       interceptors.length === 0
@@ -227,6 +246,9 @@ export class Server implements ServerCallHost {
     }
   }
 
+  /** The method registered at a path (Connect checks GET and content types against it). */
+  private readonly methodAt = (path: string): DescMethod | undefined => this.methods.get(path)?.method;
+
   /** The budgets a compressed request on `connection` is inflated within. */
   private inflateBudgetsFor(connection: ServerConnection | undefined): InflateBudget[] {
     if (connection === undefined) return [this.inflateBudget];
@@ -248,19 +270,33 @@ export class Server implements ServerCallHost {
   }
 
   private dispatch(stream: ServerTransportStream): void {
-    const headers = stream.headers;
+    let headers = stream.headers;
+    if (this.cors !== undefined) {
+      // A preflight is the browser's question, not a call: answered before anything else.
+      if (this.cors.answerPreflight(stream, firstHeader(headers, H.method))) return;
+      stream = this.cors.wrap(stream);
+    }
     const contentType = firstHeader(headers, H.contentType) ?? "";
     let codecName = contentTypeCodecName(contentType);
-    // Responses carry the request's own content type: gRPC's, or gRPC-Web's.
+    // Responses carry the request's own content type: gRPC's, gRPC-Web's or Connect's.
     let ct: string | undefined;
-    if (codecName === undefined && this.grpcWeb) {
-      const web = grpcWebContentType(contentType);
+    let codec: Codec | undefined;
+    if (codecName === undefined) {
+      const web = this.grpcWeb ? grpcWebContentType(contentType) : undefined;
       if (web !== undefined) {
         stream = new GrpcWebServerStream(stream, web.text);
         codecName = web.codecName;
         ct = web.responseType;
+      } else if (this.connect) {
+        const connect = openConnectRequest(stream, contentType, this.methodAt, this.maxReceiveMessageBytes);
+        if (connect === null) return;
+        if (connect !== undefined) {
+          if (connect.error !== undefined) return reject(connect.stream, connect.contentType, connect.error);
+          ({ stream, codec, codecName, contentType: ct } = connect);
+          headers = stream.headers;
+        }
       }
-    } else if (codecName !== undefined && stream.httpVersion === "1.1") {
+    } else if (stream.httpVersion === "1.1") {
       // gRPC's trailers need HTTP/2; over HTTP/1.1 only the web protocols are answered.
       refuseHttp(stream, 505, Code.UNIMPLEMENTED, "gRPC needs HTTP/2; this request came over HTTP/1.1 (browsers can use gRPC-Web on the same address)");
       return;
@@ -269,7 +305,7 @@ export class Server implements ServerCallHost {
       refuseHttp(stream, 415, Code.INTERNAL, `invalid gRPC request content-type "${contentType}"`);
       return;
     }
-    const codec: Codec | undefined = codecRegistry.get(codecName);
+    codec ??= codecRegistry.get(codecName);
     ct ??= contentTypeFor(codecName);
     if (codec === undefined) {
       reject(stream, ct, new GrpcError(Code.UNIMPLEMENTED, `no codec registered for content-type "${contentType}"`));

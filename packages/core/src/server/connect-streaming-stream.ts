@@ -1,0 +1,93 @@
+/**
+ * A streaming Connect call on a server stream. Its messages are enveloped as gRPC's
+ * (flag 0x01: compressed), so they pass through as they are both ways. What differs is
+ * around them: per-message compression is named in connect-content-encoding and
+ * connect-accept-encoding, the response is always HTTP 200, and the status and trailing
+ * metadata travel in the body's last message, flagged 0x02, as JSON.
+ */
+import { H } from "../wire/protocol.js";
+import type { Http2Headers, ServerConnection, ServerStreamListener, ServerTransportStream } from "../transport/transport.js";
+import { encodeEndStream, metadataEntries, statusOf } from "./connect-error.js";
+import { ConnectHeader } from "./connect-protocol.js";
+
+export class ConnectStreamingServerStream implements ServerTransportStream {
+  /** The end-of-stream message has been written (or the stream reset): nothing more goes out. */
+  private done = false;
+
+  /** @param headers the request as gRPC headers (see connect-request.ts) */
+  constructor(
+    private readonly inner: ServerTransportStream,
+    readonly headers: Http2Headers,
+    private readonly responseType: string,
+  ) {}
+
+  get httpVersion() {
+    return this.inner.httpVersion;
+  }
+
+  get peer() {
+    return this.inner.peer;
+  }
+
+  get connection(): ServerConnection | undefined {
+    return this.inner.connection;
+  }
+
+  setListener(listener: ServerStreamListener): void {
+    this.inner.setListener(listener);
+  }
+
+  sendHeaders(headers: Http2Headers, endStream: boolean): void {
+    if (this.done) return;
+    if (!endStream) {
+      this.inner.sendHeaders(this.responseHeaders(headers, true), false);
+      return;
+    }
+    // Trailers-only: HTTP 200 still, and the status in the body.
+    this.inner.sendHeaders(this.responseHeaders(headers, false), false);
+    this.end(headers);
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.done) return true;
+    return this.inner.write(data);
+  }
+
+  sendTrailers(trailers: Http2Headers): void {
+    if (!this.done) this.end(trailers);
+  }
+
+  /** See ConnectUnaryServerStream.reset: once the body has ended, there is nothing to stop. */
+  reset(code?: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.inner.reset(code);
+  }
+
+  pause(): void {
+    this.inner.pause();
+  }
+
+  resume(): void {
+    this.inner.resume();
+  }
+
+  /** The Connect response headers for the call's; `withMetadata` false when the block's metadata is trailing. */
+  private responseHeaders(headers: Http2Headers, withMetadata: boolean): Http2Headers {
+    const out: Http2Headers = { [H.status]: 200, [H.contentType]: this.responseType };
+    const encoding = headers[H.encoding];
+    if (encoding !== undefined) out[ConnectHeader.streamEncoding] = encoding;
+    const accept = headers[H.acceptEncoding];
+    if (accept !== undefined) out[ConnectHeader.streamAcceptEncoding] = accept;
+    if (withMetadata) {
+      for (const [name, value] of metadataEntries(headers)) out[name] = value;
+    }
+    return out;
+  }
+
+  private end(status: Http2Headers): void {
+    this.done = true;
+    this.inner.write(encodeEndStream(statusOf(status), metadataEntries(status)));
+    this.inner.sendTrailers({});
+  }
+}
