@@ -27,9 +27,9 @@ export function renderIssue23(report: BenchReport): string[] {
       + (rounds > 1 ? ` Each server ran ${rounds} times, the servers taking turns; each row is the median run, and the last column lists every run's requests/s.` : ""),
     "",
     table(
-      ["HTTP", "load", "server", "requests/s", "p50 ms", "p99 ms", "CPU µs per call", "peak RSS MiB", "h2load 2xx / done", "check", ...(rounds > 1 ? ["every run, requests/s"] : [])],
+      ["protocol", "load", "server", "requests/s", "p50 ms", "p99 ms", "CPU µs per call", "peak RSS MiB", "h2load 2xx / done", "check", ...(rounds > 1 ? ["every run, requests/s"] : [])],
       report.connect.map((row) => [
-        row.http,
+        `HTTP/${row.http}`,
         row.load,
         CONNECT_SERVER_LABEL[row.server],
         count(row.requestsPerSecond),
@@ -44,8 +44,8 @@ export function renderIssue23(report: BenchReport): string[] {
     ),
     "",
     table(
-      ["HTTP", "ratio", "throughput", "CPU per call"],
-      report.connectRatios.map((r) => [r.http, `${CONNECT_SERVER_LABEL["grpckit-h2"]} ÷ @connectrpc/connect-node`, ratio(r.throughput), ratio(r.cpuPerCall)]),
+      ["protocol", "ratio", "throughput", "CPU per call"],
+      report.connectRatios.map((r) => [`HTTP/${r.http}`, `${CONNECT_SERVER_LABEL["grpckit-h2"]} ÷ @connectrpc/connect-node`, ratio(r.throughput), ratio(r.cpuPerCall)]),
     ),
     "",
   ];

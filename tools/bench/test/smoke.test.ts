@@ -216,6 +216,29 @@ describe("the bench in smoke mode", () => {
     expect(markdown).toContain(`## Flow-control windows: ${report.plan.windows.idleStreams} idle open streams`);
   });
 
+  it("loaded Connect unary echoes over HTTP/1.1 and HTTP/2 on grpckit on transport-h2 and on connect-node, every sampled answer HTTP 200 and the echo", () => {
+    for (const http of ["1.1", "2"] as const) {
+      for (const server of ["grpckit-h2", "connect-node"] as const) {
+        const row = report.connect.find((r) => r.http === http && r.server === server);
+        expect(row, `${server} over HTTP/${http}`).toBeDefined();
+        expect(row!.h2load.done).toBeGreaterThan(0);
+        expect(row!.h2load.status2xx).toBe(row!.h2load.done);
+        expect(row!.check.http200).toBe(row!.check.requests);
+        expect(row!.check.echoed).toBe(row!.check.requests);
+        expect(row!.check.contentTypes).toEqual(["application/proto"]);
+        expect(row!.cpuMicrosPerCall).toBeGreaterThan(0);
+      }
+      const grpckit = report.connect.find((r) => r.http === http && r.server === "grpckit-h2")!;
+      const connect = report.connect.find((r) => r.http === http && r.server === "connect-node")!;
+      expect(report.connectRatios.find((r) => r.http === http)!.throughput).toBeCloseTo(grpckit.requestsPerSecond / connect.requestsPerSecond, 12);
+    }
+    const targets = sectionOf(markdown, "## Issue 23 targets");
+    for (const target of report.issue23Targets) {
+      expect(target.measured, target.measure).toBeGreaterThan(0);
+      expect(targets).toContain(`| ${target.measure} | ${target.value} | at least 3× |`);
+    }
+  });
+
   it("served h2load from 1 and from 2 node:cluster workers, every request answered", () => {
     for (const workers of [1, 2]) {
       const row = report.workers.find((r) => r.workers === workers);
