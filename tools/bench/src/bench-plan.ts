@@ -56,6 +56,19 @@ export interface BenchPlan {
    * messages of `streamMessageBytes` on one client-streaming call; limits raised to `limitBytes`.
    */
   largeMessages: { unaryBytes: number; streamMessageBytes: number; streamMessages: number; limitBytes: number };
+  /**
+   * Flow-control windows of grpckit on transport-h2: one server-streaming call of
+   * `messages` messages of `messageBytes` through the latency relay at each of `rttsMs`
+   * added round trips, with the BDP estimator and fixed 16 MiB windows taking turns for
+   * `rounds` rounds; and `idleStreams` idle open streams on one connection per window mode.
+   */
+  windows: { messageBytes: number; messages: number; rttsMs: number[]; rounds: number; idleStreams: number };
+  /**
+   * Connect unary calls under h2load, grpckit on transport-h2 against connect-node, with
+   * the server-unary warm-up, duration, check and rounds, at one load per HTTP version
+   * (HTTP/1.1: -m is requests pipelined on a connection; 1, as browsers send them).
+   */
+  connect: { shapes: { "1.1": LoadShape; "2": LoadShape } };
   /** grpckit on transport-h2 served by each count of node:cluster workers, under h2load at `shape` with the server-unary settings. */
   workers: { counts: number[]; shape: LoadShape };
   /**
@@ -76,13 +89,41 @@ export interface BenchPlan {
   };
   /** Longest a client process may run. */
   clientTimeoutMs: number;
+  /** The phases to run (PHASES); all of them unless --phases names some. */
+  phases: Phase[];
+}
+
+/** The bench's phases, in the order a run takes them. */
+export const PHASES = [
+  "server-unary",
+  "client-unary",
+  "streaming",
+  "server-streaming",
+  "ceiling",
+  "large-unary",
+  "gzip-stream",
+  "windows",
+  "idle-streams",
+  "connect",
+  "workers",
+  "memory",
+  "channelz",
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+function parsePhases(list: string): Phase[] {
+  const names = list.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  for (const name of names) {
+    if (!(PHASES as readonly string[]).includes(name)) throw new Error(`unknown phase "${name}"; expected some of ${PHASES.join(", ")}`);
+  }
+  return PHASES.filter((phase) => names.includes(phase));
 }
 
 /** The directory results go to by default: tools/bench/results. */
 export const RESULTS_DIR = fileURLToPath(new URL("../results/", import.meta.url));
 
 const USAGE = `usage: node tools/bench/dist/main.js [--smoke] [--out DIR] [--libs grpckit,grpckit-h2,grpc-js,raw]
-       [--requests N | --duration SECONDS] [--calls N] [--messages N]
+       [--requests N | --duration SECONDS] [--calls N] [--messages N] [--phases LIST]
 
   --smoke        a few hundred requests per server; results go to a temporary directory
   --out DIR      write latest.json and latest.md to DIR (default tools/bench/results)
@@ -90,7 +131,9 @@ const USAGE = `usage: node tools/bench/dist/main.js [--smoke] [--out DIR] [--lib
   --requests N   h2load measures N requests (-n) instead of a fixed duration
   --duration S   h2load measures for S seconds (-D, default 10)
   --calls N      client unary calls per run (both concurrencies, and the channelz client runs)
-  --messages N   messages per streaming and server-streaming run (both sizes)`;
+  --messages N   messages per streaming and server-streaming run (both sizes)
+  --phases LIST  only these phases, e.g. --phases windows,idle-streams (a development run;
+                 the rows of the others are empty): ${PHASES.join(", ")}`;
 
 /** Reads the plan from the command line; throws with the usage on a bad argument. */
 export function parsePlan(argv: readonly string[]): BenchPlan {
@@ -105,7 +148,7 @@ export function parsePlan(argv: readonly string[]): BenchPlan {
       continue;
     }
     const value = argv[i + 1];
-    if (value === undefined || !["out", "libs", "requests", "duration", "calls", "messages"].includes(name)) {
+    if (value === undefined || !["out", "libs", "requests", "duration", "calls", "messages", "phases"].includes(name)) {
       throw new Error(`bad option "${arg}"\n${USAGE}`);
     }
     flags.set(name, value);
@@ -125,6 +168,8 @@ export function parsePlan(argv: readonly string[]): BenchPlan {
   if (typeof out === "string") plan.outDir = out;
   const libs = flags.get("libs");
   if (typeof libs === "string") plan.libraries = parseLibraries(libs);
+  const phases = flags.get("phases");
+  if (typeof phases === "string") plan.phases = parsePhases(phases);
   const requests = number("requests");
   const duration = number("duration");
   if (requests !== undefined) {
@@ -189,6 +234,8 @@ function fullPlan(): BenchPlan {
     },
     ceiling: { shape: { connections: 8, streams: 16 } },
     largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 * 1024 * 1024 },
+    connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
+    windows: { messageBytes: LARGE_MESSAGE_BYTES, messages: 2000, rttsMs: [0, 20], rounds: 3, idleStreams: 1000 },
     workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {
       serverShape: { connections: 8, streams: 16 },
@@ -196,6 +243,7 @@ function fullPlan(): BenchPlan {
     },
     memory: { connections: 200, streams: 1000, streamConnections: 10 },
     clientTimeoutMs: 300_000,
+    phases: [...PHASES],
   };
 }
 
@@ -235,7 +283,9 @@ function smokePlan(): BenchPlan {
       rounds: 1,
     },
     ceiling: { shape: { connections: 8, streams: 16 } },
-    largeMessages: { unaryBytes: 4_000_000, streamMessageBytes: 10_000_000, streamMessages: 2, limitBytes: 16 * 1024 * 1024 },
+    largeMessages: { unaryBytes: 12_000_000, streamMessageBytes: 10_000_000, streamMessages: 2, limitBytes: 16 * 1024 * 1024 },
+    connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
+    windows: { messageBytes: LARGE_MESSAGE_BYTES, messages: 40, rttsMs: [0, 20], rounds: 1, idleStreams: 50 },
     workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {
       serverShape: { connections: 8, streams: 16 },
@@ -243,5 +293,6 @@ function smokePlan(): BenchPlan {
     },
     memory: { connections: 20, streams: 50, streamConnections: 2 },
     clientTimeoutMs: 30_000,
+    phases: [...PHASES],
   };
 }

@@ -201,3 +201,59 @@ export function runClientProcess<T>(name: string, script: string, args: string[]
     });
   });
 }
+
+/**
+ * Runs a client child that stops at steps (a `{"step": name}` line on stdout) for the
+ * driver: `onStep` runs at each one, then the child is told to go on (a line on its
+ * stdin). Resolves with the JSON object it printed last, as {@link runClientProcess}.
+ */
+export function runSteppedClientProcess<T>(
+  name: string,
+  script: string,
+  args: string[],
+  timeoutMs: number,
+  onStep: (step: string) => Promise<void>,
+): Promise<T> {
+  const { process: child, stderrTail } = spawnNode(script, args);
+  const lines: string[] = [];
+  let failure: unknown;
+  let steps = Promise.resolve();
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    const step = /^\{"step":"([^"]*)"\}$/.exec(line)?.[1];
+    if (step === undefined) {
+      lines.push(line);
+      return;
+    }
+    steps = steps.then(async () => {
+      try {
+        await onStep(step);
+      } catch (error) {
+        failure ??= error;
+      }
+      if (child.stdin!.writable) child.stdin!.write("next\n");
+    });
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${name} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      void steps.then(() => {
+        const last = lines.at(-1) ?? "";
+        if (failure !== undefined) {
+          reject(failure);
+        } else if (code !== 0) {
+          reject(new Error(`${name} exited with ${code ?? signal}: ${last || stderrTail()}`));
+        } else {
+          try {
+            resolve(JSON.parse(last) as T);
+          } catch {
+            reject(new Error(`${name} printed no result: ${lines.join("\n")}`));
+          }
+        }
+      });
+    });
+  });
+}

@@ -57,7 +57,10 @@ function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
-/** One h2load run: POSTs of a gRPC body to one URL. */
+/** The request headers of a gRPC unary call, which h2load sends unless told others. */
+export const GRPC_REQUEST_HEADERS: readonly string[] = ["content-type: application/grpc", "te: trailers"];
+
+/** One h2load run: POSTs of a body (a gRPC call's, unless `headers` say otherwise) to one URL. */
 export interface H2loadRunOptions {
   h2load: string;
   url: string;
@@ -72,6 +75,10 @@ export interface H2loadRunOptions {
   durationSeconds?: number;
   /** --log-file: per-request times are read from it for latency percentiles. */
   logFile?: string;
+  /** Request headers ("name: value"); GRPC_REQUEST_HEADERS when absent. */
+  headers?: readonly string[];
+  /** --h1: HTTP/1.1 instead of HTTP/2 (-m is then requests pipelined per connection; 1 for none). */
+  http1?: boolean;
 }
 
 /** What an h2load run reported. */
@@ -91,15 +98,15 @@ export interface H2loadResult {
   latency?: { samples: number; p50Ms: number; p99Ms: number; maxMs: number };
 }
 
-/** Runs h2load with the gRPC request headers and parses what it reports. */
+/** Runs h2load with the request headers and parses what it reports. */
 export async function runH2load(options: H2loadRunOptions): Promise<H2loadResult> {
   const args = [
     "-c", String(options.connections),
     "-m", String(options.streams),
     "-t", "1",
-    "-H", "content-type: application/grpc",
-    "-H", "te: trailers",
+    ...(options.headers ?? GRPC_REQUEST_HEADERS).flatMap((header) => ["-H", header]),
     "-d", options.bodyFile,
+    ...(options.http1 === true ? ["--h1"] : []),
   ];
   if (options.durationSeconds !== undefined) {
     args.push("-D", String(options.durationSeconds));

@@ -4,6 +4,7 @@ import type { Issue22Target } from "./issue22-targets.js";
 import { LIBRARY_LABEL } from "./libraries.js";
 import { count, fixed, mib, ratio, ratioTable, table } from "./markdown-table.js";
 import { messageSizeLabel, type BenchReport } from "./report.js";
+import { WINDOW_LABEL } from "./window-mode.js";
 
 /** "at least 5×", "at most 20 ms". */
 function goal(target: Issue22Target): string {
@@ -149,6 +150,8 @@ export function renderIssue22Sections(report: BenchReport): string[] {
   ));
   out.push("");
 
+  out.push(...renderWindows(report));
+
   const workerRounds = Math.max(1, ...report.workers.map((row) => row.roundsRequestsPerSecond.length));
   out.push(`## Workers: ${LIBRARY_LABEL["grpckit-h2"]} served by node:cluster workers`);
   out.push("");
@@ -169,6 +172,62 @@ export function renderIssue22Sections(report: BenchReport): string[] {
       `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
       `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0, ${row.check.echoed}/${row.check.requests} echoed`,
       ...(workerRounds > 1 ? [everyRun(row.roundsRequestsPerSecond)] : []),
+    ]),
+  ));
+  out.push("");
+  return out;
+}
+
+/** Server streaming through the latency relay with each window mode, and idle streams' memory. */
+function renderWindows(report: BenchReport): string[] {
+  const out: string[] = [];
+  const first = report.windowStream[0];
+  const rounds = Math.max(1, ...report.windowStream.map((row) => row.roundsMebibytesPerSecond.length));
+  out.push(`## Flow-control windows: ${first !== undefined ? messageSizeLabel(first.messageBytes) : "64 KiB"} server stream through a latency relay`);
+  out.push("");
+  out.push(`${LIBRARY_LABEL["grpckit-h2"]} at both ends, each in its own process, both with the same windows: transport-h2's `
+    + "BDP estimator (stream and connection windows start at 64 KiB and grow from PING-timed samples up to 16 MiB) or "
+    + "fixed 16 MiB stream and connection windows (set on both ends, which turns the estimator off). The client connects "
+    + "through the bench's TCP relay, which writes every chunk on half the added round trip later in each direction, "
+    + "makes one small call, then times one server-streaming call from its start to its OK status, so the estimator's "
+    + "growth from 64 KiB is inside the measured time."
+    + (rounds > 1 ? ` Each mode ran ${rounds} times at each round trip, the modes taking turns; each row is the median run, and the last column lists every run's MiB/s.` : ""));
+  out.push("");
+  out.push(table(
+    ["added round trip", "windows", "messages", "MiB/s", "client peak RSS MiB", "server peak RSS MiB", ...(rounds > 1 ? ["every run, MiB/s"] : [])],
+    report.windowStream.map((row) => [
+      `${row.rttMs} ms`,
+      WINDOW_LABEL[row.window],
+      count(row.messages),
+      fixed(row.mebibytesPerSecond, 1),
+      mib(row.clientPeakRssBytes),
+      mib(row.serverPeakRssBytes),
+      ...(rounds > 1 ? [row.roundsMebibytesPerSecond.map((n) => fixed(n, 1)).join(", ")] : []),
+    ]),
+  ));
+  out.push("");
+  out.push(table(
+    ["added round trip", "ratio", "MiB/s"],
+    report.windowStreamRatios.map((r) => [`${r.rttMs} ms`, "BDP estimator ÷ fixed 16 MiB windows", ratio(r.throughput)]),
+  ));
+  out.push("");
+  const streams = report.idleStreams[0]?.streams;
+  out.push(`## Flow-control windows: ${streams !== undefined ? count(streams) : "idle"} idle open streams`);
+  out.push("");
+  out.push(`${LIBRARY_LABEL["grpckit-h2"]} at both ends with the same windows; the client opens the bidi streams on one `
+    + "connection, each echoes one 100-byte message and stays open. Each side's memory is read after garbage collection "
+    + "before the streams open and with them open; the table gives the rise, in total."
+    + (rounds > 1 ? ` Each mode ran ${rounds} times, the modes taking turns; each row is the run with the median rise of both resident sets.` : ""));
+  out.push("");
+  out.push(table(
+    ["windows", "streams", "client RSS rise MiB", "client heap + external rise MiB", "server RSS rise MiB", "server heap + external rise MiB"],
+    report.idleStreams.map((row) => [
+      WINDOW_LABEL[row.window],
+      count(row.streams),
+      mib(row.clientRssBytes),
+      mib(row.clientHeapBytes),
+      mib(row.serverRssBytes),
+      mib(row.serverHeapBytes),
     ]),
   ));
   out.push("");

@@ -5,17 +5,20 @@
  * against the grpckit on transport-h2 server, one-stream throughput (median of three
  * runs), memory per connection and per stream, issue 11's targets, and grpckit with
  * channelz off and on; and issue 22's rows: server streaming, transport-h2's ceiling,
- * large and gzip-compressed messages, node:cluster workers, and issue 22's targets.
+ * large and gzip-compressed messages, flow-control windows through a latency relay,
+ * node:cluster workers, and issue 22's targets; and issue 23's Connect unary rows
+ * against @connectrpc/connect-node.
  * Writes latest.json and latest.md (tools/bench/results/, or a temporary
  * directory with --smoke) and prints the Markdown.
  *
  *   npm run bench                               the full run
  *   node tools/bench/dist/main.js --smoke       a quick end-to-end check of the harness
+ *   node tools/bench/dist/main.js --smoke --phases windows   one phase while developing
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parsePlan } from "./bench-plan.js";
+import { parsePlan, type Phase } from "./bench-plan.js";
 import { killAllChildren } from "./child-process.js";
 import { ensureH2load } from "./h2load.js";
 import { LIBRARY_LABEL, type Library } from "./libraries.js";
@@ -29,6 +32,11 @@ import { streamingPhase } from "./phases/streaming.js";
 import { ceilingPhase } from "./phases/ceiling.js";
 import { compressedStreamPhase, largeUnaryPhase } from "./phases/large-messages.js";
 import { workersPhase } from "./phases/workers.js";
+import { idleStreamsPhase, windowStreamPhase } from "./phases/windows.js";
+import { computeWindowStreamRatios } from "./window-rows.js";
+import { connectPhase } from "./phases/connect.js";
+import { computeConnectRatios } from "./connect-rows.js";
+import { computeIssue23Targets } from "./issue23-targets.js";
 import { computeCeilingRatios } from "./issue22-rows.js";
 import { computeIssue22Targets } from "./issue22-targets.js";
 import type { BenchContext } from "./phases/bench-context.js";
@@ -60,7 +68,8 @@ async function main(): Promise<number> {
       failures.push({ phase, library, message });
     },
   };
-  const phase = async <T>(name: string, run: () => Promise<T[]>): Promise<T[]> => {
+  const phase = async <T>(name: Phase, run: () => Promise<T[]>): Promise<T[]> => {
+    if (!plan.phases.includes(name)) return [];
     try {
       return await run();
     } catch (error) {
@@ -72,25 +81,32 @@ async function main(): Promise<number> {
   log(`${plan.mode} run of ${plan.libraries.map((library) => LIBRARY_LABEL[library]).join(", ")}; ${h2load.version}`);
   try {
     const date = new Date().toISOString();
-    const serverUnary = await phase("server unary", () => serverUnaryPhase(context));
-    const clientUnary = await phase("client unary", () => clientUnaryPhase(context));
+    const serverUnary = await phase("server-unary", () => serverUnaryPhase(context));
+    const clientUnary = await phase("client-unary", () => clientUnaryPhase(context));
     const streaming = await phase("streaming", () => streamingPhase(context));
-    const serverStreaming = await phase("server streaming", () => streamingPhase(context, "server-stream"));
+    const serverStreaming = await phase("server-streaming", () => streamingPhase(context, "server-stream"));
     const ceiling = await phase("ceiling", () => ceilingPhase(context));
-    const largeUnary = await phase("large unary", () => largeUnaryPhase(context));
-    const compressedStream = await phase("gzip stream", () => compressedStreamPhase(context));
+    const largeUnary = await phase("large-unary", () => largeUnaryPhase(context));
+    const compressedStream = await phase("gzip-stream", () => compressedStreamPhase(context));
+    const windowStream = await phase("windows", () => windowStreamPhase(context));
+    const idleStreams = await phase("idle-streams", () => idleStreamsPhase(context));
+    const connect = await phase("connect", () => connectPhase(context));
     const workers = await phase("workers", () => workersPhase(context));
     const memory = await phase("memory", () => memoryPhase(context));
     let channelz: ChannelzRow[] = [];
-    try {
-      channelz = await channelzPhase(context);
-    } catch (error) {
-      context.fail("channelz", "grpckit", error);
+    if (plan.phases.includes("channelz")) {
+      try {
+        channelz = await channelzPhase(context);
+      } catch (error) {
+        context.fail("channelz", "grpckit", error);
+      }
     }
     const { outDir: chosenOutDir, ...planShown } = plan;
     const revision = sourceRevision();
     const ratios = computeRatios({ serverUnary, clientUnary, streaming, serverStreaming });
     const ceilingRatios = computeCeilingRatios(ceiling);
+    const windowStreamRatios = computeWindowStreamRatios(windowStream);
+    const connectRatios = computeConnectRatios(connect);
     const report: BenchReport = {
       mode: plan.mode,
       date,
@@ -112,8 +128,14 @@ async function main(): Promise<number> {
       ceilingRatios,
       largeUnary,
       compressedStream,
+      windowStream,
+      windowStreamRatios,
+      idleStreams,
       workers,
-      issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream }),
+      issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream, windowStreamRatios, idleStreams }),
+      connect,
+      connectRatios,
+      issue23Targets: computeIssue23Targets(connectRatios),
       failures,
     };
     const markdown = renderMarkdown(report);

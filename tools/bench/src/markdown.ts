@@ -3,6 +3,7 @@ import { LIBRARY_LABEL } from "./libraries.js";
 import { CLIENT_UNARY_SERVERS, clientUnaryTable, messageSizeLabel, type BenchReport, type ClientUnaryServer } from "./report.js";
 import type { Target } from "./targets.js";
 import { renderIssue22Sections, renderIssue22Targets, renderServerStreaming } from "./issue22-markdown.js";
+import { renderIssue23 } from "./issue23-markdown.js";
 import { count, fixed, kib, mib, ratio, ratioTable, table } from "./markdown-table.js";
 
 /** "at least 4×", "at most 0.25×", "below 1×". */
@@ -143,7 +144,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("");
   out.push(ratioTable(report.ratios.filter((r) => r.table === "streaming"), false));
   out.push("");
-  out.push(...renderServerStreaming(report), ...renderIssue22Sections(report));
+  out.push(...renderServerStreaming(report), ...renderIssue22Sections(report), ...renderIssue23(report));
 
   out.push("## Memory per idle connection and per open stream");
   out.push("");

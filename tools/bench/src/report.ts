@@ -8,6 +8,9 @@ import type { Ratio } from "./ratio.js";
 import type { Target } from "./targets.js";
 import type { CeilingRatio, CeilingRow, CompressedStreamRow, LargeUnaryRow, WorkersRow } from "./issue22-rows.js";
 import type { Issue22Target } from "./issue22-targets.js";
+import type { IdleStreamsRow, WindowStreamRatio, WindowStreamRow } from "./window-rows.js";
+import type { ConnectRatio, ConnectRow } from "./connect-rows.js";
+import type { Issue23Target } from "./issue23-targets.js";
 
 /** One server under h2load at one load shape. */
 export interface ServerUnaryRow {
@@ -143,9 +146,19 @@ export interface BenchReport {
   ceilingRatios: CeilingRatio[];
   largeUnary: LargeUnaryRow[];
   compressedStream: CompressedStreamRow[];
+  /** A 64 KiB-message server stream through the latency relay, BDP estimator and fixed windows. */
+  windowStream: WindowStreamRow[];
+  windowStreamRatios: WindowStreamRatio[];
+  /** Idle open streams' memory with each window mode. */
+  idleStreams: IdleStreamsRow[];
   workers: WorkersRow[];
   /** Issue 22's targets for grpckit on transport-h2, met or not. */
   issue22Targets: Issue22Target[];
+  /** Connect unary calls, grpckit on transport-h2 and connect-node, over HTTP/1.1 and HTTP/2. */
+  connect: ConnectRow[];
+  connectRatios: ConnectRatio[];
+  /** Issue 23's target: grpckit's Connect rate against connect-node's. */
+  issue23Targets: Issue23Target[];
   failures: Failure[];
 }
 

@@ -3,6 +3,10 @@ import { computeRatios, type BenchReport, type ClientUnaryRow, type ClientUnaryS
 import { computeTargets } from "../src/targets.js";
 import { computeCeilingRatios, type CeilingRow, type CeilingServer, type CompressedStreamRow, type LargeUnaryRow } from "../src/issue22-rows.js";
 import { computeIssue22Targets } from "../src/issue22-targets.js";
+import { PHASES } from "../src/bench-plan.js";
+import { computeIssue23Targets } from "../src/issue23-targets.js";
+import type { WindowMode } from "../src/window-mode.js";
+import { computeWindowStreamRatios, type IdleStreamsRow, type WindowStreamRow } from "../src/window-rows.js";
 
 /** A server unary row with the given numbers; the h2load counts and check are filler. */
 export function serverRow(
@@ -60,7 +64,7 @@ export function streamingRow(library: Library, messageBytes: number, messagesPer
 }
 
 /** Issue 22's rows a report may be given; absent ones are empty. */
-export type Issue22Rows = Partial<Pick<BenchReport, "serverStreaming" | "ceiling" | "largeUnary" | "compressedStream" | "workers">>;
+export type Issue22Rows = Partial<Pick<BenchReport, "serverStreaming" | "ceiling" | "largeUnary" | "compressedStream" | "windowStream" | "idleStreams" | "workers">>;
 
 /** A full report of `rows`, with their ratios and targets, and filler for the run's context. */
 export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Issue22Rows): BenchReport {
@@ -69,6 +73,9 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
   const ceilingRatios = computeCeilingRatios(ceiling);
   const largeUnary = rows.largeUnary ?? [];
   const compressedStream = rows.compressedStream ?? [];
+  const windowStream = rows.windowStream ?? [];
+  const windowStreamRatios = computeWindowStreamRatios(windowStream);
+  const idleStreams = rows.idleStreams ?? [];
   return {
     mode: "full",
     date: "2026-11-24T00:00:00.000Z",
@@ -84,10 +91,13 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
       serverStreaming: { runs: [], rounds: 1 },
       ceiling: { shape: { connections: 8, streams: 16 } },
       largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 << 20 },
+      connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
+      windows: { messageBytes: 65536, messages: 2000, rttsMs: [0, 20], rounds: 1, idleStreams: 1000 },
       workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
       channelz: { serverShape: { connections: 8, streams: 16 }, client: { concurrency: 100, calls: 1, warmupCalls: 1 } },
       memory: { connections: 1, streams: 1, streamConnections: 1 },
       clientTimeoutMs: 1000,
+      phases: [...PHASES],
     },
     serverUnary: rows.serverUnary,
     clientUnary: rows.clientUnary,
@@ -102,8 +112,14 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
     ceilingRatios,
     largeUnary,
     compressedStream,
+    windowStream,
+    windowStreamRatios,
+    idleStreams,
     workers: rows.workers ?? [],
-    issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream }),
+    issue22Targets: computeIssue22Targets({ ratios, ceilingRatios, largeUnary, compressedStream, windowStreamRatios, idleStreams }),
+    connect: [],
+    connectRatios: [],
+    issue23Targets: computeIssue23Targets([]),
     failures: [],
   };
 }
@@ -131,4 +147,30 @@ export function largeUnaryRow(library: Library, clientMultiple: number, serverMu
 /** A gzip-compressed stream row with the given server event-loop delays. */
 export function compressedStreamRow(library: Library, p99Ms: number, maxMs = p99Ms * 2): CompressedStreamRow {
   return { library, messages: 5, messageBytes: 10_000_000, elapsedMs: 400, serverLoopDelay: { samples: 200, p50Ms: 0.1, p99Ms, maxMs } };
+}
+
+/** A 64 KiB server stream through the latency relay at `rttMs` with the given MiB/s. */
+export function windowStreamRow(window: WindowMode, rttMs: number, mebibytesPerSecond: number): WindowStreamRow {
+  return {
+    window,
+    rttMs,
+    messageBytes: 65536,
+    messages: 2000,
+    mebibytesPerSecond,
+    clientPeakRssBytes: 100 << 20,
+    serverPeakRssBytes: 70 << 20,
+    roundsMebibytesPerSecond: [mebibytesPerSecond],
+  };
+}
+
+/** 1,000 idle streams whose client and server resident sets rose by the given MiB. */
+export function idleStreamsRow(window: WindowMode, clientMiB: number, serverMiB: number): IdleStreamsRow {
+  return {
+    window,
+    streams: 1000,
+    clientRssBytes: clientMiB * (1 << 20),
+    serverRssBytes: serverMiB * (1 << 20),
+    clientHeapBytes: 6 << 20,
+    serverHeapBytes: 4 << 20,
+  };
 }

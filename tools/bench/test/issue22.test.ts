@@ -7,7 +7,8 @@ import { renderMarkdown } from "../src/markdown.js";
 import { extraPeakBytes, multipleOfMessage, resetPeakRss } from "../src/peak-rss.js";
 import { residentMemory } from "../src/proc-status.js";
 import { computeRatios, type BenchReport } from "../src/report.js";
-import { benchReport, ceilingRow, compressedStreamRow, largeUnaryRow, streamingRow, type Issue22Rows } from "./bench-rows.js";
+import { benchReport, ceilingRow, compressedStreamRow, idleStreamsRow, largeUnaryRow, streamingRow, windowStreamRow, type Issue22Rows } from "./bench-rows.js";
+import { computeWindowStreamRatios } from "../src/window-rows.js";
 
 type Rows = Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Issue22Rows;
 
@@ -19,6 +20,11 @@ function rowsAtTheBounds(): Rows {
     streaming: [streamingRow("grpckit-h2", 100, 700_000), streamingRow("raw", 100, 700_000)],
     serverStreaming: [streamingRow("grpckit-h2", 100, 500_000), streamingRow("grpc-js", 100, 100_000)],
     ceiling: [ceilingRow("h2-ceiling", 100_000, 8), ceilingRow("grpckit-h2", 75_000, 12)],
+    windowStream: [
+      windowStreamRow("bdp", 0, 300), windowStreamRow("fixed-16m", 0, 300),
+      windowStreamRow("bdp", 20, 160), windowStreamRow("fixed-16m", 20, 200),
+    ],
+    idleStreams: [idleStreamsRow("bdp", 12, 8), idleStreamsRow("fixed-16m", 12, 8), idleStreamsRow("fixed-4m", 12, 8)],
     largeUnary: [largeUnaryRow("grpckit-h2", 1.5, 1.5), largeUnaryRow("grpc-js", 4, 4)],
     compressedStream: [compressedStreamRow("grpckit-h2", 20), compressedStreamRow("grpc-js", 90)],
   };
@@ -34,6 +40,9 @@ describe("issue 22's targets", () => {
       "bidi streaming messages/s, 100 B (grpckit on transport-h2 ÷ raw node:http2): at least 1×",
       "server streaming messages/s, 100 B (grpckit on transport-h2 ÷ @grpc/grpc-js): at least 5×",
       "server unary requests/s, -c 8 -m 16 (grpckit on transport-h2 ÷ transport-h2 on its own): at least 0.75×",
+      "64 KiB server stream at 20 ms added round trip, MiB/s (BDP estimator ÷ fixed 16 MiB windows): at least 0.8×",
+      "1,000 idle open streams: client's RSS rise (BDP estimator ÷ fixed 4 MiB/16 MiB windows): at most 1×",
+      "1,000 idle open streams: server's RSS rise (BDP estimator ÷ fixed 4 MiB/16 MiB windows): at most 1×",
       "100 MB unary echo: client's extra peak RSS (extra peak RSS ÷ message size): at most 1.5×",
       "100 MB unary echo: server's extra peak RSS (extra peak RSS ÷ message size): at most 1.5×",
       "10 MB gzip-compressed messages: receiving server's event-loop delay (p99 delay): at most 20ms",
@@ -42,7 +51,7 @@ describe("issue 22's targets", () => {
 
   it("meets every target exactly at its bound", () => {
     const targets = targetsOf(rowsAtTheBounds());
-    expect(targets.map((t) => t.measured)).toEqual([1, 5, 0.75, 1.5, 1.5, 20]);
+    expect(targets.map((t) => t.measured)).toEqual([1, 5, 0.75, 0.8, 1, 1, 1.5, 1.5, 20]);
     expect(targets.every((t) => t.met)).toBe(true);
   });
 
@@ -51,14 +60,16 @@ describe("issue 22's targets", () => {
     rows.streaming[0] = streamingRow("grpckit-h2", 100, 699_999);
     rows.serverStreaming![0] = streamingRow("grpckit-h2", 100, 499_999);
     rows.ceiling![1] = ceilingRow("grpckit-h2", 74_999);
+    rows.windowStream![2] = windowStreamRow("bdp", 20, 159.9);
+    rows.idleStreams![0] = idleStreamsRow("bdp", 12.1, 8);
     rows.largeUnary![0] = largeUnaryRow("grpckit-h2", 1.51, 1.5);
     rows.compressedStream![0] = compressedStreamRow("grpckit-h2", 20.01);
-    expect(targetsOf(rows).map((t) => t.met)).toEqual([false, false, false, false, true, false]);
+    expect(targetsOf(rows).map((t) => t.met)).toEqual([false, false, false, false, false, true, false, true, false]);
   });
 
   it("does not meet a target whose rows were not measured", () => {
     const targets = targetsOf({ serverUnary: [], clientUnary: [], streaming: [] });
-    expect(targets).toHaveLength(6);
+    expect(targets).toHaveLength(9);
     for (const target of targets) {
       expect(target.measured, target.measure).toBeUndefined();
       expect(target.met).toBe(false);
@@ -71,6 +82,23 @@ describe("the ceiling ratio", () => {
     expect(computeCeilingRatios([ceilingRow("h2-ceiling", 120_000, 8), ceilingRow("grpckit-h2", 90_000, 12)]))
       .toEqual([{ load: "-c 8 -m 16", throughput: 0.75, cpuPerCall: 1.5 }]);
     expect(computeCeilingRatios([ceilingRow("h2-ceiling", 120_000)])).toEqual([]);
+  });
+});
+
+describe("the flow-control window rows", () => {
+  it("divide the estimator's MiB/s by the fixed 16 MiB windows' at each round trip measured with both", () => {
+    expect(computeWindowStreamRatios([
+      windowStreamRow("bdp", 0, 300), windowStreamRow("fixed-16m", 0, 250),
+      windowStreamRow("bdp", 20, 90), windowStreamRow("fixed-16m", 20, 180),
+      windowStreamRow("bdp", 40, 50),
+    ])).toEqual([{ rttMs: 0, throughput: 1.2 }, { rttMs: 20, throughput: 0.5 }]);
+  });
+
+  it("count an idle-stream rise of nothing or less as no more than the fixed windows'", () => {
+    const rows = rowsAtTheBounds();
+    rows.idleStreams = [idleStreamsRow("bdp", -0.2, 0), idleStreamsRow("fixed-4m", 0, -0.1)];
+    const idle = targetsOf(rows).filter((t) => t.measure.includes("idle open streams"));
+    expect(idle.map((t) => [t.measured, t.met])).toEqual([[0, true], [0, true]]);
   });
 });
 
@@ -157,6 +185,14 @@ describe("issue 22's rows in the Markdown report", () => {
   it("gives the large messages' extra peak RSS as multiples and the receiving server's loop delay", () => {
     expect(section("## Large messages: one 100 MB unary echo")).toContain("| 100 MB | grpckit on transport-h2 | 500 | 143.1 | 1.50× | 143.1 | 1.50× |");
     expect(section("## Large messages: 10 MB gzip-compressed")).toContain("| 10 MB | @grpc/grpc-js | 5 | 400 | 0.1 | 90.0 | 180.0 | 200 |");
+  });
+
+  it("gives the window rows' MiB/s, the estimator ÷ fixed ratio, and the idle streams' rise for each window mode", () => {
+    const stream = section("## Flow-control windows: 64 KiB server stream through a latency relay");
+    expect(stream).toContain("| 20 ms | BDP estimator (64 KiB, growing to 16 MiB) | 2,000 | 160.0 | 100.0 | 70.0 |");
+    expect(stream).toContain("| 20 ms | BDP estimator ÷ fixed 16 MiB windows | 0.80× |");
+    const idle = section("## Flow-control windows: 1,000 idle open streams");
+    expect(idle).toContain("| fixed 4 MiB stream, 16 MiB connection windows | 1,000 | 12.0 | 6.0 | 8.0 | 4.0 |");
   });
 
   it("labels large sizes in decimal megabytes", () => {

@@ -4,6 +4,7 @@
  */
 import { Code } from "../status/code.js";
 import { GrpcError } from "../status/grpc-error.js";
+import { GrowingBody } from "./growing-body.js";
 import { MessagePieces } from "./proto-encoder.js";
 
 /** Size of the frame header. */
@@ -62,7 +63,7 @@ export function contiguous(data: Uint8Array | MessagePieces): Uint8Array {
 /**
  * Split messages up to this size get their whole buffer when their header arrives;
  * larger ones (possible only with a receive limit raised above the 4 MiB default) get
- * it once half their bytes have arrived.
+ * a buffer of this size that grows in place as their bytes arrive (growing-body.ts).
  */
 export const eagerBodyBytes = 4 * 1024 * 1024;
 
@@ -80,10 +81,10 @@ export function envelopeHeader(length: number, compressed: boolean): Uint8Array 
  * (no copy); a message split across chunks is joined into one buffer allocated when
  * its length is known. The length is checked against `maxMessageBytes` as soon as a
  * header arrives, before any of the body is buffered. A message announced above
- * `eagerBodyBytes` is held as the pieces that arrive until half of it is here, then
- * copied once into one buffer of its length that takes the rest directly: a false
- * length costs at most twice the bytes actually sent, and a true one peaks at 1.5×
- * its size instead of the 2× of joining the pieces at the end.
+ * `eagerBodyBytes` is copied as it arrives into one buffer of its length that grows in
+ * place, to twice its room each time it fills: a false length costs at most twice the
+ * bytes actually sent (and only what was sent is resident), and a true one is held
+ * once, never as pieces and a copy of them.
  *
  * A message handed out as a view shares memory with the pushed chunk, so chunks must
  * not be reused by the caller. `push` and `end` throw a GrpcError on a protocol
@@ -98,8 +99,8 @@ export class EnvelopeDecoder {
   private compressed = false;
   /** Body of the pending split message, allocated once its length is known. */
   private body: Uint8Array | undefined;
-  /** Pieces of a pending message announced above eagerBodyBytes, until half of it has arrived. */
-  private bodyParts: Uint8Array[] | undefined;
+  /** Body of a pending message announced above eagerBodyBytes, grown as its bytes arrive. */
+  private growing: GrowingBody | undefined;
   private bodyLength = 0;
   private bodyFilled = 0;
   private failure: GrpcError | undefined;
@@ -114,9 +115,9 @@ export class EnvelopeDecoder {
     return this.headerFilled + this.bodyFilled;
   }
 
-  /** Bytes allocated for the pending message: its whole length once its buffer exists, else what arrived. */
+  /** Bytes allocated for the pending message: its whole length, or the room a large one has grown to. */
   get reserved(): number {
-    return this.body !== undefined ? this.body.byteLength : this.bodyFilled;
+    return this.body !== undefined ? this.body.byteLength : (this.growing?.capacity ?? 0);
   }
 
   /** Feeds the next chunk of DATA; calls `onMessage` for each message it completes. */
@@ -129,25 +130,13 @@ export class EnvelopeDecoder {
         const take = Math.min(this.bodyLength - this.bodyFilled, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         if (this.body !== undefined) this.body.set(piece, this.bodyFilled);
-        else this.bodyParts!.push(piece);
+        else this.growing!.set(piece, this.bodyFilled);
         this.bodyFilled += take;
         pos += take;
-        if (this.body === undefined && this.bodyFilled * 2 >= this.bodyLength) {
-          // Half is here: the length is credible enough to allocate; the pieces so far are
-          // copied once and released, the rest lands in place.
-          const body = Buffer.allocUnsafe(this.bodyLength);
-          let at = 0;
-          for (const p of this.bodyParts!) {
-            body.set(p, at);
-            at += p.byteLength;
-          }
-          this.body = body;
-          this.bodyParts = undefined;
-        }
         if (this.bodyFilled === this.bodyLength) {
-          const message = this.body!;
+          const message = this.body ?? this.growing!.finish();
           this.body = undefined;
-          this.bodyParts = undefined;
+          this.growing = undefined;
           this.bodyLength = 0;
           this.bodyFilled = 0;
           this.headerFilled = 0;
@@ -186,7 +175,7 @@ export class EnvelopeDecoder {
         this.compressed = compressed;
         this.bodyLength = length;
         if (length <= eagerBodyBytes) this.body = Buffer.allocUnsafe(length);
-        else this.bodyParts = [];
+        else this.growing = new GrowingBody(length, eagerBodyBytes);
       }
     }
   }
@@ -229,7 +218,7 @@ export class EnvelopeDecoder {
   private fail(error: GrpcError): never {
     this.failure = error;
     this.body = undefined;
-    this.bodyParts = undefined;
+    this.growing = undefined;
     this.bodyLength = 0;
     this.headerFilled = 0;
     this.bodyFilled = 0;

@@ -5,6 +5,7 @@
  * line, and exits.
  */
 import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { benchMessage, type BenchMessage } from "../bench-message.js";
 import { cpuMicrosBetween, cpuMicrosPerCall, processCpuTime } from "../cpu-time.js";
 import { settledMemory } from "../memory-snapshot.js";
@@ -14,6 +15,7 @@ import { resetPeakRss } from "../peak-rss.js";
 import type {
   ClientResult,
   CountStreamClientResult,
+  IdleStreamsClientResult,
   LargeUnaryClientResult,
   MemoryClientResult,
   StreamClientResult,
@@ -117,6 +119,12 @@ async function runScenario(connect: ConnectClient): Promise<void> {
       break;
     case "count-stream":
       result = await countStreamScenario(connect, args, message);
+      break;
+    case "connected-server-stream":
+      result = await connectedServerStreamScenario(connect, args, message);
+      break;
+    case "idle-streams":
+      result = await idleStreamsScenario(connect, args, message);
       break;
     default:
       throw new Error(`unknown scenario "${args.scenario}"`);
@@ -243,6 +251,60 @@ async function countStreamScenario(connect: ConnectClient, args: ClientArgs, mes
   const elapsedMs = performance.now() - start;
   connection.close();
   return { scenario: "count-stream", messages: args.count, messageBytes: message.size, elapsedMs };
+}
+
+/**
+ * One server-streaming call of `args.count` messages on a connection that a small call
+ * made first, timed from the call's start: flow-control windows start as a new
+ * connection has them, so a window that grows does so inside the measured time.
+ */
+async function connectedServerStreamScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<StreamClientResult> {
+  const connection = connect(args.target, message);
+  await connection.call(benchMessage(WARMUP_MESSAGE_BYTES));
+  const start = performance.now();
+  await connection.serverStream(args.count);
+  const elapsedMs = performance.now() - start;
+  connection.close();
+  return {
+    scenario: "server-stream",
+    messages: args.count,
+    messageBytes: message.size,
+    elapsedMs,
+    messagesPerSecond: (args.count / elapsedMs) * 1000,
+    mebibytesPerSecond: ((args.count * message.size) / (1024 * 1024) / elapsedMs) * 1000,
+    peakRssBytes: residentMemory("self").peakRssBytes,
+  };
+}
+
+/** The driver's lines on stdin, read in order. */
+let driverLines: AsyncIterator<string> | undefined;
+
+/** Prints `{"step": step}` and waits for the driver's next line on stdin: it measures the server in between. */
+async function stepWithDriver(step: string): Promise<void> {
+  driverLines ??= createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  process.stdout.write(`${JSON.stringify({ step })}\n`);
+  const next = await driverLines.next();
+  if (next.done === true) throw new Error(`the driver went away at step "${step}"`);
+}
+
+/**
+ * Memory of `args.streams` idle open bidi streams on one connection, both sides: after a
+ * first call and stream, settles and reads the baseline, lets the driver read the
+ * server's ("baseline"), opens the streams (each has echoed one message), settles and
+ * reads again, lets the driver read the server's ("open"), then ends the streams.
+ */
+async function idleStreamsScenario(connect: ConnectClient, args: ClientArgs, message: BenchMessage): Promise<IdleStreamsClientResult> {
+  const connection = connect(args.target, message);
+  await oneCall(connection);
+  await (await connection.openStream())();
+  const baseline = await settledMemory();
+  await stepWithDriver("baseline");
+  const closers = await Promise.all(Array.from({ length: args.streams }, () => connection.openStream()));
+  const withStreams = await settledMemory();
+  await stepWithDriver("open");
+  await Promise.all(closers.map((close) => close()));
+  connection.close();
+  return { scenario: "idle-streams", streams: args.streams, baseline, withStreams };
 }
 
 function oneCall(connection: ClientConnection): Promise<void> {

@@ -64,4 +64,18 @@ export interface CountStreamClientResult {
   elapsedMs: number;
 }
 
-export type ClientResult = UnaryClientResult | StreamClientResult | MemoryClientResult | LargeUnaryClientResult | CountStreamClientResult;
+/** Client memory before and with idle open streams on one connection. */
+export interface IdleStreamsClientResult {
+  scenario: "idle-streams";
+  streams: number;
+  baseline: MemorySnapshot;
+  withStreams: MemorySnapshot;
+}
+
+export type ClientResult =
+  | UnaryClientResult
+  | StreamClientResult
+  | MemoryClientResult
+  | LargeUnaryClientResult
+  | CountStreamClientResult
+  | IdleStreamsClientResult;
