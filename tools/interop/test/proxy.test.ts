@@ -5,6 +5,7 @@
  * backend inside the tunnel with the backend's name. Each channel's dialer is its only
  * route out and records every address it is asked for.
  */
+import http2 from "node:http2";
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Code, createChannel, createClient, createServer, type Channel, type Dialer, type Server, type TransportBuilder } from "@grpckit/core";
@@ -207,13 +208,22 @@ describe.each(transports)("HTTP CONNECT proxies on %s", (name, makeTransport) =>
   });
 
   it("starts HTTP/2 on the server's first bytes when they come in one read with the proxy's answer", async () => {
-    // An h2c server on node:http2 speaks first (SETTINGS), as grpc-go's does; transport-h2's
-    // waits for the client's first bytes, to tell HTTP/2 from HTTP/1.1. This proxy waits
-    // for the server's bytes and sends them in the same write as its 200, so the client
-    // (on the transport under test) reads both at once and must hand the server's to HTTP/2.
-    const server = createServer({ transport: http2Transport() });
-    server.addService(TestService, { unaryCall: (req) => ({ payload: req.payload }) });
-    const { address } = await server.listen("127.0.0.1:0");
+    // A bare node:http2 h2c server speaks first (SETTINGS), as grpc-go's does; grpckit's
+    // servers wait for the client's first bytes, to tell HTTP/2 from HTTP/1.1. This proxy
+    // waits for the server's bytes and sends them in the same write as its 200, so the
+    // client (on the transport under test) reads both at once and must hand the server's
+    // to HTTP/2. The server answers each call OK with one empty message.
+    const server = http2.createServer();
+    server.on("stream", (stream) => {
+      stream.resume();
+      stream.on("end", () => {
+        stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+        stream.end(Buffer.alloc(5));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     const together: string[] = [];
     const glued = net.createServer((client) => {
       client.on("error", () => {});
@@ -244,7 +254,7 @@ describe.each(transports)("HTTP CONNECT proxies on %s", (name, makeTransport) =>
       console.log(`[${name}] ${together[0]} in one write; the call succeeded`);
     } finally {
       glued.close();
-      server.forceShutdown();
+      server.close();
     }
   });
 
