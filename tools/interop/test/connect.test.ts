@@ -123,7 +123,7 @@ const serverTransports: [string, () => TransportBuilder][] = [
 // transport-http2 answers HTTP/2 only; transport-h2 tells HTTP/1.1 from HTTP/2 on a plain connection.
 const cases: [string, () => TransportBuilder, "1.1" | "2", boolean][] = [];
 for (const [name, make] of serverTransports) {
-  for (const httpVersion of name === "transport-h2" ? (["1.1", "2"] as const) : (["2"] as const)) {
+  for (const httpVersion of ["1.1", "2"] as const) {
     for (const binary of [true, false]) cases.push([`${name}, HTTP/${httpVersion}, ${binary ? "binary" : "JSON"}`, make, httpVersion, binary]);
   }
 }

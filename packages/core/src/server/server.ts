@@ -298,7 +298,7 @@ export class Server implements ServerCallHost {
       }
     } else if (stream.httpVersion === "1.1") {
       // gRPC's trailers need HTTP/2; over HTTP/1.1 only the web protocols are answered.
-      refuseHttp(stream, 505, Code.UNIMPLEMENTED, "gRPC needs HTTP/2; this request came over HTTP/1.1 (browsers can use gRPC-Web on the same address)");
+      refuseHttp(stream, 505, Code.UNIMPLEMENTED, "gRPC needs HTTP/2; this request came over HTTP/1.1 (browsers can use gRPC-Web or Connect on the same address)");
       return;
     }
     if (codecName === undefined) {
