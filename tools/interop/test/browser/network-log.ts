@@ -23,6 +23,7 @@ export interface NetworkLog {
 }
 
 interface ResponseReceived {
+  readonly requestId: string;
   /** The resource type: "Fetch", "XHR", "Preflight", ... */
   readonly type: string;
   readonly response: { readonly url: string; readonly protocol?: string; readonly headers: Record<string, string> };
@@ -42,13 +43,19 @@ function contentTypeOf(headers: Record<string, string>): string | undefined {
 export async function recordNetwork(page: Page): Promise<NetworkLog> {
   const session: CDPSession = await page.context().newCDPSession(page);
   let seen: Seen[] = [];
-  session.on("Network.responseReceived", (event: ResponseReceived) =>
+  // Requests sent before the last clear: a late answer to one (a call the browser gave up
+  // on at its deadline) belongs to the run before, not to this one.
+  const sent = new Set<string>();
+  const stale = new Set<string>();
+  session.on("Network.requestWillBeSent", (event: { requestId: string }) => sent.add(event.requestId));
+  session.on("Network.responseReceived", (event: ResponseReceived) => {
+    if (stale.has(event.requestId)) return;
     seen.push({
       url: event.response.url,
       protocol: event.response.protocol ?? "",
       contentType: event.type === "Preflight" ? undefined : contentTypeOf(event.response.headers),
-    }),
-  );
+    });
+  });
   await session.send("Network.enable");
   return {
     responsesFrom(prefix) {
@@ -61,6 +68,8 @@ export async function recordNetwork(page: Page): Promise<NetworkLog> {
     },
     clear() {
       seen = [];
+      for (const id of sent) stale.add(id);
+      sent.clear();
     },
   };
 }
