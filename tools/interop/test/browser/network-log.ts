@@ -43,13 +43,13 @@ function contentTypeOf(headers: Record<string, string>): string | undefined {
 export async function recordNetwork(page: Page): Promise<NetworkLog> {
   const session: CDPSession = await page.context().newCDPSession(page);
   let seen: Seen[] = [];
-  // Requests sent before the last clear: a late answer to one (a call the page gave up
-  // on at its deadline) belongs to the row before, not to this one.
+  // Requests sent before the last clear: a late answer to one (a call the browser gave up
+  // on at its deadline) belongs to the run before, not to this one.
   const sent = new Set<string>();
-  let before = new Set<string>();
-  session.on("Network.requestWillBeSent", (event: { readonly requestId: string }) => sent.add(event.requestId));
+  const stale = new Set<string>();
+  session.on("Network.requestWillBeSent", (event: { requestId: string }) => sent.add(event.requestId));
   session.on("Network.responseReceived", (event: ResponseReceived) => {
-    if (before.has(event.requestId)) return;
+    if (stale.has(event.requestId)) return;
     seen.push({
       url: event.response.url,
       protocol: event.response.protocol ?? "",
@@ -68,7 +68,8 @@ export async function recordNetwork(page: Page): Promise<NetworkLog> {
     },
     clear() {
       seen = [];
-      before = new Set(sent);
+      for (const id of sent) stale.add(id);
+      sent.clear();
     },
   };
 }
