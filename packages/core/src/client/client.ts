@@ -212,9 +212,19 @@ function runStream(channel: ClientConnection, opts: CallOptions | undefined, req
 /** Sends every request message with backpressure, then half-closes. */
 async function pump(call: Call<DescMessage, DescMessage>, messages: AsyncIterable<MessageShape<DescMessage>>): Promise<void> {
   try {
-    for await (const m of messages) {
-      if (call.isClosed) return;
-      await call.send(m);
+    if (messages instanceof RequestMessages) {
+      // The caller's own messages, not replaced by an interceptor: read them directly,
+      // so each message costs one iteration here rather than a generator's as well.
+      const schema = messages.schema;
+      for await (const init of messages.input) {
+        if (call.isClosed) return;
+        await call.send(toMessage(schema, init));
+      }
+    } else {
+      for await (const m of messages) {
+        if (call.isClosed) return;
+        await call.send(m);
+      }
     }
     call.halfClose();
   } catch (e) {
@@ -222,11 +232,67 @@ async function pump(call: Call<DescMessage, DescMessage>, messages: AsyncIterabl
   }
 }
 
-async function* asMessages<D extends DescMessage>(
-  schema: D,
-  input: AsyncIterable<MessageInitShape<D>> | Iterable<MessageInitShape<D>>,
-): AsyncIterable<MessageShape<D>> {
-  for await (const m of input) yield toMessage(schema, m);
+/** The request messages of a streaming call as the caller gave them, made into messages of `schema` as they are read. */
+class RequestMessages<D extends DescMessage> implements AsyncIterable<MessageShape<D>> {
+  constructor(
+    readonly schema: D,
+    readonly input: AsyncIterable<MessageInitShape<D>> | Iterable<MessageInitShape<D>>,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MessageShape<D>> {
+    for await (const m of this.input) yield toMessage(this.schema, m);
+  }
+}
+
+/**
+ * The responses of a streaming call: the call starts at the first `next()`, as a
+ * generator's body would, and then each `next()` is the response queue's own, with no
+ * generator between the queue and the reader.
+ */
+class ResponseMessages<T> implements AsyncIterableIterator<T> {
+  private source: AsyncIterator<T> | undefined;
+  private starting: Promise<AsyncIterator<T>> | undefined;
+  private done = false;
+
+  constructor(private readonly start: () => Promise<StreamResponse>) {}
+
+  next(): Promise<IteratorResult<T>> {
+    const source = this.source;
+    if (source !== undefined) return source.next();
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return this.started().then((s) => s.next());
+  }
+
+  private started(): Promise<AsyncIterator<T>> {
+    // A start that throws rejects the first next(), as a throw in a generator's body would.
+    return (this.starting ??= Promise.resolve().then(this.start).then(
+      (res) => (this.source = (res.message as AsyncIterable<T>)[Symbol.asyncIterator]()),
+      (e: unknown) => {
+        this.done = true;
+        throw e;
+      },
+    ));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (this.starting === undefined) {
+      // Never started: as a generator returned before its first next(), no call is made.
+      this.done = true;
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    return this.starting.then(
+      (s) => s.return?.() ?? { value: undefined, done: true },
+      () => ({ value: undefined, done: true }),
+    );
+  }
+
+  throw(e?: unknown): Promise<IteratorResult<T>> {
+    return this.return().then(() => Promise.reject(e));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
 }
 
 async function* single<T>(value: T): AsyncIterable<T> {
@@ -283,23 +349,17 @@ export function createClient<S extends DescService>(service: S, channel: ClientC
         break;
       case "server_streaming":
         fn = (init: MessageInitShape<DescMessage>, opts?: CallOptions) =>
-          (async function* () {
-            const res = await callStream({ stream: true, ...request(opts), message: single(toMessage(method.input, init)) }, opts);
-            yield* res.message;
-          })();
+          new ResponseMessages(() => callStream({ stream: true, ...request(opts), message: single(toMessage(method.input, init)) }, opts));
         break;
       case "client_streaming":
         fn = async (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) => {
-          const res = await callStream({ stream: true, ...request(opts), message: asMessages(method.input, input) }, opts);
+          const res = await callStream({ stream: true, ...request(opts), message: new RequestMessages(method.input, input) }, opts);
           return firstOnly(res.message);
         };
         break;
       case "bidi_streaming":
         fn = (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) =>
-          (async function* () {
-            const res = await callStream({ stream: true, ...request(opts), message: asMessages(method.input, input) }, opts);
-            yield* res.message;
-          })();
+          new ResponseMessages(() => callStream({ stream: true, ...request(opts), message: new RequestMessages(method.input, input) }, opts));
         break;
     }
     client[method.localName] = fn;

@@ -516,7 +516,9 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private async sendAll(messages: AsyncIterable<unknown>): Promise<void> {
     for await (const m of messages) {
       if (this.closed) break;
-      await this.sendMessage(m);
+      // Waits only for backpressure: a message the transport took costs no extra turn.
+      const sent = this.sendMessage(m);
+      if (sent !== undefined) await sent;
     }
   }
 
