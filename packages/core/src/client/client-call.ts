@@ -5,11 +5,11 @@
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "../status/code.js";
-import { serializeMessage, type Codec } from "../wire/codec.js";
+import { protoCodec, serializeMessage, type Codec } from "../wire/codec.js";
 import type { Compressor } from "../wire/compression.js";
 import type { EventLoopHold } from "../timers/event-loop-hold.js";
 import { clientInflateBudgets, inflateWithin } from "../call/inflate-budget.js";
-import { EnvelopeDecoder, contiguous, frameChunks, writeMessageFrame } from "../wire/envelope.js";
+import { EnvelopeDecoder, contiguous, encodeSmallProtoFrame, frameChunks, writeMessageFrame } from "../wire/envelope.js";
 import type { MessagePieces } from "../wire/proto-encoder.js";
 import { GrpcError, codeName } from "../status/grpc-error.js";
 import { encodeTimeout } from "../wire/grpc-timeout.js";
@@ -425,14 +425,20 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
    */
   send(message: MessageShape<I>): Promise<void> {
     if (this.closed) return Promise.resolve();
+    const compressor = this.sendCompressor;
+    // The common case, a small uncompressed message on an answered stream with nothing
+    // queued before it: written straight into its frame.
+    const direct = compressor === undefined && this.sendTail === undefined && this.stream !== undefined && this.headersSeen && this.host.codec === protoCodec;
     let data: Uint8Array | MessagePieces;
+    let frame: Buffer | undefined;
     try {
-      data = serializeMessage(this.host.codec, this.input, message);
+      if (direct) frame = encodeSmallProtoFrame(this.input, message);
+      data = frame ?? serializeMessage(this.host.codec, this.input, message);
     } catch (e) {
       this.cancel(new GrpcError(Code.INTERNAL, `failed to serialize request: ${errorMessage(e)}`));
       return Promise.resolve();
     }
-    const compressor = this.sendCompressor;
+    if (frame !== undefined) return this.sendSmallFrame(frame, message);
     if (compressor !== undefined && !isMarkedUncompressed(message)) {
       // Compression is async; later frames and the half-close wait their turn.
       const p = (this.sendTail ?? Promise.resolve())
@@ -502,6 +508,18 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       }
       if (sent !== undefined) this.statsSent(sent);
     }
+    if (written) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  /** Writes the frame of a small uncompressed message (see encodeSmallProtoFrame) on the answered stream, as sendFrame does. */
+  private sendSmallFrame(frame: Buffer, message: unknown): Promise<void> {
+    const length = frame.byteLength - envelopeBytes;
+    if (this.overSendLimit({ byteLength: length })) return Promise.resolve();
+    this.czSocket?.messageSent();
+    this.attemptBytesSent += frame.byteLength;
+    const written = this.stream!.write(frame);
+    if (this.opts.stats !== undefined) this.statsSent({ message, plain: frame.subarray(envelopeBytes), compressedLength: length });
     if (written) return Promise.resolve();
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }

@@ -8,9 +8,9 @@ import { create, type DescMessage, type DescMethod, type MessageShape } from "@b
 import { channelzRegistry, type ChannelzServer, type ChannelzSocket } from "../channelz/channelz.js";
 import { startCallStats, type CallStats, type StatsHandler } from "../observability/stats.js";
 import { Code } from "../status/code.js";
-import { serializeMessage, type Codec } from "../wire/codec.js";
+import { protoCodec, serializeMessage, type Codec } from "../wire/codec.js";
 import { parseAcceptEncoding, type Compressor } from "../wire/compression.js";
-import { EnvelopeDecoder, contiguous, writeMessageFrame } from "../wire/envelope.js";
+import { EnvelopeDecoder, contiguous, encodeSmallProtoFrame, envelopeHeaderBytes, writeMessageFrame } from "../wire/envelope.js";
 import type { MessagePieces } from "../wire/proto-encoder.js";
 import { GrpcError } from "../status/grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
@@ -527,13 +527,17 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     if (this.closed) return undefined;
     const schema = this.registered.method.output;
     const msg = create(schema, init as never);
+    const c = this.sendCompressor;
     let data: Uint8Array | MessagePieces;
+    let frame: Buffer | undefined;
     try {
-      data = serializeMessage(this.codec, schema, msg);
+      // The common case, a small uncompressed message: written straight into its frame.
+      if (c === undefined && this.codec === protoCodec) frame = encodeSmallProtoFrame(schema, msg);
+      data = frame ?? serializeMessage(this.codec, schema, msg);
     } catch (e) {
       throw new GrpcError(Code.INTERNAL, `failed to serialize response: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const c = this.sendCompressor;
+    if (frame !== undefined) return this.writeSmallFrame(frame, msg);
     if (c !== undefined && !isMarkedUncompressed(init as object) && !isMarkedUncompressed(msg)) {
       return c.compress(contiguous(data)).then((z) => this.writeFrame(z, true, data, msg));
     }
@@ -560,6 +564,28 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       length: plain.byteLength,
       compressedLength: data.byteLength,
       data: () => contiguous(plain),
+      time: Date.now(),
+    });
+    if (written) return undefined;
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  /** Writes the frame of a small uncompressed message (see encodeSmallProtoFrame), as writeFrame does. */
+  private writeSmallFrame(frame: Buffer, message: unknown): Promise<void> | undefined {
+    const length = frame.byteLength - envelopeHeaderBytes;
+    if (length > this.host.maxSendMessageBytes) {
+      throw new GrpcError(Code.RESOURCE_EXHAUSTED, `response message larger than the send limit (${length} vs. ${this.host.maxSendMessageBytes} bytes)`);
+    }
+    this.writeHeaders();
+    this.czSocket?.messageSent();
+    const written = this.stream.write(frame);
+    this.stats?.emit({
+      type: "outPayload",
+      attempt: 0,
+      message,
+      length,
+      compressedLength: length,
+      data: () => frame.subarray(envelopeHeaderBytes),
       time: Date.now(),
     });
     if (written) return undefined;

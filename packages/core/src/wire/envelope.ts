@@ -4,7 +4,8 @@
  */
 import { Code } from "../status/code.js";
 import { GrpcError } from "../status/grpc-error.js";
-import { MessagePieces } from "./proto-encoder.js";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { MessagePieces, encodeProtoAfter } from "./proto-encoder.js";
 
 /** Size of the frame header. */
 export const envelopeHeaderBytes = 5;
@@ -52,6 +53,23 @@ export function writeMessageFrame(stream: { write(chunk: Uint8Array): boolean },
   let written = true;
   for (const chunk of frameChunks(data, compressed)) written = stream.write(chunk);
   return written;
+}
+
+/**
+ * A proto message under separateHeaderBytes as its whole uncompressed frame, header and
+ * message written into one buffer; undefined for a larger message (frame it with
+ * writeMessageFrame). The message is the frame from byte envelopeHeaderBytes.
+ */
+export function encodeSmallProtoFrame<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Buffer | undefined {
+  const frame = encodeProtoAfter(schema, message, envelopeHeaderBytes, separateHeaderBytes);
+  if (frame === undefined) return undefined;
+  const length = frame.byteLength - envelopeHeaderBytes;
+  frame[0] = 0;
+  frame[1] = length >>> 24;
+  frame[2] = (length >>> 16) & 0xff;
+  frame[3] = (length >>> 8) & 0xff;
+  frame[4] = length & 0xff;
+  return frame;
 }
 
 /** The message as one buffer, joining its pieces if it has them (compression needs one). */
