@@ -21,7 +21,7 @@ import { MessageQueue } from "../call/message-queue.js";
 import { StepChain } from "../call/step-chain.js";
 import { Metadata } from "../metadata/metadata.js";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata-headers.js";
-import { H, firstHeader, sharedResponseHeaders, writeStatus } from "../wire/protocol.js";
+import { H, firstHeader, sharedOkTrailers, sharedResponseHeaders, writeStatus } from "../wire/protocol.js";
 import { encodeStatusDetails } from "../status/status-details.js";
 import type { Registry } from "../registry/registry.js";
 import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";
@@ -76,8 +76,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private abortReason: GrpcError | undefined;
   private timer: LongTimer | undefined;
   private decoder: EnvelopeDecoder;
-  /** Keeps request messages and the half-close in order around async decompression. */
-  private readonly steps = new StepChain();
+  /** Keeps request messages and the half-close in order around async decompression; made for the first compressed message. */
+  private steps: StepChain | undefined;
   private unaryRequest: MessageShape<DescMessage> | undefined;
   private requestCount = 0;
   private queue: MessageQueue<MessageShape<DescMessage>> | undefined;
@@ -292,7 +292,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       }
       const max = this.host.maxReceiveMessageBytes;
       if (++this.inflationsPending >= inflationBacklog) this.pauseReading(pausedByInflation);
-      this.steps.add(() =>
+      (this.steps ??= new StepChain()).add(() =>
         inflateWithin(this.inflateBudgets, d, data, max, () => this.closed).then(
           (plain) => {
             this.inflated();
@@ -306,7 +306,10 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       );
       return;
     }
-    this.steps.run(() => this.deliver(data, false, data.byteLength));
+    // Uncompressed and nothing inflating before it: delivered now, with no closure made.
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) this.deliver(data, false, data.byteLength);
+    else steps.add(() => this.deliver(data, false, data.byteLength));
   };
 
   private inflated(): void {
@@ -349,26 +352,30 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   onEnd(): void {
     if (this.closed || this.halfClosed) return;
     this.halfClosed = true;
-    const finishInput = () => {
-      if (this.closed) return;
-      this.stats?.emit({ type: "halfClose", attempt: 0, time: Date.now() });
-      try {
-        this.decoder.end();
-      } catch (e) {
-        this.fail(GrpcError.from(e, Code.INTERNAL));
-        return;
-      }
-      if (this.queue !== undefined) {
-        this.queue.end();
-        return;
-      }
-      if (this.unaryRequest === undefined) {
-        this.fail(new GrpcError(Code.UNIMPLEMENTED, `received no request message for ${this.registered.kind} method ${this.path}`));
-        return;
-      }
-      this.runHandler(this.unaryRequest);
-    };
-    this.steps.run(finishInput);
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) this.finishInput();
+    else steps.add(() => this.finishInput());
+  }
+
+  /** The request ended and every message before the end was delivered. */
+  private finishInput(): void {
+    if (this.closed) return;
+    this.stats?.emit({ type: "halfClose", attempt: 0, time: Date.now() });
+    try {
+      this.decoder.end();
+    } catch (e) {
+      this.fail(GrpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    if (this.queue !== undefined) {
+      this.queue.end();
+      return;
+    }
+    if (this.unaryRequest === undefined) {
+      this.fail(new GrpcError(Code.UNIMPLEMENTED, `received no request message for ${this.registered.kind} method ${this.path}`));
+      return;
+    }
+    this.runHandler(this.unaryRequest);
   }
 
   onDrain(): void {
@@ -620,6 +627,9 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
       writeStatus(h, error, trailer);
       this.stream.sendHeaders(h, true);
+    } else if (error === undefined && (trailer === undefined || trailer.size === 0)) {
+      // OK with no trailer metadata: the same trailers for every call, encoded once by a transport that can.
+      this.stream.sendTrailers(sharedOkTrailers);
     } else {
       const t: Http2Headers = {};
       writeStatus(t, error, trailer);

@@ -110,7 +110,8 @@ export function envelopeHeader(length: number, compressed: boolean): Uint8Array 
  * chunk is dropped.
  */
 export class EnvelopeDecoder {
-  private readonly header = new Uint8Array(envelopeHeaderBytes);
+  /** A header split across chunks, made when one first is: most calls never need it. */
+  private header: Uint8Array | undefined;
   /** Header bytes received for the pending frame (0 to 5). */
   private headerFilled = 0;
   private compressed = false;
@@ -181,11 +182,11 @@ export class EnvelopeDecoder {
         pos += envelopeHeaderBytes;
       } else {
         const take = Math.min(envelopeHeaderBytes - this.headerFilled, end - pos);
-        this.header.set(chunk.subarray(pos, pos + take), this.headerFilled);
+        const h = (this.header ??= new Uint8Array(envelopeHeaderBytes));
+        h.set(chunk.subarray(pos, pos + take), this.headerFilled);
         this.headerFilled += take;
         pos += take;
         if (this.headerFilled < envelopeHeaderBytes) return;
-        const h = this.header;
         flags = h[0];
         length = ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0;
       }
