@@ -132,7 +132,8 @@ interface SentPayload {
 /** One client call as the typed client drives it: a single attempt, or a retried one. */
 export interface Call<I extends DescMessage, O extends DescMessage> {
   start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void;
-  send(message: MessageShape<I>): Promise<void>;
+  /** Sends one message: undefined when the transport took it at once, else a promise of room for the next. */
+  send(message: MessageShape<I>): Promise<void> | undefined;
   sendLast(message: MessageShape<I>): void;
   halfClose(): void;
   cancel(error?: GrpcError): void;
@@ -423,8 +424,8 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
    * Sends one message. Resolves when the transport can take more (backpressure); after
    * the call has ended it resolves at once and the message is dropped.
    */
-  send(message: MessageShape<I>): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  send(message: MessageShape<I>): Promise<void> | undefined {
+    if (this.closed) return undefined;
     const compressor = this.sendCompressor;
     // The common case, a small uncompressed message on an answered stream with nothing
     // queued before it: written straight into its frame.
@@ -513,14 +514,14 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   }
 
   /** Writes the frame of a small uncompressed message (see encodeSmallProtoFrame) on the answered stream, as sendFrame does. */
-  private sendSmallFrame(frame: Buffer, message: unknown): Promise<void> {
+  private sendSmallFrame(frame: Buffer, message: unknown): Promise<void> | undefined {
     const length = frame.byteLength - envelopeBytes;
-    if (this.overSendLimit({ byteLength: length })) return Promise.resolve();
+    if (this.overSendLimit({ byteLength: length })) return undefined;
     this.czSocket?.messageSent();
     this.attemptBytesSent += frame.byteLength;
     const written = this.stream!.write(frame);
     if (this.opts.stats !== undefined) this.statsSent({ message, plain: frame.subarray(envelopeBytes), compressedLength: length });
-    if (written) return Promise.resolve();
+    if (written) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 

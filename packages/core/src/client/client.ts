@@ -218,12 +218,15 @@ async function pump(call: Call<DescMessage, DescMessage>, messages: AsyncIterabl
       const schema = messages.schema;
       for await (const init of messages.input) {
         if (call.isClosed) return;
-        await call.send(toMessage(schema, init));
+        // Waits only for backpressure: a message the transport took costs no extra turn.
+        const sent = call.send(toMessage(schema, init));
+        if (sent !== undefined) await sent;
       }
     } else {
       for await (const m of messages) {
         if (call.isClosed) return;
-        await call.send(m);
+        const sent = call.send(m);
+        if (sent !== undefined) await sent;
       }
     }
     call.halfClose();

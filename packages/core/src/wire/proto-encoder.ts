@@ -120,8 +120,8 @@ function takeSizing(referenceFrom: number): Sizing {
 function giveBack(sizing: Sizing): void {
   // A Sizing that grew large for one big message is let go rather than kept.
   if (sizing.lengths.length > 1024 || sizing.values.length > 1024) return;
-  sizing.lengths.length = 0;
-  sizing.values.length = 0;
+  if (sizing.lengths.length !== 0) sizing.lengths.length = 0;
+  if (sizing.values.length !== 0) sizing.values.length = 0;
   sizing.referencedBytes = 0;
   spareSizing = sizing;
 }
