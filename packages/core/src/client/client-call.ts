@@ -183,7 +183,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private decoder: EnvelopeDecoder;
   private decompressor: Compressor | undefined;
   /** Keeps messages and the status in order around async decompression. */
-  private readonly steps = new StepChain();
+  private steps: StepChain | undefined;
   private sendCompressor: Compressor | undefined;
   /** The last send still compressing, when there is one. */
   private sendTail: Promise<void> | undefined;
@@ -694,7 +694,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
         throw new GrpcError(Code.INTERNAL, "server sent a compressed message without a grpc-encoding");
       }
       const max = this.opts.maxReceiveMessageBytes;
-      this.steps.add(() =>
+      (this.steps ??= new StepChain()).add(() =>
         inflateWithin(clientInflateBudgets(), d, data, max, () => this.closed).then(
           (plain) => {
             if (plain !== undefined) this.deliver(plain, true, data.byteLength);
@@ -704,8 +704,18 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       );
       return;
     }
-    this.steps.run(() => this.deliver(data, false, data.byteLength));
+    // Uncompressed and nothing inflating before it: delivered now, with no closure made.
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) this.deliver(data, false, data.byteLength);
+    else steps.add(() => this.deliver(data, false, data.byteLength));
   };
+
+  /** Runs `step` now, or after the messages still inflating when there are any. */
+  private afterSteps(step: () => void): void {
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) step();
+    else steps.add(step);
+  }
 
   /** `wireLength`: the message's size as it came, compressed when it was. */
   private deliver(data: Uint8Array, compressed: boolean, wireLength: number): void {
@@ -769,7 +779,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       });
     }
     const settle = () => this.finish(error, status.trailer);
-    this.steps.run(settle);
+    this.afterSteps(settle);
   }
 
   onDrain(): void {
@@ -788,7 +798,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     // A stream closed without trailers: report why, never a bare code.
     const status = statusForReset(rstCode, error);
     const settle = () => this.finish(status);
-    this.steps.run(settle);
+    this.afterSteps(settle);
   }
 
   /**
