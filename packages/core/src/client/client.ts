@@ -247,57 +247,6 @@ class RequestMessages<D extends DescMessage> implements AsyncIterable<MessageSha
   }
 }
 
-/**
- * The responses of a streaming call: the call starts at the first `next()`, as a
- * generator's body would, and then each `next()` is the response queue's own, with no
- * generator between the queue and the reader.
- */
-class ResponseMessages<T> implements AsyncIterableIterator<T> {
-  private source: AsyncIterator<T> | undefined;
-  private starting: Promise<AsyncIterator<T>> | undefined;
-  private done = false;
-
-  constructor(private readonly start: () => Promise<StreamResponse>) {}
-
-  next(): Promise<IteratorResult<T>> {
-    const source = this.source;
-    if (source !== undefined) return source.next();
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return this.started().then((s) => s.next());
-  }
-
-  private started(): Promise<AsyncIterator<T>> {
-    // A start that throws rejects the first next(), as a throw in a generator's body would.
-    return (this.starting ??= Promise.resolve().then(this.start).then(
-      (res) => (this.source = (res.message as AsyncIterable<T>)[Symbol.asyncIterator]()),
-      (e: unknown) => {
-        this.done = true;
-        throw e;
-      },
-    ));
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    if (this.starting === undefined) {
-      // Never started: as a generator returned before its first next(), no call is made.
-      this.done = true;
-      return Promise.resolve({ value: undefined, done: true });
-    }
-    return this.starting.then(
-      (s) => s.return?.() ?? { value: undefined, done: true },
-      () => ({ value: undefined, done: true }),
-    );
-  }
-
-  throw(e?: unknown): Promise<IteratorResult<T>> {
-    return this.return().then(() => Promise.reject(e));
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this;
-  }
-}
-
 async function* single<T>(value: T): AsyncIterable<T> {
   yield value;
 }
@@ -352,7 +301,10 @@ export function createClient<S extends DescService>(service: S, channel: ClientC
         break;
       case "server_streaming":
         fn = (init: MessageInitShape<DescMessage>, opts?: CallOptions) =>
-          new ResponseMessages(() => callStream({ stream: true, ...request(opts), message: single(toMessage(method.input, init)) }, opts));
+          (async function* () {
+            const res = await callStream({ stream: true, ...request(opts), message: single(toMessage(method.input, init)) }, opts);
+            yield* res.message;
+          })();
         break;
       case "client_streaming":
         fn = async (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) => {
@@ -362,7 +314,10 @@ export function createClient<S extends DescService>(service: S, channel: ClientC
         break;
       case "bidi_streaming":
         fn = (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) =>
-          new ResponseMessages(() => callStream({ stream: true, ...request(opts), message: new RequestMessages(method.input, input) }, opts));
+          (async function* () {
+            const res = await callStream({ stream: true, ...request(opts), message: new RequestMessages(method.input, input) }, opts);
+            yield* res.message;
+          })();
         break;
     }
     client[method.localName] = fn;
