@@ -13,6 +13,22 @@ describe("MessageQueue", () => {
     expect(events).toEqual(["pause", "resume"]);
   });
 
+  it("readers waiting at once get the messages in the order they asked, and the end after them", async () => {
+    const q = new MessageQueue<number>(10, () => {}, () => {}, () => {});
+    const reads = [q.next(), q.next(), q.next()];
+    const answered: (IteratorResult<number> | "waiting")[] = ["waiting", "waiting", "waiting"];
+    reads.forEach((read, i) => void read.then((r) => (answered[i] = r)));
+    q.push(1);
+    q.push(2);
+    q.end();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toEqual([
+      { value: 1, done: false },
+      { value: 2, done: false },
+      { value: undefined, done: true },
+    ]);
+  });
+
   it("delivers queued messages before the error that ended it", async () => {
     const q = new MessageQueue<number>(10, () => {}, () => {}, () => {});
     q.push(1);

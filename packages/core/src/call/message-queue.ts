@@ -10,6 +10,8 @@ export class MessageQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
   private error: unknown = undefined;
   private waiter: ((r: IteratorResult<T>) => void) | undefined;
   private waiterReject: ((e: unknown) => void) | undefined;
+  /** Readers that called next() while another was already waiting, in order (rare: for-await never does). */
+  private laterWaiters: [(r: IteratorResult<T>) => void, (e: unknown) => void][] | undefined;
   private paused = false;
 
   constructor(
@@ -24,7 +26,7 @@ export class MessageQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
     if (this.done) return;
     const w = this.waiter;
     if (w !== undefined) {
-      this.waiter = this.waiterReject = undefined;
+      this.nextWaiter();
       w({ value: item, done: false });
       return;
     }
@@ -42,11 +44,24 @@ export class MessageQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
     this.error = error;
     const w = this.waiter;
     const r = this.waiterReject;
+    const later = this.laterWaiters;
+    this.waiter = this.waiterReject = this.laterWaiters = undefined;
     if (w !== undefined && r !== undefined) {
-      this.waiter = this.waiterReject = undefined;
       if (error !== undefined) r(error);
       else w({ value: undefined, done: true });
     }
+    // Readers in line after the first hear the end.
+    if (later !== undefined) for (const [resolve] of later) resolve({ value: undefined, done: true });
+  }
+
+  /** The first waiting reader was served: the next one in line, if any, waits now. */
+  private nextWaiter(): void {
+    const next = this.laterWaiters?.shift();
+    if (next === undefined) {
+      this.waiter = this.waiterReject = undefined;
+      return;
+    }
+    [this.waiter, this.waiterReject] = next;
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -72,8 +87,10 @@ export class MessageQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
       return Promise.resolve({ value: undefined, done: true });
     }
     return new Promise((resolve, reject) => {
-      this.waiter = resolve;
-      this.waiterReject = reject;
+      if (this.waiter === undefined) {
+        this.waiter = resolve;
+        this.waiterReject = reject;
+      } else (this.laterWaiters ??= []).push([resolve, reject]);
     });
   }
 
@@ -83,8 +100,10 @@ export class MessageQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
       this.items.length = 0;
       this.head = 0;
       const w = this.waiter;
-      this.waiter = this.waiterReject = undefined;
+      const later = this.laterWaiters;
+      this.waiter = this.waiterReject = this.laterWaiters = undefined;
       w?.({ value: undefined, done: true });
+      if (later !== undefined) for (const [resolve] of later) resolve({ value: undefined, done: true });
       this.onAbandon();
     }
     return Promise.resolve({ value: undefined, done: true });

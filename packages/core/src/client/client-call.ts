@@ -5,11 +5,11 @@
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "../status/code.js";
-import { serializeMessage, type Codec } from "../wire/codec.js";
+import { protoCodec, serializeMessage, type Codec } from "../wire/codec.js";
 import type { Compressor } from "../wire/compression.js";
 import type { EventLoopHold } from "../timers/event-loop-hold.js";
 import { clientInflateBudgets, inflateWithin } from "../call/inflate-budget.js";
-import { EnvelopeDecoder, contiguous, frameChunks, writeMessageFrame } from "../wire/envelope.js";
+import { EnvelopeDecoder, contiguous, encodeSmallProtoFrame, frameChunks, writeMessageFrame } from "../wire/envelope.js";
 import type { MessagePieces } from "../wire/proto-encoder.js";
 import { GrpcError, codeName } from "../status/grpc-error.js";
 import { encodeTimeout } from "../wire/grpc-timeout.js";
@@ -132,7 +132,8 @@ interface SentPayload {
 /** One client call as the typed client drives it: a single attempt, or a retried one. */
 export interface Call<I extends DescMessage, O extends DescMessage> {
   start(metadata: Metadata | undefined, listener: CallListener<MessageShape<O>>): void;
-  send(message: MessageShape<I>): Promise<void>;
+  /** Sends one message: undefined when the transport took it at once, else a promise of room for the next. */
+  send(message: MessageShape<I>): Promise<void> | undefined;
   sendLast(message: MessageShape<I>): void;
   halfClose(): void;
   cancel(error?: GrpcError): void;
@@ -182,7 +183,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   private decoder: EnvelopeDecoder;
   private decompressor: Compressor | undefined;
   /** Keeps messages and the status in order around async decompression. */
-  private readonly steps = new StepChain();
+  private steps: StepChain | undefined;
   private sendCompressor: Compressor | undefined;
   /** The last send still compressing, when there is one. */
   private sendTail: Promise<void> | undefined;
@@ -423,16 +424,22 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
    * Sends one message. Resolves when the transport can take more (backpressure); after
    * the call has ended it resolves at once and the message is dropped.
    */
-  send(message: MessageShape<I>): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  send(message: MessageShape<I>): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    const compressor = this.sendCompressor;
+    // The common case, a small uncompressed message on an answered stream with nothing
+    // queued before it: written straight into its frame.
+    const direct = compressor === undefined && this.sendTail === undefined && this.stream !== undefined && this.headersSeen && this.host.codec === protoCodec;
     let data: Uint8Array | MessagePieces;
+    let frame: Buffer | undefined;
     try {
-      data = serializeMessage(this.host.codec, this.input, message);
+      if (direct) frame = encodeSmallProtoFrame(this.input, message);
+      data = frame ?? serializeMessage(this.host.codec, this.input, message);
     } catch (e) {
       this.cancel(new GrpcError(Code.INTERNAL, `failed to serialize request: ${errorMessage(e)}`));
       return Promise.resolve();
     }
-    const compressor = this.sendCompressor;
+    if (frame !== undefined) return this.sendSmallFrame(frame, message);
     if (compressor !== undefined && !isMarkedUncompressed(message)) {
       // Compression is async; later frames and the half-close wait their turn.
       const p = (this.sendTail ?? Promise.resolve())
@@ -503,6 +510,18 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       if (sent !== undefined) this.statsSent(sent);
     }
     if (written) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  /** Writes the frame of a small uncompressed message (see encodeSmallProtoFrame) on the answered stream, as sendFrame does. */
+  private sendSmallFrame(frame: Buffer, message: unknown): Promise<void> | undefined {
+    const length = frame.byteLength - envelopeBytes;
+    if (this.overSendLimit({ byteLength: length })) return undefined;
+    this.czSocket?.messageSent();
+    this.attemptBytesSent += frame.byteLength;
+    const written = this.stream!.write(frame);
+    if (this.opts.stats !== undefined) this.statsSent({ message, plain: frame.subarray(envelopeBytes), compressedLength: length });
+    if (written) return undefined;
     return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
@@ -675,7 +694,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
         throw new GrpcError(Code.INTERNAL, "server sent a compressed message without a grpc-encoding");
       }
       const max = this.opts.maxReceiveMessageBytes;
-      this.steps.add(() =>
+      (this.steps ??= new StepChain()).add(() =>
         inflateWithin(clientInflateBudgets(), d, data, max, () => this.closed).then(
           (plain) => {
             if (plain !== undefined) this.deliver(plain, true, data.byteLength);
@@ -685,8 +704,18 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       );
       return;
     }
-    this.steps.run(() => this.deliver(data, false, data.byteLength));
+    // Uncompressed and nothing inflating before it: delivered now, with no closure made.
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) this.deliver(data, false, data.byteLength);
+    else steps.add(() => this.deliver(data, false, data.byteLength));
   };
+
+  /** Runs `step` now, or after the messages still inflating when there are any. */
+  private afterSteps(step: () => void): void {
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) step();
+    else steps.add(step);
+  }
 
   /** `wireLength`: the message's size as it came, compressed when it was. */
   private deliver(data: Uint8Array, compressed: boolean, wireLength: number): void {
@@ -750,7 +779,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
       });
     }
     const settle = () => this.finish(error, status.trailer);
-    this.steps.run(settle);
+    this.afterSteps(settle);
   }
 
   onDrain(): void {
@@ -769,7 +798,7 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
     // A stream closed without trailers: report why, never a bare code.
     const status = statusForReset(rstCode, error);
     const settle = () => this.finish(status);
-    this.steps.run(settle);
+    this.afterSteps(settle);
   }
 
   /**

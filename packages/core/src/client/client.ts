@@ -212,9 +212,22 @@ function runStream(channel: ClientConnection, opts: CallOptions | undefined, req
 /** Sends every request message with backpressure, then half-closes. */
 async function pump(call: Call<DescMessage, DescMessage>, messages: AsyncIterable<MessageShape<DescMessage>>): Promise<void> {
   try {
-    for await (const m of messages) {
-      if (call.isClosed) return;
-      await call.send(m);
+    if (messages instanceof RequestMessages) {
+      // The caller's own messages, not replaced by an interceptor: read them directly,
+      // so each message costs one iteration here rather than a generator's as well.
+      const schema = messages.schema;
+      for await (const init of messages.input) {
+        if (call.isClosed) return;
+        // Waits only for backpressure: a message the transport took costs no extra turn.
+        const sent = call.send(toMessage(schema, init));
+        if (sent !== undefined) await sent;
+      }
+    } else {
+      for await (const m of messages) {
+        if (call.isClosed) return;
+        const sent = call.send(m);
+        if (sent !== undefined) await sent;
+      }
     }
     call.halfClose();
   } catch (e) {
@@ -222,11 +235,16 @@ async function pump(call: Call<DescMessage, DescMessage>, messages: AsyncIterabl
   }
 }
 
-async function* asMessages<D extends DescMessage>(
-  schema: D,
-  input: AsyncIterable<MessageInitShape<D>> | Iterable<MessageInitShape<D>>,
-): AsyncIterable<MessageShape<D>> {
-  for await (const m of input) yield toMessage(schema, m);
+/** The request messages of a streaming call as the caller gave them, made into messages of `schema` as they are read. */
+class RequestMessages<D extends DescMessage> implements AsyncIterable<MessageShape<D>> {
+  constructor(
+    readonly schema: D,
+    readonly input: AsyncIterable<MessageInitShape<D>> | Iterable<MessageInitShape<D>>,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MessageShape<D>> {
+    for await (const m of this.input) yield toMessage(this.schema, m);
+  }
 }
 
 async function* single<T>(value: T): AsyncIterable<T> {
@@ -290,14 +308,14 @@ export function createClient<S extends DescService>(service: S, channel: ClientC
         break;
       case "client_streaming":
         fn = async (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) => {
-          const res = await callStream({ stream: true, ...request(opts), message: asMessages(method.input, input) }, opts);
+          const res = await callStream({ stream: true, ...request(opts), message: new RequestMessages(method.input, input) }, opts);
           return firstOnly(res.message);
         };
         break;
       case "bidi_streaming":
         fn = (input: AsyncIterable<MessageInitShape<DescMessage>>, opts?: CallOptions) =>
           (async function* () {
-            const res = await callStream({ stream: true, ...request(opts), message: asMessages(method.input, input) }, opts);
+            const res = await callStream({ stream: true, ...request(opts), message: new RequestMessages(method.input, input) }, opts);
             yield* res.message;
           })();
         break;

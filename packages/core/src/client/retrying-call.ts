@@ -256,8 +256,8 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.listener.onClose(error, trailer);
   }
 
-  send(message: MessageShape<I>): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  send(message: MessageShape<I>): Promise<void> | undefined {
+    if (this.closed) return undefined;
     if (this.committed !== undefined) return this.committed.send(message);
     const buffer = this.buffer!;
     let size: number;
@@ -271,7 +271,7 @@ export class RetryingCall<I extends DescMessage, O extends DescMessage> implemen
     this.bufferedBytes += size;
     if (this.state !== undefined) this.state.bufferedBytes += size;
     buffer.push(message);
-    let last: Promise<void> = Promise.resolve();
+    let last: Promise<void> | undefined;
     for (const call of this.live) last = call.send(message);
     if (this.overBufferLimit()) this.commitToNewest();
     return last;

@@ -8,9 +8,9 @@ import { create, type DescMessage, type DescMethod, type MessageShape } from "@b
 import { channelzRegistry, type ChannelzServer, type ChannelzSocket } from "../channelz/channelz.js";
 import { startCallStats, type CallStats, type StatsHandler } from "../observability/stats.js";
 import { Code } from "../status/code.js";
-import { serializeMessage, type Codec } from "../wire/codec.js";
+import { protoCodec, serializeMessage, type Codec } from "../wire/codec.js";
 import { parseAcceptEncoding, type Compressor } from "../wire/compression.js";
-import { EnvelopeDecoder, contiguous, writeMessageFrame } from "../wire/envelope.js";
+import { EnvelopeDecoder, contiguous, encodeSmallProtoFrame, envelopeHeaderBytes, writeMessageFrame } from "../wire/envelope.js";
 import type { MessagePieces } from "../wire/proto-encoder.js";
 import { GrpcError } from "../status/grpc-error.js";
 import type { HandlerContext } from "./handler-context.js";
@@ -21,7 +21,7 @@ import { MessageQueue } from "../call/message-queue.js";
 import { StepChain } from "../call/step-chain.js";
 import { Metadata } from "../metadata/metadata.js";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata-headers.js";
-import { H, firstHeader, sharedResponseHeaders, writeStatus } from "../wire/protocol.js";
+import { H, firstHeader, sharedOkTrailers, sharedResponseHeaders, writeStatus } from "../wire/protocol.js";
 import { encodeStatusDetails } from "../status/status-details.js";
 import type { Registry } from "../registry/registry.js";
 import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";
@@ -76,8 +76,8 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private abortReason: GrpcError | undefined;
   private timer: LongTimer | undefined;
   private decoder: EnvelopeDecoder;
-  /** Keeps request messages and the half-close in order around async decompression. */
-  private readonly steps = new StepChain();
+  /** Keeps request messages and the half-close in order around async decompression; made for the first compressed message. */
+  private steps: StepChain | undefined;
   private unaryRequest: MessageShape<DescMessage> | undefined;
   private requestCount = 0;
   private queue: MessageQueue<MessageShape<DescMessage>> | undefined;
@@ -292,7 +292,7 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       }
       const max = this.host.maxReceiveMessageBytes;
       if (++this.inflationsPending >= inflationBacklog) this.pauseReading(pausedByInflation);
-      this.steps.add(() =>
+      (this.steps ??= new StepChain()).add(() =>
         inflateWithin(this.inflateBudgets, d, data, max, () => this.closed).then(
           (plain) => {
             this.inflated();
@@ -306,7 +306,10 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       );
       return;
     }
-    this.steps.run(() => this.deliver(data, false, data.byteLength));
+    // Uncompressed and nothing inflating before it: delivered now, with no closure made.
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) this.deliver(data, false, data.byteLength);
+    else steps.add(() => this.deliver(data, false, data.byteLength));
   };
 
   private inflated(): void {
@@ -350,26 +353,30 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   onEnd(): void {
     if (this.closed || this.halfClosed) return;
     this.halfClosed = true;
-    const finishInput = () => {
-      if (this.closed) return;
-      this.stats?.emit({ type: "halfClose", attempt: 0, time: Date.now() });
-      try {
-        this.decoder.end();
-      } catch (e) {
-        this.fail(GrpcError.from(e, Code.INTERNAL));
-        return;
-      }
-      if (this.queue !== undefined) {
-        this.queue.end();
-        return;
-      }
-      if (this.unaryRequest === undefined) {
-        this.fail(new GrpcError(Code.UNIMPLEMENTED, `received no request message for ${this.registered.kind} method ${this.path}`));
-        return;
-      }
-      this.runHandler(this.unaryRequest);
-    };
-    this.steps.run(finishInput);
+    const steps = this.steps;
+    if (steps === undefined || !steps.pending) this.finishInput();
+    else steps.add(() => this.finishInput());
+  }
+
+  /** The request ended and every message before the end was delivered. */
+  private finishInput(): void {
+    if (this.closed) return;
+    this.stats?.emit({ type: "halfClose", attempt: 0, time: Date.now() });
+    try {
+      this.decoder.end();
+    } catch (e) {
+      this.fail(GrpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    if (this.queue !== undefined) {
+      this.queue.end();
+      return;
+    }
+    if (this.unaryRequest === undefined) {
+      this.fail(new GrpcError(Code.UNIMPLEMENTED, `received no request message for ${this.registered.kind} method ${this.path}`));
+      return;
+    }
+    this.runHandler(this.unaryRequest);
   }
 
   onDrain(): void {
@@ -517,7 +524,9 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
   private async sendAll(messages: AsyncIterable<unknown>): Promise<void> {
     for await (const m of messages) {
       if (this.closed) break;
-      await this.sendMessage(m);
+      // Waits only for backpressure: a message the transport took costs no extra turn.
+      const sent = this.sendMessage(m);
+      if (sent !== undefined) await sent;
     }
   }
 
@@ -526,13 +535,17 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
     if (this.closed) return undefined;
     const schema = this.registered.method.output;
     const msg = create(schema, init as never);
+    const c = this.sendCompressor;
     let data: Uint8Array | MessagePieces;
+    let frame: Buffer | undefined;
     try {
-      data = serializeMessage(this.codec, schema, msg);
+      // The common case, a small uncompressed message: written straight into its frame.
+      if (c === undefined && this.codec === protoCodec) frame = encodeSmallProtoFrame(schema, msg);
+      data = frame ?? serializeMessage(this.codec, schema, msg);
     } catch (e) {
       throw new GrpcError(Code.INTERNAL, `failed to serialize response: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const c = this.sendCompressor;
+    if (frame !== undefined) return this.writeSmallFrame(frame, msg);
     if (c !== undefined && !isMarkedUncompressed(init as object) && !isMarkedUncompressed(msg)) {
       return c.compress(contiguous(data)).then((z) => this.writeFrame(z, true, data, msg));
     }
@@ -559,6 +572,28 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       length: plain.byteLength,
       compressedLength: data.byteLength,
       data: () => contiguous(plain),
+      time: Date.now(),
+    });
+    if (written) return undefined;
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  /** Writes the frame of a small uncompressed message (see encodeSmallProtoFrame), as writeFrame does. */
+  private writeSmallFrame(frame: Buffer, message: unknown): Promise<void> | undefined {
+    const length = frame.byteLength - envelopeHeaderBytes;
+    if (length > this.host.maxSendMessageBytes) {
+      throw new GrpcError(Code.RESOURCE_EXHAUSTED, `response message larger than the send limit (${length} vs. ${this.host.maxSendMessageBytes} bytes)`);
+    }
+    this.writeHeaders();
+    this.czSocket?.messageSent();
+    const written = this.stream.write(frame);
+    this.stats?.emit({
+      type: "outPayload",
+      attempt: 0,
+      message,
+      length,
+      compressedLength: length,
+      data: () => frame.subarray(envelopeHeaderBytes),
       time: Date.now(),
     });
     if (written) return undefined;
@@ -593,6 +628,9 @@ export class ServerCall implements ServerStreamListener, HandlerContext {
       const h: Http2Headers = { [H.status]: 200, [H.contentType]: this.contentType };
       writeStatus(h, error, trailer);
       this.stream.sendHeaders(h, true);
+    } else if (error === undefined && (trailer === undefined || trailer.size === 0)) {
+      // OK with no trailer metadata: the same trailers for every call, encoded once by a transport that can.
+      this.stream.sendTrailers(sharedOkTrailers);
     } else {
       const t: Http2Headers = {};
       writeStatus(t, error, trailer);

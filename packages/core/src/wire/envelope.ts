@@ -4,8 +4,9 @@
  */
 import { Code } from "../status/code.js";
 import { GrpcError } from "../status/grpc-error.js";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { GrowingBody } from "./growing-body.js";
-import { MessagePieces } from "./proto-encoder.js";
+import { MessagePieces, encodeProtoAfter } from "./proto-encoder.js";
 
 /** Size of the frame header. */
 export const envelopeHeaderBytes = 5;
@@ -55,6 +56,23 @@ export function writeMessageFrame(stream: { write(chunk: Uint8Array): boolean },
   return written;
 }
 
+/**
+ * A proto message under separateHeaderBytes as its whole uncompressed frame, header and
+ * message written into one buffer; undefined for a larger message (frame it with
+ * writeMessageFrame). The message is the frame from byte envelopeHeaderBytes.
+ */
+export function encodeSmallProtoFrame<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Buffer | undefined {
+  const frame = encodeProtoAfter(schema, message, envelopeHeaderBytes, separateHeaderBytes);
+  if (frame === undefined) return undefined;
+  const length = frame.byteLength - envelopeHeaderBytes;
+  frame[0] = 0;
+  frame[1] = length >>> 24;
+  frame[2] = (length >>> 16) & 0xff;
+  frame[3] = (length >>> 8) & 0xff;
+  frame[4] = length & 0xff;
+  return frame;
+}
+
 /** The message as one buffer, joining its pieces if it has them (compression needs one). */
 export function contiguous(data: Uint8Array | MessagePieces): Uint8Array {
   return data instanceof MessagePieces ? data.join() : data;
@@ -93,7 +111,8 @@ export function envelopeHeader(length: number, compressed: boolean): Uint8Array 
  * chunk is dropped.
  */
 export class EnvelopeDecoder {
-  private readonly header = new Uint8Array(envelopeHeaderBytes);
+  /** A header split across chunks, made when one first is: most calls never need it. */
+  private header: Uint8Array | undefined;
   /** Header bytes received for the pending frame (0 to 5). */
   private headerFilled = 0;
   private compressed = false;
@@ -152,11 +171,11 @@ export class EnvelopeDecoder {
         pos += envelopeHeaderBytes;
       } else {
         const take = Math.min(envelopeHeaderBytes - this.headerFilled, end - pos);
-        this.header.set(chunk.subarray(pos, pos + take), this.headerFilled);
+        const h = (this.header ??= new Uint8Array(envelopeHeaderBytes));
+        h.set(chunk.subarray(pos, pos + take), this.headerFilled);
         this.headerFilled += take;
         pos += take;
         if (this.headerFilled < envelopeHeaderBytes) return;
-        const h = this.header;
         flags = h[0];
         length = ((h[1] << 24) | (h[2] << 16) | (h[3] << 8) | h[4]) >>> 0;
       }

@@ -63,11 +63,34 @@ export function encodedProtoSize<Desc extends DescMessage>(schema: Desc, message
 
 function encode(schema: DescMessage, message: object, referenceFrom: number): Uint8Array | MessagePieces {
   const plan = messagePlan(schema);
-  const sizing = new Sizing(referenceFrom);
+  const sizing = takeSizing(referenceFrom);
   const total = plan.size(message, sizing);
   const writer = new Writer(Buffer.allocUnsafe(total - sizing.referencedBytes), sizing, referenceFrom);
   plan.write(message, writer);
-  return writer.finish(total);
+  const encoded = writer.finish(total);
+  giveBack(sizing);
+  return encoded;
+}
+
+/**
+ * A message under `limit` bytes, written into one new buffer after `room` bytes left
+ * for the caller (a frame header), so header and message need no second buffer and
+ * copy; undefined, with nothing written, for a message of `limit` bytes or more.
+ */
+export function encodeProtoAfter<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, room: number, limit: number): Buffer | undefined {
+  const plan = messagePlan(schema);
+  const sizing = takeSizing(Infinity);
+  const total = plan.size(message, sizing);
+  if (total >= limit) {
+    giveBack(sizing);
+    return undefined;
+  }
+  const buf = Buffer.allocUnsafe(room + total);
+  const writer = new Writer(buf, sizing, Infinity);
+  writer.pos = room;
+  plan.write(message, writer);
+  giveBack(sizing);
+  return buf;
 }
 
 /** What the size pass leaves for the write pass: lengths and converted values, in visiting order. */
@@ -75,7 +98,32 @@ class Sizing {
   readonly lengths: number[] = [];
   readonly values: object[] = [];
   referencedBytes = 0;
-  constructor(readonly referenceFrom: number) {}
+  constructor(public referenceFrom: number) {}
+}
+
+/**
+ * One Sizing kept between encodes, so a small message costs no fresh arrays. Encoding
+ * is synchronous; an encode that starts while another runs (a getter that encodes)
+ * finds none kept and makes its own.
+ */
+let spareSizing: Sizing | undefined;
+
+function takeSizing(referenceFrom: number): Sizing {
+  const sizing = spareSizing;
+  if (sizing === undefined) return new Sizing(referenceFrom);
+  spareSizing = undefined;
+  sizing.referenceFrom = referenceFrom;
+  return sizing;
+}
+
+/** Keeps `sizing` for the next encode, emptied so it holds no message's values. */
+function giveBack(sizing: Sizing): void {
+  // A Sizing that grew large for one big message is let go rather than kept.
+  if (sizing.lengths.length > 1024 || sizing.values.length > 1024) return;
+  if (sizing.lengths.length !== 0) sizing.lengths.length = 0;
+  if (sizing.values.length !== 0) sizing.values.length = 0;
+  sizing.referencedBytes = 0;
+  spareSizing = sizing;
 }
 
 /** Writes into a buffer of the exact size, cutting it into pieces around referenced bytes fields. */

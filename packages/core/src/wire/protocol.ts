@@ -167,3 +167,10 @@ export function sharedResponseHeaders(contentType: string): Http2Headers {
   }
   return headers;
 }
+
+/**
+ * The trailers of an OK call with no trailer metadata, marked `sharedHeaders` as
+ * sharedResponseHeaders are: one object, so a transport may encode it once.
+ */
+export const sharedOkTrailers: Http2Headers = { [H.grpcStatus]: "0" };
+Object.defineProperty(sharedOkTrailers, sharedHeaders, { value: true });

@@ -18,6 +18,7 @@ import {
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
 import { encodeProto, encodedProtoSize, encodeProtoPieces, MessagePieces } from "../../src/wire/proto-encoder.js";
+import { encodeEnvelope, encodeSmallProtoFrame } from "../../src/wire/envelope.js";
 import {
   Color,
   file_grpckit_test_v1_encoding,
@@ -443,6 +444,25 @@ for (const schema of schemas) {
           const got = encodeProto(schema, m);
           expect(got).toBeInstanceOf(Uint8Array);
           expectSameBytes(got, toBinary(schema, m));
+        }),
+        { numRuns: runs },
+      );
+    });
+
+    it("a message under 16 KiB is framed in one buffer as the 5-byte header and toBinary's bytes; a larger one is left to the pieces path", () => {
+      fc.assert(
+        fc.property(anyMessage, anyMessage, (m, other) => {
+          // Two encodes in turn: what the first leaves behind must not reach the second's bytes.
+          for (const each of [m, other]) {
+            const want = toBinary(schema, each);
+            const frame = encodeSmallProtoFrame(schema, each);
+            if (want.byteLength >= 16 * 1024) {
+              expect(frame).toBeUndefined();
+              continue;
+            }
+            expect(frame).toBeDefined();
+            expectSameBytes(frame!, encodeEnvelope(want, false));
+          }
         }),
         { numRuns: runs },
       );
