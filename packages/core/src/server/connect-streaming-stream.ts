@@ -6,38 +6,29 @@
  * metadata travel in the body's last message, flagged 0x02, as JSON.
  */
 import { H } from "../wire/protocol.js";
-import type { Http2Headers, ServerConnection, ServerStreamListener, ServerTransportStream } from "../transport/transport.js";
+import type { Http2Headers, ServerTransportStream } from "../transport/transport.js";
+import { WrappedServerStream } from "./wrapped-server-stream.js";
 import { encodeEndStream, metadataEntries, statusOf } from "./connect-error.js";
 import { ConnectHeader } from "./connect-protocol.js";
 
-export class ConnectStreamingServerStream implements ServerTransportStream {
+export class ConnectStreamingServerStream extends WrappedServerStream {
   /** The end-of-stream message has been written (or the stream reset): nothing more goes out. */
   private done = false;
 
   /** @param headers the request as gRPC headers (see connect-request.ts) */
   constructor(
-    private readonly inner: ServerTransportStream,
-    readonly headers: Http2Headers,
+    inner: ServerTransportStream,
+    private readonly requestHeaders: Http2Headers,
     private readonly responseType: string,
-  ) {}
-
-  get httpVersion() {
-    return this.inner.httpVersion;
+  ) {
+    super(inner);
   }
 
-  get peer() {
-    return this.inner.peer;
+  override get headers(): Http2Headers {
+    return this.requestHeaders;
   }
 
-  get connection(): ServerConnection | undefined {
-    return this.inner.connection;
-  }
-
-  setListener(listener: ServerStreamListener): void {
-    this.inner.setListener(listener);
-  }
-
-  sendHeaders(headers: Http2Headers, endStream: boolean): void {
+  override sendHeaders(headers: Http2Headers, endStream: boolean): void {
     if (this.done) return;
     if (!endStream) {
       this.inner.sendHeaders(this.responseHeaders(headers, true), false);
@@ -48,28 +39,20 @@ export class ConnectStreamingServerStream implements ServerTransportStream {
     this.end(headers);
   }
 
-  write(data: Uint8Array): boolean {
+  override write(data: Uint8Array): boolean {
     if (this.done) return true;
     return this.inner.write(data);
   }
 
-  sendTrailers(trailers: Http2Headers): void {
+  override sendTrailers(trailers: Http2Headers): void {
     if (!this.done) this.end(trailers);
   }
 
   /** See ConnectUnaryServerStream.reset: once the body has ended, there is nothing to stop. */
-  reset(code?: number): void {
+  override reset(code?: number): void {
     if (this.done) return;
     this.done = true;
     this.inner.reset(code);
-  }
-
-  pause(): void {
-    this.inner.pause();
-  }
-
-  resume(): void {
-    this.inner.resume();
   }
 
   /** The Connect response headers for the call's; `withMetadata` false when the block's metadata is trailing. */

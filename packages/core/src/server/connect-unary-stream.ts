@@ -8,14 +8,15 @@
  */
 import { envelopeHeader } from "../wire/envelope.js";
 import { H } from "../wire/protocol.js";
-import type { Http2Headers, ServerConnection, ServerStreamListener, ServerTransportStream } from "../transport/transport.js";
+import type { Http2Headers, ServerStreamListener, ServerTransportStream } from "../transport/transport.js";
+import { WrappedServerStream } from "./wrapped-server-stream.js";
 import { connectErrorJson, metadataEntries, statusOf } from "./connect-error.js";
 import { ConnectHeader, connectHttpStatus } from "./connect-protocol.js";
 
 const flagCompressed = 0x01;
 const errorContentType = "application/json";
 
-export class ConnectUnaryServerStream implements ServerTransportStream {
+export class ConnectUnaryServerStream extends WrappedServerStream {
   /** The response headers the call sent, held until its status arrives. */
   private head: Http2Headers | undefined;
   private readonly body: Uint8Array[] = [];
@@ -29,27 +30,21 @@ export class ConnectUnaryServerStream implements ServerTransportStream {
    * @param queryMessage a GET's message, from its query; undefined for a POST
    */
   constructor(
-    private readonly inner: ServerTransportStream,
-    readonly headers: Http2Headers,
+    inner: ServerTransportStream,
+    private readonly requestHeaders: Http2Headers,
     private readonly responseType: string,
     private readonly maxRequestBytes: number,
     private readonly compressed: boolean,
     private readonly queryMessage: Uint8Array | undefined,
-  ) {}
-
-  get httpVersion() {
-    return this.inner.httpVersion;
+  ) {
+    super(inner);
   }
 
-  get peer() {
-    return this.inner.peer;
+  override get headers(): Http2Headers {
+    return this.requestHeaders;
   }
 
-  get connection(): ServerConnection | undefined {
-    return this.inner.connection;
-  }
-
-  setListener(listener: ServerStreamListener): void {
+  override setListener(listener: ServerStreamListener): void {
     const message = this.queryMessage;
     const compressed = this.compressed;
     if (message !== undefined) {
@@ -96,19 +91,19 @@ export class ConnectUnaryServerStream implements ServerTransportStream {
     });
   }
 
-  sendHeaders(headers: Http2Headers, endStream: boolean): void {
+  override sendHeaders(headers: Http2Headers, endStream: boolean): void {
     if (this.done) return;
     // Trailers-only: the block is the status and the trailing metadata.
     if (endStream) this.respond(undefined, headers);
     else this.head = headers;
   }
 
-  write(data: Uint8Array): boolean {
+  override write(data: Uint8Array): boolean {
     if (!this.done) this.body.push(data);
     return true;
   }
 
-  sendTrailers(trailers: Http2Headers): void {
+  override sendTrailers(trailers: Http2Headers): void {
     if (!this.done) this.respond(this.head, trailers);
   }
 
@@ -116,18 +111,10 @@ export class ConnectUnaryServerStream implements ServerTransportStream {
    * Once the response is written, a reset (the call's deadline passing, say) has
    * nothing left to stop, and could cut the response short on its way out.
    */
-  reset(code?: number): void {
+  override reset(code?: number): void {
     if (this.done) return;
     this.done = true;
     this.inner.reset(code);
-  }
-
-  pause(): void {
-    this.inner.pause();
-  }
-
-  resume(): void {
-    this.inner.resume();
   }
 
   /** Writes the Connect response for the call's headers (if it sent any) and its status block. */

@@ -5,7 +5,8 @@
  * responses of allowed origins so the page may read them, including the status and
  * metadata headers gRPC-Web and Connect put where a browser hides them by default.
  */
-import type { Http2Headers, ServerConnection, ServerStreamListener, ServerTransportStream } from "../transport/transport.js";
+import type { Http2Headers, ServerTransportStream } from "../transport/transport.js";
+import { WrappedServerStream } from "./wrapped-server-stream.js";
 
 /** Cross-origin calls a server allows (`createServer({ cors })`). */
 export interface CorsOptions {
@@ -129,54 +130,16 @@ export class CorsPolicy {
 }
 
 /** Adds the CORS headers to the response's header block; everything else passes through. */
-class CorsResponseStream implements ServerTransportStream {
+class CorsResponseStream extends WrappedServerStream {
   constructor(
-    private readonly inner: ServerTransportStream,
+    inner: ServerTransportStream,
     private readonly added: Http2Headers,
-  ) {}
-
-  get headers(): Http2Headers {
-    return this.inner.headers;
+  ) {
+    super(inner);
   }
 
-  get peer() {
-    return this.inner.peer;
-  }
-
-  get connection(): ServerConnection | undefined {
-    return this.inner.connection;
-  }
-
-  get httpVersion() {
-    return this.inner.httpVersion;
-  }
-
-  setListener(listener: ServerStreamListener): void {
-    this.inner.setListener(listener);
-  }
-
-  sendHeaders(headers: Http2Headers, endStream: boolean): void {
+  override sendHeaders(headers: Http2Headers, endStream: boolean): void {
     this.inner.sendHeaders({ ...headers, ...this.added }, endStream);
-  }
-
-  write(data: Uint8Array): boolean {
-    return this.inner.write(data);
-  }
-
-  sendTrailers(trailers: Http2Headers): void {
-    this.inner.sendTrailers(trailers);
-  }
-
-  reset(code?: number): void {
-    this.inner.reset(code);
-  }
-
-  pause(): void {
-    this.inner.pause();
-  }
-
-  resume(): void {
-    this.inner.resume();
   }
 }
 

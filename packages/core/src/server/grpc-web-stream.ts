@@ -6,7 +6,8 @@
  * read HTTP trailers. Everything else (paths, metadata, deadlines, status codes) is
  * gRPC's own, so the call runs through the server exactly as a gRPC call does.
  */
-import type { Http2Headers, ServerConnection, ServerStreamListener, ServerTransportStream } from "../transport/transport.js";
+import type { Http2Headers, ServerStreamListener, ServerTransportStream } from "../transport/transport.js";
+import { WrappedServerStream } from "./wrapped-server-stream.js";
 
 const webType = "application/grpc-web";
 const webTextType = "application/grpc-web-text";
@@ -98,29 +99,18 @@ export class Base64StreamDecoder {
  * writes gRPC frames and trailers to it as to any stream; this one writes the frames
  * (base64 in text mode), and the trailers as the body's last frame, then ends the body.
  */
-export class GrpcWebServerStream implements ServerTransportStream {
+export class GrpcWebServerStream extends WrappedServerStream {
   private readonly decoder: Base64StreamDecoder | undefined;
 
   constructor(
-    private readonly inner: ServerTransportStream,
+    inner: ServerTransportStream,
     private readonly text: boolean,
   ) {
+    super(inner);
     this.decoder = text ? new Base64StreamDecoder() : undefined;
   }
 
-  get headers(): Http2Headers {
-    return this.inner.headers;
-  }
-
-  get peer() {
-    return this.inner.peer;
-  }
-
-  get connection(): ServerConnection | undefined {
-    return this.inner.connection;
-  }
-
-  setListener(listener: ServerStreamListener): void {
+  override setListener(listener: ServerStreamListener): void {
     const decoder = this.decoder;
     if (decoder === undefined) {
       this.inner.setListener(listener);
@@ -137,32 +127,17 @@ export class GrpcWebServerStream implements ServerTransportStream {
     });
   }
 
-  sendHeaders(headers: Http2Headers, endStream: boolean): void {
-    this.inner.sendHeaders(headers, endStream);
-  }
-
-  write(data: Uint8Array): boolean {
+  override write(data: Uint8Array): boolean {
     return this.inner.write(this.text ? base64(data) : data);
   }
 
   /** The trailers go in the body, and the body ends with an empty trailer section. */
-  sendTrailers(trailers: Http2Headers): void {
+  override sendTrailers(trailers: Http2Headers): void {
     const frame = encodeTrailerFrame(trailers);
     this.inner.write(this.text ? base64(frame) : frame);
     this.inner.sendTrailers({});
   }
 
-  reset(code?: number): void {
-    this.inner.reset(code);
-  }
-
-  pause(): void {
-    this.inner.pause();
-  }
-
-  resume(): void {
-    this.inner.resume();
-  }
 }
 
 function base64(data: Uint8Array): Uint8Array {
