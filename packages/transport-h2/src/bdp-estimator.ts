@@ -8,6 +8,13 @@
  * it. A sample at least two thirds of the current estimate, taken at the highest
  * bandwidth seen yet, means the window (not the link) limited the peer: the estimate
  * becomes twice the sample.
+ *
+ * A grown window reaches the peer half a round trip later and its DATA arrives a round
+ * trip after the growth, so a sample begun within a round trip of a growth counts bytes
+ * the peer sent under the window before it. Such a sample is weighed against the window
+ * that was in force while it was sent, and one that filled it grows the estimate by the
+ * same factor: the window doubles every round trip while it is full, instead of every
+ * other one.
  */
 import { defaultInitialWindowSize } from "./frame.js";
 
@@ -41,12 +48,19 @@ export class BdpEstimator {
   rttMs = 0;
   /** The highest bandwidth seen, bytes per ms. */
   private maxBandwidth = 0;
+  /** The estimate before its last growth, and when that growth was. */
+  private previousBdp: number;
+  private grownAt = 0;
+  /** The window the peer sent the current sample's bytes under (see the class comment). */
+  private sampleWindow: number;
 
   constructor(
     initial: number = defaultInitialWindowSize,
     readonly limit: number = bdpLimit,
   ) {
     this.bdp = initial;
+    this.previousBdp = initial;
+    this.sampleWindow = initial;
   }
 
   /**
@@ -62,6 +76,9 @@ export class BdpEstimator {
     this.pingOutstanding = true;
     this.sample = n;
     this.sentAt = now;
+    // The share of the sample's round trip the grown window was in force for.
+    const share = this.rttMs > 0 ? Math.min(1, (now - this.grownAt) / this.rttMs) : 1;
+    this.sampleWindow = this.previousBdp + (this.bdp - this.previousBdp) * share;
     this.samples++;
     return true;
   }
@@ -80,9 +97,15 @@ export class BdpEstimator {
     // the PING left, and DATA sent as the peer answered it.
     const bandwidth = this.sample / (Math.max(this.rttMs, minRttMs) * 1.5);
     if (bandwidth > this.maxBandwidth) this.maxBandwidth = bandwidth;
-    if (this.sample >= fullWindowFraction * this.bdp && bandwidth === this.maxBandwidth && this.bdp < this.limit) {
-      const grown = Math.min(Math.floor(growthFactor * this.sample), this.limit);
+    // The highest bandwidth yet says the link, not a queue, carried a full window. A
+    // sample sent under the window before the last growth repeats the round trips that
+    // growth was judged on, so filling that window is enough.
+    const straddled = this.sampleWindow < this.bdp;
+    if (this.sample >= fullWindowFraction * this.sampleWindow && (straddled || bandwidth === this.maxBandwidth) && this.bdp < this.limit) {
+      const grown = Math.min(Math.floor((growthFactor * this.sample * this.bdp) / this.sampleWindow), this.limit);
       if (grown > this.bdp) {
+        this.previousBdp = this.bdp;
+        this.grownAt = now;
         this.bdp = grown;
         return grown;
       }

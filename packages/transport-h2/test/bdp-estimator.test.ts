@@ -78,6 +78,34 @@ describe("BdpEstimator", () => {
     expect(e.pingOutstanding).toBe(false);
   });
 
+  it("on a link whose windows reach the peer half a round trip late, doubles every round trip while the window is full, then holds", () => {
+    // The peer sends under the estimate as it stood half a round trip before, so DATA at
+    // a grown window arrives a round trip after the growth, as on a real link.
+    const rtt = 20;
+    const linkBytesPerRtt = 4_000_000;
+    const e = new BdpEstimator(initial);
+    const history: { at: number; bdp: number }[] = [{ at: -Infinity, bdp: initial }];
+    const windowAt = (t: number): number => history.filter((h) => h.at <= t).at(-1)!.bdp;
+    let t = 0;
+    let roundsToFill = 0;
+    for (let i = 1; i <= 40; i++) {
+      const arriving = Math.min(linkBytesPerRtt, windowAt(t - rtt / 2));
+      if (roundsToFill === 0 && windowAt(t - rtt / 2) >= linkBytesPerRtt) roundsToFill = i;
+      const grown = round(e, t, rtt, arriving);
+      t += rtt;
+      if (grown > 0) history.push({ at: t, bdp: grown });
+    }
+    // 65,535 to 4,000,000 bytes is six doublings; the first round trip measures, and the
+    // last growth reaches the peer a round trip late.
+    expect(roundsToFill).toBeGreaterThan(0);
+    expect(roundsToFill).toBeLessThanOrEqual(8);
+    // Once the link, not the window, limits the peer, the estimate stops, within 4× the link's bytes per round trip.
+    const settled = e.bdp;
+    expect(settled).toBeGreaterThanOrEqual(linkBytesPerRtt);
+    expect(settled).toBeLessThanOrEqual(4 * linkBytesPerRtt);
+    expect(history.at(-1)!.at).toBeLessThan(t - 20 * rtt);
+  });
+
   it("ignores an ACK when no PING is out", () => {
     const e = new BdpEstimator(initial);
     expect(e.acknowledged(5)).toBe(0);
