@@ -59,13 +59,17 @@ export function computeIssue22Targets(m: Issue22Measurements): Issue22Target[] {
   const idleLabel = idleCount !== undefined ? `${idleCount.toLocaleString("en-US")} idle open streams` : "idle open streams";
   const largeSize = large !== undefined ? megabytesLabel(large.messageBytes) : "large";
   const compressedSize = compressed !== undefined ? megabytesLabel(compressed.messageBytes) : "large";
+  // The longest stream: the estimator's growth from 64 KiB, a few round trips, weighs least in it.
+  const windowRatio = m.windowStreamRatios
+    ?.filter((r) => r.rttMs === WINDOW_TARGET_RTT_MS)
+    .reduce<WindowStreamRatio | undefined>((longest, r) => (longest === undefined || r.messages > longest.messages ? r : longest), undefined);
+  const windowStream = windowRatio !== undefined ? `64 KiB server stream of ${windowRatio.messages.toLocaleString("en-US")} messages` : "64 KiB server stream";
   return [
     target("bidi streaming messages/s, 100 B", `${H2} ÷ ${LIBRARY_LABEL.raw}`, "at least", 1, "×", ratio("streaming", "100 B", "raw")),
     target("server streaming messages/s, 100 B", `${H2} ÷ ${LIBRARY_LABEL["grpc-js"]}`, "at least", 5, "×", ratio("server streaming", "100 B", "grpc-js")),
     target("server unary requests/s, -c 8 -m 16", `${H2} ÷ transport-h2 on its own`, "at least", 0.75, "×",
       m.ceilingRatios.find((r) => r.load === "-c 8 -m 16")?.throughput),
-    target(`64 KiB server stream at ${WINDOW_TARGET_RTT_MS} ms added round trip, MiB/s`, "BDP estimator ÷ fixed 16 MiB windows", "at least", 0.8, "×",
-      m.windowStreamRatios?.find((r) => r.rttMs === WINDOW_TARGET_RTT_MS)?.throughput),
+    target(`${windowStream} at ${WINDOW_TARGET_RTT_MS} ms added round trip, MiB/s`, "BDP estimator ÷ fixed 16 MiB windows", "at least", 0.8, "×", windowRatio?.throughput),
     target(`${idleLabel}: client's RSS rise`, "BDP estimator ÷ fixed 4 MiB/16 MiB windows", "at most", 1, "×", idleRatio("clientRssBytes")),
     target(`${idleLabel}: server's RSS rise`, "BDP estimator ÷ fixed 4 MiB/16 MiB windows", "at most", 1, "×", idleRatio("serverRssBytes")),
     target(`${largeSize} unary echo: client's extra peak RSS`, "extra peak RSS ÷ message size", "at most", 1.5, "×", large?.clientMultiple),

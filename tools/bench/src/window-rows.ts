@@ -17,9 +17,10 @@ export interface WindowStreamRow {
   roundsMebibytesPerSecond: number[];
 }
 
-/** The estimator's MiB/s divided by the fixed 16 MiB windows' at one added round trip. */
+/** The estimator's MiB/s divided by the fixed 16 MiB windows' at one added round trip and stream length. */
 export interface WindowStreamRatio {
   rttMs: number;
+  messages: number;
   /** 1 would be as fast as the fixed 16 MiB windows. */
   throughput: number;
 }
@@ -36,13 +37,13 @@ export interface IdleStreamsRow {
   serverHeapBytes: number;
 }
 
-/** BDP estimator ÷ fixed 16 MiB windows for every round trip where both were measured. */
+/** BDP estimator ÷ fixed 16 MiB windows for every round trip and stream length where both were measured. */
 export function computeWindowStreamRatios(rows: readonly WindowStreamRow[]): WindowStreamRatio[] {
   const ratios: WindowStreamRatio[] = [];
   for (const bdp of rows) {
     if (bdp.window !== "bdp") continue;
-    const fixed = rows.find((row) => row.window === "fixed-16m" && row.rttMs === bdp.rttMs);
-    if (fixed !== undefined) ratios.push({ rttMs: bdp.rttMs, throughput: bdp.mebibytesPerSecond / fixed.mebibytesPerSecond });
+    const fixed = rows.find((row) => row.window === "fixed-16m" && row.rttMs === bdp.rttMs && row.messages === bdp.messages);
+    if (fixed !== undefined) ratios.push({ rttMs: bdp.rttMs, messages: bdp.messages, throughput: bdp.mebibytesPerSecond / fixed.mebibytesPerSecond });
   }
   return ratios;
 }

@@ -149,13 +149,13 @@ export function compressedStreamRow(library: Library, p99Ms: number, maxMs = p99
   return { library, messages: 5, messageBytes: 10_000_000, elapsedMs: 400, serverLoopDelay: { samples: 200, p50Ms: 0.1, p99Ms, maxMs } };
 }
 
-/** A 64 KiB server stream through the latency relay at `rttMs` with the given MiB/s. */
-export function windowStreamRow(window: WindowMode, rttMs: number, mebibytesPerSecond: number): WindowStreamRow {
+/** A server stream of `messages` 64 KiB messages through the latency relay at `rttMs` with the given MiB/s. */
+export function windowStreamRow(window: WindowMode, rttMs: number, mebibytesPerSecond: number, messages = 8000): WindowStreamRow {
   return {
     window,
     rttMs,
     messageBytes: 65536,
-    messages: 2000,
+    messages,
     mebibytesPerSecond,
     clientPeakRssBytes: 100 << 20,
     serverPeakRssBytes: 70 << 20,

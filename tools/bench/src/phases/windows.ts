@@ -2,9 +2,9 @@
  * Flow-control windows of grpckit on transport-h2, client and server each in their own
  * process with the same `--window` mode (window-mode.ts):
  * - one server-streaming call of 64 KiB messages through the latency relay at each added
- *   round trip, the connection made by a small call first so windows start as a new
- *   connection's do: MiB/s with the BDP estimator and with fixed 16 MiB windows, in
- *   rounds, the modes taking turns;
+ *   round trip and stream length, the connection made by a small call first so windows
+ *   start as a new connection's do: MiB/s with the BDP estimator and with fixed 16 MiB
+ *   windows, in rounds, the modes taking turns;
  * - idle open bidi streams on one connection: client and server memory above their
  *   baseline with the estimator, fixed 16 MiB windows and the former fixed 4 MiB/16 MiB,
  *   in the same rounds, keeping each mode's median run.
@@ -27,8 +27,8 @@ const STREAM_WINDOWS: readonly WindowMode[] = ["bdp", "fixed-16m"];
 /** The modes whose idle streams are weighed. */
 const IDLE_WINDOWS: readonly WindowMode[] = ["bdp", "fixed-16m", "fixed-4m"];
 
-async function measureStream(context: BenchContext, window: WindowMode, rttMs: number): Promise<Omit<WindowStreamRow, "roundsMebibytesPerSecond">> {
-  const { messageBytes, messages } = context.plan.windows;
+async function measureStream(context: BenchContext, window: WindowMode, rttMs: number, messages: number): Promise<Omit<WindowStreamRow, "roundsMebibytesPerSecond">> {
+  const { messageBytes } = context.plan.windows;
   const server = await ServerProcess.start(`grpckit-h2 server (${window})`, serverScript("grpckit-h2"), ["--window", window]);
   try {
     const relay = await ServerProcess.start(`latency relay (${rttMs} ms)`, RELAY_SCRIPT, ["--target", server.address, "--rtt-ms", String(rttMs)]);
@@ -58,17 +58,17 @@ async function measureStream(context: BenchContext, window: WindowMode, rttMs: n
 }
 
 export async function windowStreamPhase(context: BenchContext): Promise<WindowStreamRow[]> {
-  const { rttsMs, rounds, messageBytes } = context.plan.windows;
+  const { rttsMs, rounds, messageBytes, messageCounts } = context.plan.windows;
   const rows: WindowStreamRow[] = [];
-  for (const rttMs of rttsMs) {
+  for (const rttMs of rttsMs) for (const messages of messageCounts) {
     const runs = new Map<WindowMode, Omit<WindowStreamRow, "roundsMebibytesPerSecond">[]>(STREAM_WINDOWS.map((w) => [w, []]));
     for (let round = 1; round <= rounds; round++) {
       for (const window of STREAM_WINDOWS) {
-        context.log(`${messageBytes >> 10} KiB server stream, ${rttMs} ms added round trip: ${WINDOW_LABEL[window]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`);
+        context.log(`${messages} × ${messageBytes >> 10} KiB server stream, ${rttMs} ms added round trip: ${WINDOW_LABEL[window]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`);
         try {
-          runs.get(window)!.push(await measureStream(context, window, rttMs));
+          runs.get(window)!.push(await measureStream(context, window, rttMs, messages));
         } catch (error) {
-          context.fail(`window stream ${rttMs} ms ${window}`, "grpckit-h2", error);
+          context.fail(`window stream ${rttMs} ms ${messages} messages ${window}`, "grpckit-h2", error);
         }
       }
     }
