@@ -62,9 +62,11 @@ export interface BenchPlan {
    * `rttsMs` added round trips, with the BDP estimator and fixed 16 MiB windows taking
    * turns for `rounds` rounds (the target is read from the longest stream, where the
    * estimator's growth from 64 KiB weighs least); and `idleStreams` idle open streams on
-   * one connection per window mode.
+   * one connection per window mode, the modes taking turns for `idleRounds` rounds (a
+   * resident set moves by a few MiB with the allocator alone, so more rounds than the
+   * streams need).
    */
-  windows: { messageBytes: number; messageCounts: number[]; rttsMs: number[]; rounds: number; idleStreams: number };
+  windows: { messageBytes: number; messageCounts: number[]; rttsMs: number[]; rounds: number; idleStreams: number; idleRounds: number };
   /**
    * Connect unary calls under h2load, grpckit on transport-h2 against connect-node, with
    * the server-unary warm-up, duration, check and rounds, at one load per HTTP version
@@ -237,7 +239,7 @@ function fullPlan(): BenchPlan {
     ceiling: { shape: { connections: 8, streams: 16 } },
     largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 * 1024 * 1024 },
     connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
-    windows: { messageBytes: LARGE_MESSAGE_BYTES, messageCounts: [2000, 8000], rttsMs: [0, 20], rounds: 3, idleStreams: 1000 },
+    windows: { messageBytes: LARGE_MESSAGE_BYTES, messageCounts: [2000, 8000], rttsMs: [0, 20], rounds: 3, idleStreams: 1000, idleRounds: 5 },
     workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {
       serverShape: { connections: 8, streams: 16 },
@@ -287,7 +289,7 @@ function smokePlan(): BenchPlan {
     ceiling: { shape: { connections: 8, streams: 16 } },
     largeMessages: { unaryBytes: 12_000_000, streamMessageBytes: 10_000_000, streamMessages: 2, limitBytes: 16 * 1024 * 1024 },
     connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
-    windows: { messageBytes: LARGE_MESSAGE_BYTES, messageCounts: [20, 40], rttsMs: [0, 20], rounds: 1, idleStreams: 50 },
+    windows: { messageBytes: LARGE_MESSAGE_BYTES, messageCounts: [20, 40], rttsMs: [0, 20], rounds: 1, idleStreams: 50, idleRounds: 1 },
     workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
     channelz: {
       serverShape: { connections: 8, streams: 16 },

@@ -213,12 +213,13 @@ function renderWindows(report: BenchReport): string[] {
   ));
   out.push("");
   const streams = report.idleStreams[0]?.streams;
+  const idleRounds = report.plan.windows.idleRounds;
   out.push(`## Flow-control windows: ${streams !== undefined ? count(streams) : "idle"} idle open streams`);
   out.push("");
   out.push(`${LIBRARY_LABEL["grpckit-h2"]} at both ends with the same windows; the client opens the bidi streams on one `
     + "connection, each echoes one 100-byte message and stays open. Each side's memory is read after garbage collection "
     + "before the streams open and with them open; the table gives the rise, in total."
-    + (rounds > 1 ? ` Each mode ran ${rounds} times, the modes taking turns; each row is the run with the median rise of both resident sets.` : ""));
+    + (idleRounds > 1 ? ` Each mode ran ${idleRounds} times, the modes taking turns; each row is the run with the median rise of both resident sets.` : ""));
   out.push("");
   out.push(table(
     ["windows", "streams", "client RSS rise MiB", "client heap + external rise MiB", "server RSS rise MiB", "server heap + external rise MiB"],

@@ -92,7 +92,7 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
       ceiling: { shape: { connections: 8, streams: 16 } },
       largeMessages: { unaryBytes: 100_000_000, streamMessageBytes: 10_000_000, streamMessages: 5, limitBytes: 128 << 20 },
       connect: { shapes: { "1.1": { connections: 32, streams: 1 }, "2": { connections: 8, streams: 16 } } },
-      windows: { messageBytes: 65536, messages: 2000, rttsMs: [0, 20], rounds: 1, idleStreams: 1000 },
+      windows: { messageBytes: 65536, messageCounts: [2000, 8000], rttsMs: [0, 20], rounds: 1, idleStreams: 1000, idleRounds: 5 },
       workers: { counts: [1, 2], shape: { connections: 8, streams: 16 } },
       channelz: { serverShape: { connections: 8, streams: 16 }, client: { concurrency: 100, calls: 1, warmupCalls: 1 } },
       memory: { connections: 1, streams: 1, streamConnections: 1 },

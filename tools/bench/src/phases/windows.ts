@@ -118,7 +118,7 @@ async function measureIdleStreams(context: BenchContext, window: WindowMode): Pr
 }
 
 export async function idleStreamsPhase(context: BenchContext): Promise<IdleStreamsRow[]> {
-  const { idleStreams, rounds } = context.plan.windows;
+  const { idleStreams, idleRounds: rounds } = context.plan.windows;
   const runs = new Map<WindowMode, IdleStreamsRow[]>(IDLE_WINDOWS.map((w) => [w, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const window of IDLE_WINDOWS) {
