@@ -104,6 +104,7 @@ export const PHASES = [
   "streaming",
   "server-streaming",
   "ceiling",
+  "bidi-servers",
   "large-unary",
   "gzip-stream",
   "windows",

@@ -1,4 +1,5 @@
 /** The Markdown of issue 22's rows: its targets, server streaming, the ceiling, large messages and workers. */
+import { BIDI_SERVER_LABEL } from "./bidi-server-rows.js";
 import { megabytesLabel } from "./issue22-rows.js";
 import type { Issue22Target } from "./issue22-targets.js";
 import { LIBRARY_LABEL } from "./libraries.js";
@@ -102,6 +103,7 @@ export function renderIssue22Sections(report: BenchReport): string[] {
     report.ceilingRatios.map((r) => [r.load, `${LIBRARY_LABEL["grpckit-h2"]} ÷ transport-h2 on its own`, ratio(r.throughput), ratio(r.cpuPerCall)]),
   ));
   out.push("");
+  out.push(...renderBidiServers(report));
 
   const unarySize = report.largeUnary[0] !== undefined ? megabytesLabel(report.largeUnary[0].messageBytes) : "large";
   out.push(`## Large messages: one ${unarySize} unary echo`);
@@ -173,6 +175,41 @@ export function renderIssue22Sections(report: BenchReport): string[] {
       `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0, ${row.check.echoed}/${row.check.requests} echoed`,
       ...(workerRounds > 1 ? [everyRun(row.roundsRequestsPerSecond)] : []),
     ]),
+  ));
+  out.push("");
+  return out;
+}
+
+/** The raw client's bidi echo against each server. */
+function renderBidiServers(report: BenchReport): string[] {
+  const out: string[] = [];
+  const rounds = Math.max(1, ...report.bidiServers.map((row) => row.roundsMessagesPerSecond.length));
+  out.push("## Bidi streaming by server: 100-byte messages from the raw node:http2 client");
+  out.push("");
+  out.push("The bidi streaming rows run each library's client against its own server. Here one client, the raw node:http2 "
+    + "client of the streaming rows (it writes one ready-made frame per message as fast as the stream takes them, and "
+    + "counts the echoed bytes), echoes 100-byte messages on one stream through three servers: node:http2's (the raw "
+    + "server, which splits the body into gRPC frames and writes each back undecoded), transport-h2 on its own (the "
+    + "ceiling server, echoing the same way on transport-h2's seam) and grpckit on transport-h2 (each message decoded, "
+    + "handed to the handler, encoded and framed by core). The first two compare the HTTP/2 implementations under the "
+    + "same work; the third adds core and protobuf. CPU per message is the server process's CPU time over the client's "
+    + "whole run, warm-up included, divided by the messages it echoed."
+    + (rounds > 1 ? ` The servers took turns for ${rounds} rounds; each row is the median run, and the last column lists every run's messages/s.` : ""));
+  out.push("");
+  out.push(table(
+    ["server process", "messages", "messages/s", "server CPU µs per message", ...(rounds > 1 ? ["every run, messages/s"] : [])],
+    report.bidiServers.map((row) => [
+      BIDI_SERVER_LABEL[row.server],
+      count(row.messages),
+      count(row.messagesPerSecond),
+      fixed(row.cpuMicrosPerMessage, 2),
+      ...(rounds > 1 ? [everyRun(row.roundsMessagesPerSecond)] : []),
+    ]),
+  ));
+  out.push("");
+  out.push(table(
+    ["ratio", "messages/s", "server CPU per message"],
+    report.bidiServerRatios.map((r) => [`${BIDI_SERVER_LABEL[r.server]} ÷ ${BIDI_SERVER_LABEL.raw}`, ratio(r.throughput), ratio(r.cpuPerMessage)]),
   ));
   out.push("");
   return out;

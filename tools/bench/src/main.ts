@@ -30,6 +30,8 @@ import { memoryPhase } from "./phases/memory.js";
 import { serverUnaryPhase } from "./phases/server-unary.js";
 import { streamingPhase } from "./phases/streaming.js";
 import { ceilingPhase } from "./phases/ceiling.js";
+import { bidiServersPhase } from "./phases/bidi-servers.js";
+import { computeBidiServerRatios } from "./bidi-server-rows.js";
 import { compressedStreamPhase, largeUnaryPhase } from "./phases/large-messages.js";
 import { workersPhase } from "./phases/workers.js";
 import { idleStreamsPhase, windowStreamPhase } from "./phases/windows.js";
@@ -86,6 +88,7 @@ async function main(): Promise<number> {
     const streaming = await phase("streaming", () => streamingPhase(context));
     const serverStreaming = await phase("server-streaming", () => streamingPhase(context, "server-stream"));
     const ceiling = await phase("ceiling", () => ceilingPhase(context));
+    const bidiServers = await phase("bidi-servers", () => bidiServersPhase(context));
     const largeUnary = await phase("large-unary", () => largeUnaryPhase(context));
     const compressedStream = await phase("gzip-stream", () => compressedStreamPhase(context));
     const windowStream = await phase("windows", () => windowStreamPhase(context));
@@ -126,6 +129,8 @@ async function main(): Promise<number> {
       serverStreaming,
       ceiling,
       ceilingRatios,
+      bidiServers,
+      bidiServerRatios: computeBidiServerRatios(bidiServers),
       largeUnary,
       compressedStream,
       windowStream,

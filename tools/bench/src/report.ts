@@ -6,6 +6,7 @@ import { BASELINE_LIBRARIES, GRPCKIT_LIBRARIES, type Library } from "./libraries
 import type { MachineInfo } from "./machine.js";
 import type { Ratio } from "./ratio.js";
 import type { Target } from "./targets.js";
+import type { BidiServerRatio, BidiServerRow } from "./bidi-server-rows.js";
 import type { CeilingRatio, CeilingRow, CompressedStreamRow, LargeUnaryRow, WorkersRow } from "./issue22-rows.js";
 import type { Issue22Target } from "./issue22-targets.js";
 import type { IdleStreamsRow, WindowStreamRatio, WindowStreamRow } from "./window-rows.js";
@@ -144,6 +145,9 @@ export interface BenchReport {
   /** transport-h2 on its own and grpckit on transport-h2 under the same h2load load. */
   ceiling: CeilingRow[];
   ceilingRatios: CeilingRatio[];
+  /** The raw client's 100-byte bidi echo against node:http2's server, transport-h2 on its own and grpckit on transport-h2. */
+  bidiServers: BidiServerRow[];
+  bidiServerRatios: BidiServerRatio[];
   largeUnary: LargeUnaryRow[];
   compressedStream: CompressedStreamRow[];
   /** A 64 KiB-message server stream through the latency relay, BDP estimator and fixed windows. */

@@ -6,6 +6,7 @@ import { computeIssue22Targets } from "../src/issue22-targets.js";
 import { PHASES } from "../src/bench-plan.js";
 import { computeIssue23Targets } from "../src/issue23-targets.js";
 import type { WindowMode } from "../src/window-mode.js";
+import { computeBidiServerRatios, type BidiServer, type BidiServerRow } from "../src/bidi-server-rows.js";
 import { computeWindowStreamRatios, type IdleStreamsRow, type WindowStreamRow } from "../src/window-rows.js";
 
 /** A server unary row with the given numbers; the h2load counts and check are filler. */
@@ -64,7 +65,7 @@ export function streamingRow(library: Library, messageBytes: number, messagesPer
 }
 
 /** Issue 22's rows a report may be given; absent ones are empty. */
-export type Issue22Rows = Partial<Pick<BenchReport, "serverStreaming" | "ceiling" | "largeUnary" | "compressedStream" | "windowStream" | "idleStreams" | "workers">>;
+export type Issue22Rows = Partial<Pick<BenchReport, "serverStreaming" | "ceiling" | "bidiServers" | "largeUnary" | "compressedStream" | "windowStream" | "idleStreams" | "workers">>;
 
 /** A full report of `rows`, with their ratios and targets, and filler for the run's context. */
 export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Issue22Rows): BenchReport {
@@ -110,6 +111,8 @@ export function benchReport(rows: Pick<BenchReport, "serverUnary" | "clientUnary
     serverStreaming: rows.serverStreaming ?? [],
     ceiling,
     ceilingRatios,
+    bidiServers: rows.bidiServers ?? [],
+    bidiServerRatios: computeBidiServerRatios(rows.bidiServers ?? []),
     largeUnary,
     compressedStream,
     windowStream,
@@ -147,6 +150,11 @@ export function largeUnaryRow(library: Library, clientMultiple: number, serverMu
 /** A gzip-compressed stream row with the given server event-loop delays. */
 export function compressedStreamRow(library: Library, p99Ms: number, maxMs = p99Ms * 2): CompressedStreamRow {
   return { library, messages: 5, messageBytes: 10_000_000, elapsedMs: 400, serverLoopDelay: { samples: 200, p50Ms: 0.1, p99Ms, maxMs } };
+}
+
+/** The raw client's 100-byte bidi echo through `server` at the given messages/s and server CPU per message. */
+export function bidiServerRow(server: BidiServer, messagesPerSecond: number, cpuMicrosPerMessage: number): BidiServerRow {
+  return { server, messageBytes: 100, messages: 200_000, messagesPerSecond, cpuMicrosPerMessage, roundsMessagesPerSecond: [messagesPerSecond] };
 }
 
 /** A server stream of `messages` 64 KiB messages through the latency relay at `rttMs` with the given MiB/s. */

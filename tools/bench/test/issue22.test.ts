@@ -7,8 +7,9 @@ import { renderMarkdown } from "../src/markdown.js";
 import { extraPeakBytes, multipleOfMessage, resetPeakRss } from "../src/peak-rss.js";
 import { residentMemory } from "../src/proc-status.js";
 import { computeRatios, type BenchReport } from "../src/report.js";
-import { benchReport, ceilingRow, compressedStreamRow, idleStreamsRow, largeUnaryRow, streamingRow, windowStreamRow, type Issue22Rows } from "./bench-rows.js";
+import { benchReport, bidiServerRow, ceilingRow, compressedStreamRow, idleStreamsRow, largeUnaryRow, streamingRow, windowStreamRow, type Issue22Rows } from "./bench-rows.js";
 import { computeWindowStreamRatios } from "../src/window-rows.js";
+import { computeBidiServerRatios } from "../src/bidi-server-rows.js";
 
 type Rows = Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Issue22Rows;
 
@@ -20,6 +21,7 @@ function rowsAtTheBounds(): Rows {
     streaming: [streamingRow("grpckit-h2", 100, 700_000), streamingRow("raw", 100, 700_000)],
     serverStreaming: [streamingRow("grpckit-h2", 100, 500_000), streamingRow("grpc-js", 100, 100_000)],
     ceiling: [ceilingRow("h2-ceiling", 100_000, 8), ceilingRow("grpckit-h2", 75_000, 12)],
+    bidiServers: [bidiServerRow("raw", 800_000, 1), bidiServerRow("h2-ceiling", 1_000_000, 0.8), bidiServerRow("grpckit-h2", 400_000, 2.5)],
     windowStream: [
       windowStreamRow("bdp", 0, 300), windowStreamRow("fixed-16m", 0, 300),
       windowStreamRow("bdp", 20, 160), windowStreamRow("fixed-16m", 20, 200),
@@ -84,6 +86,21 @@ describe("the ceiling ratio", () => {
     expect(computeCeilingRatios([ceilingRow("h2-ceiling", 120_000, 8), ceilingRow("grpckit-h2", 90_000, 12)]))
       .toEqual([{ load: "-c 8 -m 16", throughput: 0.75, cpuPerCall: 1.5 }]);
     expect(computeCeilingRatios([ceilingRow("h2-ceiling", 120_000)])).toEqual([]);
+  });
+});
+
+describe("the bidi split by server", () => {
+  it("divides transport-h2 on its own and grpckit on transport-h2 by node:http2: messages/s and server CPU per message", () => {
+    expect(computeBidiServerRatios([
+      bidiServerRow("raw", 800_000, 1), bidiServerRow("h2-ceiling", 1_000_000, 0.8), bidiServerRow("grpckit-h2", 400_000, 2.5),
+    ])).toEqual([
+      { server: "h2-ceiling", throughput: 1.25, cpuPerMessage: 0.8 },
+      { server: "grpckit-h2", throughput: 0.5, cpuPerMessage: 2.5 },
+    ]);
+  });
+
+  it("has no ratio without the node:http2 row", () => {
+    expect(computeBidiServerRatios([bidiServerRow("h2-ceiling", 1_000_000, 0.8)])).toEqual([]);
   });
 });
 
@@ -200,6 +217,12 @@ describe("issue 22's rows in the Markdown report", () => {
     const ceiling = section("## Ceiling");
     expect(ceiling).toContain("5/5 grpc-status 0 (fixed response, not checked as an echo)");
     expect(ceiling).toContain("| -c 8 -m 16 | grpckit on transport-h2 ÷ transport-h2 on its own | 0.75× | 1.50× |");
+  });
+
+  it("has the bidi split by server with each server's CPU per message, divided by node:http2's", () => {
+    const bidi = section("## Bidi streaming by server");
+    expect(bidi).toContain("| transport-h2 on its own | 200,000 | 1,000,000 | 0.80 |");
+    expect(bidi).toContain("| grpckit on transport-h2 ÷ node:http2 on its own (raw) | 0.50× | 2.50× |");
   });
 
   it("gives the large messages' extra peak RSS as multiples and the receiving server's loop delay", () => {

@@ -164,6 +164,24 @@ describe("the bench in smoke mode", () => {
     expect(markdown).toContain("grpc-status 0 (fixed response, not checked as an echo)");
   });
 
+  it("echoed 100-byte bidi messages from the raw client through node:http2, transport-h2 on its own and grpckit on transport-h2, and divided each by node:http2", () => {
+    const rowOf = (server: "raw" | "h2-ceiling" | "grpckit-h2") => report.bidiServers.find((r) => r.server === server);
+    for (const server of ["raw", "h2-ceiling", "grpckit-h2"] as const) {
+      const row = rowOf(server);
+      expect(row, server).toBeDefined();
+      expect(row!.messageBytes).toBe(100);
+      expect(row!.messagesPerSecond).toBeGreaterThan(0);
+      expect(row!.cpuMicrosPerMessage).toBeGreaterThan(0);
+    }
+    const raw = rowOf("raw")!;
+    expect(report.bidiServerRatios).toEqual((["h2-ceiling", "grpckit-h2"] as const).map((server) => ({
+      server,
+      throughput: rowOf(server)!.messagesPerSecond / raw.messagesPerSecond,
+      cpuPerMessage: rowOf(server)!.cpuMicrosPerMessage / raw.cpuMicrosPerMessage,
+    })));
+    expect(markdown).toContain("## Bidi streaming by server: 100-byte messages from the raw node:http2 client");
+  });
+
   it("echoed one large unary message with grpckit on both transports and grpc-js, reporting each side's extra peak RSS as a multiple of it", () => {
     for (const library of ["grpckit", "grpckit-h2", "grpc-js"] as const) {
       const row = report.largeUnary.find((r) => r.library === library);
