@@ -23,19 +23,27 @@ const reply = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 /** Bytes scavenges moved to the old generation (objects that outlived two of them) while measuring. */
 class PromotionMeter {
   profiler = new v8.GCProfiler();
+  usedAtStart = 0;
   start() {
+    this.usedAtStart = v8.getHeapStatistics().used_heap_size;
     this.profiler.start();
   }
   stop() {
     const { statistics } = this.profiler.stop();
     let promoted = 0;
     let scavenges = 0;
+    // Allocated: what each collection found in use, less what the previous one left.
+    let allocated = 0;
+    let previous = this.usedAtStart;
     for (const gc of statistics) {
+      allocated += gc.beforeGC.heapStatistics.usedHeapSize - previous;
+      previous = gc.afterGC.heapStatistics.usedHeapSize;
       if (gc.gcType !== "Scavenge") continue;
       scavenges++;
       promoted += oldSpaceUsed(gc.afterGC) - oldSpaceUsed(gc.beforeGC);
     }
-    return { promoted, scavenges, calls: measured };
+    allocated += v8.getHeapStatistics().used_heap_size - previous;
+    return { promoted, scavenges, allocated, calls: measured };
   }
 }
 
