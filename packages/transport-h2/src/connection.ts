@@ -28,6 +28,8 @@ import { BdpEstimator, bdpLimit } from "./bdp-estimator.js";
 import { FrameReader, type FrameHandler } from "./frame-reader.js";
 import { ReceiveWindow, SendWindow } from "./flow-control.js";
 import { encodeHeaders, headerListSize } from "./header-fields.js";
+import { ReadyStreams } from "./ready-streams.js";
+import { StreamTable } from "./stream-table.js";
 import { HpackDecoder, type HpackBlockFault } from "./hpack-decoder.js";
 import { HpackEncoder } from "./hpack-encoder.js";
 import { RateLimit } from "./rate-limit.js";
@@ -141,7 +143,7 @@ interface PendingPing {
 
 export abstract class H2Connection implements FrameHandler {
   readonly remoteSettings = defaultH2Settings();
-  protected readonly streams = new Map<number, H2Stream>();
+  protected readonly streams = new StreamTable<H2Stream>();
   protected readonly out: WriteBatcher;
   protected readonly reader: FrameReader;
   protected readonly encoder = new HpackEncoder();
@@ -176,9 +178,9 @@ export abstract class H2Connection implements FrameHandler {
    */
   private pingCredit = 0;
 
-  private readonly ready = new Set<H2Stream>();
-  /** Streams whose end (trailers or END_STREAM) is queued behind DATA not yet sent. */
-  private readonly waitingToEnd = new Set<H2Stream>();
+  private readonly ready = new ReadyStreams<H2Stream>();
+  /** Streams whose end (trailers or END_STREAM) is queued behind DATA not yet sent (each marked `waitingToEnd`). */
+  private waitingToEnd = 0;
   private readonly resetByUs = new Set<number>();
   private readonly pings = new Map<number, PendingPing>();
   private nextPingId = 1;
@@ -320,7 +322,7 @@ export abstract class H2Connection implements FrameHandler {
 
   /** Too much output waits for the peer's window: new streams are refused (see maxWaitingResponses). */
   protected get outputBlocked(): boolean {
-    return this.waitingToEnd.size >= maxWaitingResponses || this.queuedDataBytes >= maxQueuedDataBytes;
+    return this.waitingToEnd >= maxWaitingResponses || this.queuedDataBytes >= maxQueuedDataBytes;
   }
 
   onData(streamId: number, endStream: boolean, data: Buffer, flowLength: number): void {
@@ -623,7 +625,7 @@ export abstract class H2Connection implements FrameHandler {
     if (trailers !== undefined) stream.trailersQueued = trailers;
     else stream.endQueued = true;
     if (stream.id !== 0) {
-      this.waitingToEnd.add(stream);
+      this.markWaitingToEnd(stream);
       this.ready.add(stream);
       this.out.schedule();
     }
@@ -743,7 +745,7 @@ export abstract class H2Connection implements FrameHandler {
     stream.closed = true;
     this.queuedDataBytes -= stream.queuedBytes;
     stream.clearQueue();
-    this.waitingToEnd.delete(stream);
+    this.endedWaiting(stream);
     // A stream that ran its course is work done for the peer: it earns back a reset.
     if (rstCode === undefined && error === undefined) this.resets.refund();
     this.ready.delete(stream);
@@ -752,6 +754,18 @@ export abstract class H2Connection implements FrameHandler {
     // Core hears of the close after the call that caused it has returned, as with node's streams.
     stream.finally(() => queueMicrotask(() => this.deliverClose(stream, rstCode, error)));
     if (this.closed && this.streams.size === 0) this.allStreamsDone();
+  }
+
+  private markWaitingToEnd(stream: H2Stream): void {
+    if (stream.waitingToEnd) return;
+    stream.waitingToEnd = true;
+    this.waitingToEnd++;
+  }
+
+  private endedWaiting(stream: H2Stream): void {
+    if (!stream.waitingToEnd) return;
+    stream.waitingToEnd = false;
+    this.waitingToEnd--;
   }
 
   /** After GOAWAY, the last stream closed: the connection can go. */
@@ -782,7 +796,10 @@ export abstract class H2Connection implements FrameHandler {
     let progress = true;
     while (progress && budget > 0 && ready.size > 0) {
       progress = false;
-      for (const stream of ready) {
+      // The next stream is read after serving this one: serving may unlink it (a closed
+      // stream), and a stream unlinked here leaves its neighbour as it was before.
+      for (let stream = ready.first, next: H2Stream | undefined; stream !== undefined; stream = stream.ready ? stream.nextReady : next) {
+        next = stream.nextReady;
         if (stream.closed) {
           ready.delete(stream);
           continue;
@@ -821,7 +838,7 @@ export abstract class H2Connection implements FrameHandler {
           stream.localEndSent = true;
         }
         if (stream.localEndSent) {
-          this.waitingToEnd.delete(stream);
+          this.endedWaiting(stream);
           this.localEnd(stream);
         }
       }

@@ -6,6 +6,7 @@
  */
 import type { Http2Headers } from "@grpckit/core";
 import { ReceiveWindow, SendWindow } from "./flow-control.js";
+import type { ReadyLinks } from "./ready-streams.js";
 
 /**
  * `write` returns false once this many bytes wait to be sent on a stream, or more when
@@ -28,7 +29,7 @@ const sentChunk = Buffer.alloc(0);
 /** Something received that waits behind paused reading: DATA, or a later event. */
 type Inbound = Buffer | (() => void);
 
-export abstract class H2Stream {
+export abstract class H2Stream implements ReadyLinks<H2Stream> {
   /** 0 until a client stream's HEADERS go out (ids are given in sending order). */
   id = 0;
   sendWindow = new SendWindow(0);
@@ -49,6 +50,12 @@ export abstract class H2Stream {
   trailersQueued: Http2Headers | undefined;
   /** `write` returned false; onDrain is owed. */
   needDrain = false;
+  /** In the connection's list of streams with something to send (see ReadyStreams). */
+  ready = false;
+  previousReady: H2Stream | undefined = undefined;
+  nextReady: H2Stream | undefined = undefined;
+  /** Counted among the connection's streams whose end waits behind queued DATA. */
+  waitingToEnd = false;
 
   /** We sent END_STREAM (or will, once the queue is out: see localEndSent). */
   localEnded = false;

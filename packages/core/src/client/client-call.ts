@@ -853,7 +853,13 @@ export class ClientCall<I extends DescMessage, O extends DescMessage> implements
   }
 
   usePick(onDone: ((info: PickDoneInfo) => void) | undefined): void {
-    this.endPick(new GrpcError(Code.UNAVAILABLE, "the attempt's stream was refused or never opened; the call was sent on a new pick"), emptyMetadata);
+    // An earlier pick of this call ends unused; the error (with its stack) is made only then, not for every call's first pick.
+    if (this.pickDone !== undefined) {
+      this.endPick(new GrpcError(Code.UNAVAILABLE, "the attempt's stream was refused or never opened; the call was sent on a new pick"), emptyMetadata);
+    } else {
+      this.attemptBytesSent = 0;
+      this.attemptBytesReceived = 0;
+    }
     this.pickDone = onDone;
   }
 

@@ -25,6 +25,7 @@ import { H, firstHeader, sharedOkTrailers, sharedResponseHeaders, writeStatus } 
 import { encodeStatusDetails } from "../status/status-details.js";
 import type { Registry } from "../registry/registry.js";
 import type { ServerHandlerFn, ServerStreamRequest, ServerUnaryRequest } from "./server-interceptor.js";
+import type { RunningCallLinks } from "./running-calls.js";
 import { Http2ErrorCode, type Http2Headers, type Peer, type ServerStreamListener, type ServerTransportStream } from "../transport/transport.js";
 
 /** A method as the server dispatches it. */
@@ -63,7 +64,10 @@ const pausedByInflation = 2;
 /** Compressed messages a call holds (one inflating, the rest waiting) before its stream stops reading. */
 const inflationBacklog = 2;
 
-export class ServerCall implements ServerStreamListener, HandlerContext {
+export class ServerCall implements ServerStreamListener, HandlerContext, RunningCallLinks<ServerCall> {
+  /** The server's list of running calls (see RunningCalls). */
+  previousRunning: ServerCall | undefined = undefined;
+  nextRunning: ServerCall | undefined = undefined;
   // Made on first use: most calls never touch them.
   private _responseHeader: Metadata | undefined;
   private _responseTrailer: Metadata | undefined;

@@ -21,6 +21,7 @@ import { H, contentTypeFor, firstHeader, writeStatus } from "../wire/protocol.js
 import { codecRegistry, compressorsWith, resolveTransport } from "../registries.js";
 import type { Registry } from "../registry/registry.js";
 import { ServerCall, type RegisteredMethod, type ServerCallHost } from "./server-call.js";
+import { RunningCalls } from "./running-calls.js";
 import { runTaps, type ServerTap } from "./server-tap.js";
 import { headersToMetadata } from "../wire/metadata-headers.js";
 import type { Metadata } from "../metadata/metadata.js";
@@ -102,7 +103,7 @@ export class Server implements ServerCallHost {
   private readonly methods = new Map<string, RegisteredMethod>();
   private readonly serviceMap = new Map<string, DescService>();
   private readonly listeners: TransportListener[] = [];
-  private readonly calls = new Set<ServerCall>();
+  private readonly calls = new RunningCalls<ServerCall>();
   private readonly transport: TransportBuilder;
   private readonly credentials: ServerCredentials;
   private shuttingDown = false;
@@ -228,7 +229,7 @@ export class Server implements ServerCallHost {
     this.shuttingDown = true;
     for (const l of this.listeners) l.close();
     const err = new GrpcError(Code.UNAVAILABLE, "server is shutting down");
-    for (const c of [...this.calls]) c.cancel(err);
+    for (const c of this.calls.toArray()) c.cancel(err);
     this.forgetChannelz();
   }
 
