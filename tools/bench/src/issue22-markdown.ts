@@ -256,10 +256,13 @@ function renderWindows(report: BenchReport): string[] {
   out.push(`${LIBRARY_LABEL["grpckit-h2"]} at both ends with the same windows; the client opens the bidi streams on one `
     + "connection, each echoes one 100-byte message and stays open. Each side's memory is read after garbage collection "
     + "before the streams open and with them open; the table gives the rise, in total."
-    + (idleRounds > 1 ? ` Each mode ran ${idleRounds} times, the modes taking turns; each row is the run with the median rise of both resident sets.` : ""));
+    + (idleRounds > 1
+      ? ` Each mode ran ${idleRounds} times, the modes taking turns; each figure is the median of that side's runs (a resident set moves by a few MiB with the allocator alone, each side on its own), and the last columns list every run's RSS rises.`
+      : ""));
   out.push("");
   out.push(table(
-    ["windows", "streams", "client RSS rise MiB", "client heap + external rise MiB", "server RSS rise MiB", "server heap + external rise MiB"],
+    ["windows", "streams", "client RSS rise MiB", "client heap + external rise MiB", "server RSS rise MiB", "server heap + external rise MiB",
+      ...(idleRounds > 1 ? ["every run, client RSS rise MiB", "every run, server RSS rise MiB"] : [])],
     report.idleStreams.map((row) => [
       WINDOW_LABEL[row.window],
       count(row.streams),
@@ -267,6 +270,7 @@ function renderWindows(report: BenchReport): string[] {
       mib(row.clientHeapBytes),
       mib(row.serverRssBytes),
       mib(row.serverHeapBytes),
+      ...(idleRounds > 1 ? [row.roundsClientRssBytes.map(mib).join(", "), row.roundsServerRssBytes.map(mib).join(", ")] : []),
     ]),
   ));
   out.push("");

@@ -180,5 +180,7 @@ export function idleStreamsRow(window: WindowMode, clientMiB: number, serverMiB:
     serverRssBytes: serverMiB * (1 << 20),
     clientHeapBytes: 6 << 20,
     serverHeapBytes: 4 << 20,
+    roundsClientRssBytes: [clientMiB * (1 << 20)],
+    roundsServerRssBytes: [serverMiB * (1 << 20)],
   };
 }

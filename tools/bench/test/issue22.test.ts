@@ -8,7 +8,7 @@ import { extraPeakBytes, multipleOfMessage, resetPeakRss } from "../src/peak-rss
 import { residentMemory } from "../src/proc-status.js";
 import { computeRatios, type BenchReport } from "../src/report.js";
 import { benchReport, bidiServerRow, ceilingRow, compressedStreamRow, idleStreamsRow, largeUnaryRow, streamingRow, windowStreamRow, type Issue22Rows } from "./bench-rows.js";
-import { computeWindowStreamRatios } from "../src/window-rows.js";
+import { computeWindowStreamRatios, idleStreamsMedians } from "../src/window-rows.js";
 import { computeBidiServerRatios } from "../src/bidi-server-rows.js";
 
 type Rows = Pick<BenchReport, "serverUnary" | "clientUnary" | "streaming"> & Issue22Rows;
@@ -129,6 +129,18 @@ describe("the flow-control window rows", () => {
     expect(window.measure).toBe("64 KiB server stream of 8,000 messages at 20 ms added round trip, MiB/s");
     expect(window.measured).toBeCloseTo(0.95, 12);
     expect(window.met).toBe(true);
+  });
+
+  it("take each side's idle-stream rise as the median of that side's runs, keeping every run's", () => {
+    const MiB = 1 << 20;
+    const run = (client: number, server: number) => ({ ...idleStreamsRow("bdp", client, server), roundsClientRssBytes: undefined, roundsServerRssBytes: undefined });
+    // The run in the middle for both sides together (16 + 6) would give the client 16 MiB and the server 6.
+    const row = idleStreamsMedians([run(12, 9), run(16, 6), run(13, 8.5), run(15, 7), run(14, 10)]);
+    expect(row!.clientRssBytes).toBe(14 * MiB);
+    expect(row!.serverRssBytes).toBe(8.5 * MiB);
+    expect(row!.roundsClientRssBytes).toEqual([12, 16, 13, 15, 14].map((n) => n * MiB));
+    expect(row!.roundsServerRssBytes).toEqual([9, 6, 8.5, 7, 10].map((n) => n * MiB));
+    expect(idleStreamsMedians([])).toBeUndefined();
   });
 
   it("count an idle-stream rise of nothing or less as no more than the fixed windows'", () => {

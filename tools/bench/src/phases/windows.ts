@@ -7,7 +7,7 @@
  *   windows, in rounds, the modes taking turns;
  * - idle open bidi streams on one connection: client and server memory above their
  *   baseline with the estimator, fixed 16 MiB windows and the former fixed 4 MiB/16 MiB,
- *   in the same rounds, keeping each mode's median run.
+ *   the modes taking turns, keeping the median of each side's rises.
  */
 import { fileURLToPath } from "node:url";
 import { runClientProcess, runSteppedClientProcess, ServerProcess } from "../child-process.js";
@@ -17,7 +17,7 @@ import type { MemorySnapshot } from "../memory-snapshot.js";
 import { medianRun } from "../median-run.js";
 import { SMALL_MESSAGE_BYTES } from "../bench-message.js";
 import { WINDOW_LABEL, type WindowMode } from "../window-mode.js";
-import type { IdleStreamsRow, WindowStreamRow } from "../window-rows.js";
+import { idleStreamsMedians, type IdleStreamsRow, type IdleStreamsRun, type WindowStreamRow } from "../window-rows.js";
 import type { BenchContext } from "./bench-context.js";
 
 const RELAY_SCRIPT = fileURLToPath(new URL("../servers/latency-relay.js", import.meta.url));
@@ -85,7 +85,7 @@ function rise(before: MemorySnapshot, after: MemorySnapshot): { rss: number; hea
   return { rss: after.rss - before.rss, heap: after.heapUsed + after.external - before.heapUsed - before.external };
 }
 
-async function measureIdleStreams(context: BenchContext, window: WindowMode): Promise<IdleStreamsRow> {
+async function measureIdleStreams(context: BenchContext, window: WindowMode): Promise<IdleStreamsRun> {
   const { idleStreams } = context.plan.windows;
   const server = await ServerProcess.start(`grpckit-h2 server (${window})`, serverScript("grpckit-h2"), ["--window", window]);
   try {
@@ -119,7 +119,7 @@ async function measureIdleStreams(context: BenchContext, window: WindowMode): Pr
 
 export async function idleStreamsPhase(context: BenchContext): Promise<IdleStreamsRow[]> {
   const { idleStreams, idleRounds: rounds } = context.plan.windows;
-  const runs = new Map<WindowMode, IdleStreamsRow[]>(IDLE_WINDOWS.map((w) => [w, []]));
+  const runs = new Map<WindowMode, IdleStreamsRun[]>(IDLE_WINDOWS.map((w) => [w, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const window of IDLE_WINDOWS) {
       context.log(`${idleStreams} idle streams: ${WINDOW_LABEL[window]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`);
@@ -132,10 +132,8 @@ export async function idleStreamsPhase(context: BenchContext): Promise<IdleStrea
   }
   const rows: IdleStreamsRow[] = [];
   for (const window of IDLE_WINDOWS) {
-    // The run with the median rise of both sides' resident sets: a resident set moves by
-    // a few MiB with the allocator alone, so one run can say little.
-    const median = medianRun(runs.get(window)!, (row) => row.clientRssBytes + row.serverRssBytes);
-    if (median !== undefined) rows.push(median);
+    const row = idleStreamsMedians(runs.get(window)!);
+    if (row !== undefined) rows.push(row);
   }
   return rows;
 }
