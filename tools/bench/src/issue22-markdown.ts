@@ -3,7 +3,7 @@ import { BIDI_SERVER_LABEL } from "./bidi-server-rows.js";
 import { megabytesLabel } from "./issue22-rows.js";
 import type { Issue22Target } from "./issue22-targets.js";
 import { LIBRARY_LABEL } from "./libraries.js";
-import { count, fixed, mib, ratio, ratioTable, table } from "./markdown-table.js";
+import { count, everyRun, fixed, loadCells, mib, ratio, ratioTable, table } from "./markdown-table.js";
 import { messageSizeLabel, type BenchReport } from "./report.js";
 import { WINDOW_LABEL } from "./window-mode.js";
 
@@ -15,11 +15,6 @@ function goal(target: Issue22Target): string {
 function measured(target: Issue22Target): string {
   if (target.measured === undefined) return "not measured";
   return target.unit === "ms" ? `${fixed(target.measured, 1)} ms` : ratio(target.measured);
-}
-
-/** Every run's requests/s or messages/s, when there was more than one. */
-function everyRun(runs: readonly number[] | undefined): string {
-  return (runs ?? []).map(count).join(", ");
 }
 
 export function renderIssue22Targets(report: BenchReport): string[] {
@@ -85,12 +80,7 @@ export function renderIssue22Sections(report: BenchReport): string[] {
     report.ceiling.map((row) => [
       row.load,
       row.server === "h2-ceiling" ? "transport-h2 on its own" : LIBRARY_LABEL["grpckit-h2"],
-      count(row.requestsPerSecond),
-      fixed(row.p50Ms, 3),
-      fixed(row.p99Ms, 3),
-      fixed(row.cpuMicrosPerCall, 1),
-      mib(row.peakRssBytes),
-      `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
+      ...loadCells(row),
       row.server === "h2-ceiling"
         ? `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0 (fixed response, not checked as an echo)`
         : `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0, ${row.check.echoed}/${row.check.requests} echoed`,

@@ -1,6 +1,6 @@
 /** The Markdown of issue 23's rows: its target, and Connect unary calls against connect-node. */
 import { CONNECT_SERVER_LABEL } from "./connect-rows.js";
-import { count, fixed, mib, ratio, table } from "./markdown-table.js";
+import { everyRun, loadCells, ratio, table } from "./markdown-table.js";
 import type { BenchReport } from "./report.js";
 
 export function renderIssue23(report: BenchReport): string[] {
@@ -32,14 +32,9 @@ export function renderIssue23(report: BenchReport): string[] {
         `HTTP/${row.http}`,
         row.load,
         CONNECT_SERVER_LABEL[row.server],
-        count(row.requestsPerSecond),
-        fixed(row.p50Ms, 3),
-        fixed(row.p99Ms, 3),
-        fixed(row.cpuMicrosPerCall, 1),
-        mib(row.peakRssBytes),
-        `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
+        ...loadCells(row),
         `${row.check.http200}/${row.check.requests} HTTP 200, ${row.check.echoed}/${row.check.requests} echoed`,
-        ...(rounds > 1 ? [row.roundsRequestsPerSecond.map(count).join(", ")] : []),
+        ...(rounds > 1 ? [everyRun(row.roundsRequestsPerSecond)] : []),
       ]),
     ),
     "",

@@ -25,6 +25,33 @@ export function kib(bytes: number): string {
   return fixed(bytes / 1024, 1);
 }
 
+/** Every run's requests/s or messages/s, for a table's last column. */
+export function everyRun(runs: readonly number[] | undefined): string {
+  return (runs ?? []).map(count).join(", ");
+}
+
+/** What a server row measured under h2load shows. */
+export interface LoadMeasurement {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuMicrosPerCall: number;
+  peakRssBytes: number;
+  h2load: { status2xx: number; done: number };
+}
+
+/** The cells of a server under h2load: requests/s, p50 ms, p99 ms, CPU µs per call, peak RSS MiB, h2load 2xx / done. */
+export function loadCells(row: LoadMeasurement): string[] {
+  return [
+    count(row.requestsPerSecond),
+    fixed(row.p50Ms, 3),
+    fixed(row.p99Ms, 3),
+    fixed(row.cpuMicrosPerCall, 1),
+    mib(row.peakRssBytes),
+    `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
+  ];
+}
+
 export function ratio(value: number | undefined): string {
   return value === undefined ? "" : `${fixed(value, 2)}×`;
 }

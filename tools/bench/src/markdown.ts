@@ -4,7 +4,7 @@ import { CLIENT_UNARY_SERVERS, clientUnaryTable, messageSizeLabel, type BenchRep
 import type { Target } from "./targets.js";
 import { renderIssue22Sections, renderIssue22Targets, renderServerStreaming } from "./issue22-markdown.js";
 import { renderIssue23 } from "./issue23-markdown.js";
-import { count, fixed, kib, mib, ratio, ratioTable, table } from "./markdown-table.js";
+import { count, everyRun, fixed, kib, loadCells, mib, ratio, ratioTable, table } from "./markdown-table.js";
 
 /** "at least 4×", "at most 0.25×", "below 1×". */
 function goal(target: Target): string {
@@ -80,14 +80,9 @@ export function renderMarkdown(report: BenchReport): string {
     report.serverUnary.map((row) => [
       row.load,
       LIBRARY_LABEL[row.server],
-      count(row.requestsPerSecond),
-      fixed(row.p50Ms, 3),
-      fixed(row.p99Ms, 3),
-      micros(row.cpuMicrosPerCall),
-      mib(row.peakRssBytes),
-      `${count(row.h2load.status2xx)} / ${count(row.h2load.done)}`,
+      ...loadCells(row),
       `${row.check.grpcStatusOk}/${row.check.requests} grpc-status 0, ${row.check.echoed}/${row.check.requests} echoed`,
-      ...(rounds > 1 ? [(row.roundsRequestsPerSecond ?? []).map(count).join(", ")] : []),
+      ...(rounds > 1 ? [everyRun(row.roundsRequestsPerSecond)] : []),
     ]),
   ));
   out.push("");
@@ -138,7 +133,7 @@ export function renderMarkdown(report: BenchReport): string {
       fixed(row.mebibytesPerSecond, 1),
       mib(row.clientPeakRssBytes),
       mib(row.serverPeakRssBytes),
-      ...(streamRounds > 1 ? [(row.roundsMessagesPerSecond ?? []).map(count).join(", ")] : []),
+      ...(streamRounds > 1 ? [everyRun(row.roundsMessagesPerSecond)] : []),
     ]),
   ));
   out.push("");
