@@ -14,17 +14,15 @@ import { benchMessage, ECHO_PATH, SMALL_MESSAGE_BYTES } from "../bench-message.j
 import { ServerProcess } from "../child-process.js";
 import { checkConnectEcho, CONNECT_REQUEST_HEADERS } from "../connect-check.js";
 import { CONNECT_SERVER_LABEL, type ConnectRow, type ConnectServer } from "../connect-rows.js";
-import { cpuMicrosBetween, cpuMicrosPerCall } from "../cpu-time.js";
-import { runH2load } from "../h2load.js";
+import { cpuMicrosPerCall } from "../cpu-time.js";
 import { serverScript } from "../libraries.js";
 import { medianRun } from "../median-run.js";
 import type { BenchContext } from "./bench-context.js";
+import { loadServer } from "./server-unary.js";
 
 const CONNECT_NODE_SCRIPT = fileURLToPath(new URL("../servers/connect-node-server.js", import.meta.url));
 const SERVERS: readonly ConnectServer[] = ["grpckit-h2", "connect-node"];
 const HEADERS = Object.entries(CONNECT_REQUEST_HEADERS).map(([name, value]) => `${name}: ${value}`);
-
-let logFiles = 0;
 
 async function measure(context: BenchContext, server: ConnectServer, http: "1.1" | "2", bodyFile: string, message: Uint8Array): Promise<Omit<ConnectRow, "roundsRequestsPerSecond">> {
   const settings = context.plan.serverUnary;
@@ -34,25 +32,14 @@ async function measure(context: BenchContext, server: ConnectServer, http: "1.1"
     ? await ServerProcess.start("grpckit-h2 server", serverScript("grpckit-h2"))
     : await ServerProcess.start(`connect-node server (HTTP/${http})`, CONNECT_NODE_SCRIPT, ["--http", http]);
   try {
-    const base = {
+    const { result, cpuBefore, cpuAfter } = await loadServer(context, running, {
       h2load: context.h2load.path,
       url: `http://${running.address}${ECHO_PATH}`,
       bodyFile,
       headers: HEADERS,
       http1: http === "1.1",
       ...shape,
-    };
-    await runH2load({ ...base, requests: Math.max(settings.warmupRequests, shape.connections) });
-    const logFile = join(context.workDir, `h2load-connect-${server}-http${http}-${++logFiles}.log`);
-    const cpuBefore = await running.cpuTime();
-    const result = await runH2load({
-      ...base,
-      ...(settings.durationSeconds !== undefined
-        ? { durationSeconds: settings.durationSeconds }
-        : { requests: Math.max(settings.requests ?? 0, shape.connections) }),
-      logFile,
-    });
-    const cpuAfter = await running.cpuTime();
+    }, `connect-${server}-http${http}`);
     const check = await checkConnectEcho(running.address, message, settings.checkRequests, http);
     // A server that did not answer as Connect asks has no row: its rate would be of refusals.
     if (check.http200 !== check.requests || check.echoed !== check.requests) {

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { benchMessage, ECHO_PATH, SMALL_MESSAGE_BYTES } from "../bench-message.js";
 import type { LoadShape } from "../bench-plan.js";
 import { ServerProcess } from "../child-process.js";
-import { cpuMicrosBetween, cpuMicrosPerCall } from "../cpu-time.js";
+import { cpuMicrosBetween, cpuMicrosPerCall, type CpuTime } from "../cpu-time.js";
 import { checkEcho } from "../echo-check.js";
-import { runH2load } from "../h2load.js";
+import { runH2load, type H2loadResult, type H2loadRunOptions } from "../h2load.js";
 import { LIBRARY_LABEL, serverScript, type Library } from "../libraries.js";
 import { medianRun } from "../median-run.js";
 import type { ServerUnaryRow } from "../report.js";
@@ -40,6 +40,39 @@ export interface ServerMeasurement {
 /** Numbers every h2load log file of a run: h2load appends to an existing log, so each measured run needs its own. */
 let logFiles = 0;
 
+/** A measured h2load run and the server's CPU time read just before and after it. */
+export interface LoadRun {
+  result: H2loadResult;
+  cpuBefore: CpuTime;
+  cpuAfter: CpuTime;
+}
+
+/**
+ * Warms `server` up with h2load at `base`, then measures it with the plan's server-unary
+ * duration (or request count), its per-request times logged to a file named after
+ * `logName`, and its CPU time read before and after the measured run.
+ */
+export async function loadServer(
+  context: BenchContext,
+  server: ServerProcess,
+  base: Omit<H2loadRunOptions, "requests" | "durationSeconds" | "logFile">,
+  logName: string,
+): Promise<LoadRun> {
+  const settings = context.plan.serverUnary;
+  await runH2load({ ...base, requests: Math.max(settings.warmupRequests, base.connections) });
+  const logFile = join(context.workDir, `h2load-${logName}-${++logFiles}.log`);
+  const cpuBefore = await server.cpuTime();
+  const result = await runH2load({
+    ...base,
+    ...(settings.durationSeconds !== undefined
+      ? { durationSeconds: settings.durationSeconds }
+      : { requests: Math.max(settings.requests ?? 0, base.connections) }),
+    logFile,
+  });
+  const cpuAfter = await server.cpuTime();
+  return { result, cpuBefore, cpuAfter };
+}
+
 /** A server measured in place of a library's own: its script, and whether its answers must echo. */
 export interface OtherServer {
   script: string;
@@ -68,23 +101,14 @@ export async function measureServer(
   const server = await ServerProcess.start(`${library} server`, other?.script ?? serverScript(library), serverArgs);
   try {
     const url = `http://${server.address}${ECHO_PATH}`;
-    const base = { h2load: context.h2load.path, url, bodyFile: body.file, ...shape };
-    await runH2load({ ...base, requests: Math.max(settings.warmupRequests, shape.connections) });
     const variant = [...serverArgs, ...(other !== undefined ? [other.script.replace(/^.*\//, "").replace(/\.js$/, "")] : [])]
       .map((arg) => arg.replace(/^-+/, "")).join("-");
-    const logFile = join(
-      context.workDir,
-      `h2load-${library}${variant === "" ? "" : `-${variant}`}-c${shape.connections}-m${shape.streams}-${++logFiles}.log`,
+    const { result, cpuBefore, cpuAfter } = await loadServer(
+      context,
+      server,
+      { h2load: context.h2load.path, url, bodyFile: body.file, ...shape },
+      `${library}${variant === "" ? "" : `-${variant}`}-c${shape.connections}-m${shape.streams}`,
     );
-    const cpuBefore = await server.cpuTime();
-    const result = await runH2load({
-      ...base,
-      ...(settings.durationSeconds !== undefined
-        ? { durationSeconds: settings.durationSeconds }
-        : { requests: Math.max(settings.requests ?? 0, shape.connections) }),
-      logFile,
-    });
-    const cpuAfter = await server.cpuTime();
     const peakRssBytes = server.peakRssBytes();
     const check = await checkEcho(server.address, body.frame, settings.checkRequests);
     if (check.grpcStatusOk !== check.requests || ((other?.echoes ?? true) && check.echoed !== check.requests)) {
