@@ -181,6 +181,21 @@ export function runClientProcess<T>(name: string, script: string, args: string[]
   child.stdin!.end();
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  return clientResult(child, name, timeoutMs, stderrTail, async () => ({ lines: out.trim().split("\n") }));
+}
+
+/**
+ * The JSON object a client child printed last, once it has closed: `output` gives the
+ * lines it printed (and a failure of the driver's own, which wins). Rejects when the
+ * child exits with an error, prints no result, or is still running after `timeoutMs`.
+ */
+function clientResult<T>(
+  child: ChildProcess,
+  name: string,
+  timeoutMs: number,
+  stderrTail: () => string,
+  output: () => Promise<{ lines: string[]; failure?: unknown }>,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -188,16 +203,20 @@ export function runClientProcess<T>(name: string, script: string, args: string[]
     }, timeoutMs);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const last = out.trim().split("\n").pop() ?? "";
-      if (code !== 0) {
-        reject(new Error(`${name} exited with ${code ?? signal}: ${last || stderrTail()}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(last) as T);
-      } catch {
-        reject(new Error(`${name} printed no result: ${out}`));
-      }
+      void output().then(({ lines, failure }) => {
+        const last = lines.at(-1) ?? "";
+        if (failure !== undefined) {
+          reject(failure);
+        } else if (code !== 0) {
+          reject(new Error(`${name} exited with ${code ?? signal}: ${last || stderrTail()}`));
+        } else {
+          try {
+            resolve(JSON.parse(last) as T);
+          } catch {
+            reject(new Error(`${name} printed no result: ${lines.join("\n")}`));
+          }
+        }
+      });
     });
   });
 }
@@ -233,27 +252,5 @@ export function runSteppedClientProcess<T>(
       if (child.stdin!.writable) child.stdin!.write("next\n");
     });
   });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${name} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      void steps.then(() => {
-        const last = lines.at(-1) ?? "";
-        if (failure !== undefined) {
-          reject(failure);
-        } else if (code !== 0) {
-          reject(new Error(`${name} exited with ${code ?? signal}: ${last || stderrTail()}`));
-        } else {
-          try {
-            resolve(JSON.parse(last) as T);
-          } catch {
-            reject(new Error(`${name} printed no result: ${lines.join("\n")}`));
-          }
-        }
-      });
-    });
-  });
+  return clientResult(child, name, timeoutMs, stderrTail, () => steps.then(() => ({ lines, failure })));
 }
