@@ -209,13 +209,18 @@ async function streamScenario(
   await run(args.count);
   const elapsedMs = performance.now() - start;
   connection.close();
+  return streamResult(scenario, args.count, message, elapsedMs);
+}
+
+/** A streaming run's result: `messages` of `message`'s size in `elapsedMs`, and the process's peak RSS. */
+function streamResult(scenario: StreamClientResult["scenario"], messages: number, message: BenchMessage, elapsedMs: number): StreamClientResult {
   return {
     scenario,
-    messages: args.count,
+    messages,
     messageBytes: message.size,
     elapsedMs,
-    messagesPerSecond: (args.count / elapsedMs) * 1000,
-    mebibytesPerSecond: ((args.count * message.size) / (1024 * 1024) / elapsedMs) * 1000,
+    messagesPerSecond: (messages / elapsedMs) * 1000,
+    mebibytesPerSecond: ((messages * message.size) / (1024 * 1024) / elapsedMs) * 1000,
     peakRssBytes: residentMemory("self").peakRssBytes,
   };
 }
@@ -265,15 +270,7 @@ async function connectedServerStreamScenario(connect: ConnectClient, args: Clien
   await connection.serverStream(args.count);
   const elapsedMs = performance.now() - start;
   connection.close();
-  return {
-    scenario: "server-stream",
-    messages: args.count,
-    messageBytes: message.size,
-    elapsedMs,
-    messagesPerSecond: (args.count / elapsedMs) * 1000,
-    mebibytesPerSecond: ((args.count * message.size) / (1024 * 1024) / elapsedMs) * 1000,
-    peakRssBytes: residentMemory("self").peakRssBytes,
-  };
+  return streamResult("server-stream", args.count, message, elapsedMs);
 }
 
 /** The driver's lines on stdin, read in order. */

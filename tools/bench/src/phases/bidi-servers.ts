@@ -4,7 +4,6 @@
  * transport-h2, taking turns for the streaming rounds, keeping each server's median run,
  * with the server process's CPU time per message.
  */
-import { fileURLToPath } from "node:url";
 import { runClientProcess, ServerProcess } from "../child-process.js";
 import { BIDI_SERVER_LABEL, type BidiServer, type BidiServerRow } from "../bidi-server-rows.js";
 import { SMALL_MESSAGE_BYTES } from "../bench-message.js";
@@ -13,11 +12,12 @@ import { cpuMicrosPerCall } from "../cpu-time.js";
 import { clientScript, serverScript } from "../libraries.js";
 import { medianRun } from "../median-run.js";
 import type { BenchContext } from "./bench-context.js";
+import { CEILING_SCRIPT } from "./ceiling.js";
 
 const SERVERS: readonly BidiServer[] = ["raw", "h2-ceiling", "grpckit-h2"];
 
 function script(server: BidiServer): string {
-  return server === "h2-ceiling" ? fileURLToPath(new URL("../servers/h2-ceiling-server.js", import.meta.url)) : serverScript(server);
+  return server === "h2-ceiling" ? CEILING_SCRIPT : serverScript(server);
 }
 
 async function measure(context: BenchContext, server: BidiServer, messages: number, warmupMessages: number): Promise<Omit<BidiServerRow, "roundsMessagesPerSecond">> {

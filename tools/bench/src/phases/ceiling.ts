@@ -11,10 +11,10 @@ import { medianRun } from "../median-run.js";
 import type { BenchContext } from "./bench-context.js";
 import { measureServer, writeEchoBody, type OtherServer } from "./server-unary.js";
 
-const CEILING_SERVER: OtherServer = {
-  script: fileURLToPath(new URL("../servers/h2-ceiling-server.js", import.meta.url)),
-  echoes: false,
-};
+/** transport-h2 on its own (servers/h2-ceiling-server.ts): a fixed unary answer, and frames echoed undecoded on a bidi stream. */
+export const CEILING_SCRIPT = fileURLToPath(new URL("../servers/h2-ceiling-server.js", import.meta.url));
+
+const CEILING_SERVER: OtherServer = { script: CEILING_SCRIPT, echoes: false };
 
 const SERVERS: readonly CeilingServer[] = ["h2-ceiling", "grpckit-h2"];
 
